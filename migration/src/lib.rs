@@ -1,0 +1,23 @@
+//! Schema migrations, backend-neutral: the same statements run on SQLite and PostgreSQL.
+//!
+//! Migrations are explicit DDL (not derived from the entities) so that an entity edit
+//! can never silently rewrite history; `tests/` checks that every entity can be read
+//! from a freshly migrated database of each backend. Migrations run only when asked
+//! (`consortium migrate`, or `consortium demo`), never as a side effect of serving.
+#![warn(missing_docs)]
+
+pub use sea_orm_migration::prelude::*;
+
+mod columns;
+mod m20261124_000001_trial;
+
+/// The ordered list of migrations.
+#[derive(Debug)]
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261124_000001_trial::Migration)]
+    }
+}
