@@ -29,14 +29,29 @@ pub fn boolean(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).boolean().not_null().take()
 }
 
-/// A code column for enum `E`, with a CHECK that it holds one of `E`'s codes.
+/// A required code column for enum `E`, with a CHECK that it holds one of `E`'s codes.
 pub fn code<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
+where
+    E: ActiveEnum<Value = String> + Iterable,
+{
+    enum_column::<E>(col).not_null().take()
+}
+
+/// An optional code column for enum `E` (NULL passes the CHECK).
+pub fn optional_code<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
+where
+    E: ActiveEnum<Value = String> + Iterable,
+{
+    enum_column::<E>(col).null().take()
+}
+
+fn enum_column<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
 where
     E: ActiveEnum<Value = String> + Iterable,
 {
     let values: Vec<String> = E::iter().map(|v| v.to_value()).collect();
     let width = values.iter().map(String::len).max().unwrap_or(1).max(4) as u32;
-    ColumnDef::new(col).string_len(width).not_null().check(Expr::col(col).is_in(values)).take()
+    ColumnDef::new(col).string_len(width).check(Expr::col(col).is_in(values)).take()
 }
 
 /// A foreign key from `table.col` to `target.id`.

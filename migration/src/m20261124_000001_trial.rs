@@ -2,7 +2,7 @@
 //! reviews, drugs, cohorts, enrolments, assessments, adverse events, follow-up and the
 //! data version.
 
-use crate::columns::{boolean, code, date, fk, id, int, text};
+use crate::columns::{boolean, code, date, fk, id, int, optional_code, text};
 use consortium_entity::*;
 use sea_orm_migration::prelude::*;
 
@@ -139,7 +139,7 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(date(mtb_review::Column::ReviewDate))
             .col(code::<MtbOutcome>(mtb_review::Column::Outcome))
             .col(ColumnDef::new(mtb_review::Column::RecommendedCohortId).integer().null())
-            .col(code::<EscatTier>(mtb_review::Column::EvidenceTier).null())
+            .col(optional_code::<EscatTier>(mtb_review::Column::EvidenceTier))
             .foreign_key(&mut fk(
                 mtb_review::Entity,
                 mtb_review::Column::PatientId,
@@ -163,7 +163,7 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(code::<CohortStage>(enrolment::Column::CohortStage))
             .col(ColumnDef::new(enrolment::Column::TreatmentStart).date().null())
             .col(ColumnDef::new(enrolment::Column::TreatmentEnd).date().null())
-            .col(code::<TreatmentEndReason>(enrolment::Column::EndReason).null())
+            .col(optional_code::<TreatmentEndReason>(enrolment::Column::EndReason))
             .check(
                 Expr::col(enrolment::Column::TreatmentEnd)
                     .is_null()

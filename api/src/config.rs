@@ -1,0 +1,166 @@
+//! The one typed configuration, parsed once from the command line and the environment.
+//!
+//! Every option has a `--flag` and an environment variable, and its `///` doc is its
+//! `--help` text. Nothing else in the code base reads the environment. The database URL
+//! is a secret (it may carry a password): it is only ever shown masked.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+/// The embedded default: an SQLite file under `./data/`, created when missing.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/consortium.db?mode=rwc";
+
+/// Consortium Analytics: anonymised aggregates of a national precision-cancer-medicine
+/// trial, served over GraphQL.
+#[derive(Debug, Parser)]
+#[command(name = "consortium", version)]
+pub struct Cli {
+    /// Database to use: `sqlite://path?mode=rwc` or `postgres://user:password@host/db`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true, hide_env_values = true)]
+    pub database_url: SecretString,
+
+    /// Log format.
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the GraphQL API on an already migrated database.
+    Serve(ServeArgs),
+    /// Apply pending schema migrations, then exit.
+    Migrate,
+    /// Migrate, fill the database with a synthetic consortium (if empty), and serve.
+    Demo(DemoArgs),
+    /// Print the GraphQL schema (SDL) to standard output.
+    Schema,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Options of the HTTP server.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "BIND", default_value = "127.0.0.1:8000")]
+    pub bind: SocketAddr,
+
+    /// Seconds between checks of the data version (a change rebuilds the snapshot).
+    #[arg(long, env = "SNAPSHOT_REFRESH_SECS", default_value_t = 2)]
+    pub refresh_secs: u64,
+
+    /// Maximum depth of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_DEPTH", default_value_t = 15)]
+    pub max_depth: usize,
+
+    /// Maximum complexity (number of fields, lists weighted) of a GraphQL query.
+    #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 2000)]
+    pub max_complexity: usize,
+
+    /// Results kept in the answer cache (per data version and question).
+    #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
+    pub cache_capacity: u64,
+}
+
+impl Default for ServeArgs {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            refresh_secs: 2,
+            max_depth: 15,
+            max_complexity: 2000,
+            cache_capacity: 10_000,
+        }
+    }
+}
+
+/// Options of the demo.
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Seed of the synthetic consortium (same seed, same consortium).
+    #[arg(long, env = "DEMO_SEED", default_value_t = 2021)]
+    pub seed: u64,
+
+    /// Number of referred patients, 100 to 1,000,000.
+    #[arg(long, env = "DEMO_PATIENTS", default_value_t = 3000)]
+    pub patients: u32,
+
+    /// Fill the database and exit instead of serving.
+    #[arg(long)]
+    pub no_serve: bool,
+
+    /// Server options.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// The database URL with any password replaced by `***`, for messages and logs.
+pub fn masked(url: &SecretString) -> String {
+    let raw = url.expose_secret();
+    match url::Url::parse(raw) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // set_password fails only for URLs that cannot have one; then hide it all.
+            if parsed.set_password(Some("***")).is_ok() {
+                parsed.to_string()
+            } else {
+                "<database url>".to_owned()
+            }
+        }
+        Ok(_) => raw.to_owned(),
+        Err(_) => raw.split('@').next_back().map_or_else(String::new, |tail| format!("***@{tail}")),
+    }
+}
+
+/// The directory an SQLite URL's file lives in, to create it before connecting.
+pub fn sqlite_parent_dir(url: &SecretString) -> Option<PathBuf> {
+    let raw = url.expose_secret();
+    let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next()?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return None;
+    }
+    PathBuf::from(path).parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn passwords_are_masked_and_other_urls_kept() {
+        let url = SecretString::from("postgres://app:s3cret@db.example:5432/trial");
+        assert_eq!(masked(&url), "postgres://app:***@db.example:5432/trial");
+        assert!(!masked(&url).contains("s3cret"));
+        let plain = SecretString::from(DEFAULT_DATABASE_URL);
+        assert_eq!(masked(&plain), DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn sqlite_files_get_their_directory_created() {
+        let url = SecretString::from(DEFAULT_DATABASE_URL);
+        assert_eq!(sqlite_parent_dir(&url), Some(PathBuf::from("data")));
+        assert_eq!(sqlite_parent_dir(&SecretString::from("sqlite::memory:")), None);
+        assert_eq!(sqlite_parent_dir(&SecretString::from("postgres://x@y/z")), None);
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

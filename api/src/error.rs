@@ -1,0 +1,148 @@
+//! Errors at the API boundary and their stable codes.
+//!
+//! Policy: every error a client sees carries `extensions.code`, chosen by an exhaustive
+//! `match` in [`ApiError::code`]. Resolvers return `async_graphql::Result` built only
+//! through [`ApiError`] (never a bare `?` on a foreign error, which async-graphql would
+//! turn into a message without a code). Internal causes are logged once, here, and the
+//! client gets a generic message. Errors raised by async-graphql itself (parse,
+//! validation, limits, argument coercion) are given codes by [`crate::graphql::codes`].
+
+use async_graphql::{ErrorExtensions, FieldError};
+use consortium_analytics::AnalyticsError;
+use sea_orm::DbErr;
+
+/// A stable error code, as sent in `extensions.code`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// The request body is not a GraphQL request (malformed JSON, wrong shape).
+    BadRequest,
+    /// The query text does not parse.
+    ParseFailed,
+    /// The query does not validate against the schema (unknown field, wrong type).
+    ValidationFailed,
+    /// The query is nested too deep or is too complex.
+    QueryTooComplex,
+    /// An argument is well-formed but wrong (unknown code, invalid range).
+    BadUserInput,
+    /// The thing asked for does not exist.
+    NotFound,
+    /// A dependency (database, snapshot) is not available right now.
+    Unavailable,
+    /// A bug or an unexpected failure; details are in the server log.
+    Internal,
+}
+
+impl Code {
+    /// The code's wire form.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::BadRequest => "BAD_REQUEST",
+            Code::ParseFailed => "GRAPHQL_PARSE_FAILED",
+            Code::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
+            Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            Code::BadUserInput => "BAD_USER_INPUT",
+            Code::NotFound => "NOT_FOUND",
+            Code::Unavailable => "UNAVAILABLE",
+            Code::Internal => "INTERNAL",
+        }
+    }
+}
+
+/// An error of the API layer.
+///
+/// Deliberately not `Display`: async-graphql converts any `Display` type into an error
+/// without a code, so keeping `ApiError` out of that blanket conversion lets our own
+/// `From<ApiError>` (which sets the code) be the only way `?` can turn it into one.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The caller asked a wrong question.
+    BadUserInput(String),
+    /// The thing asked for does not exist.
+    NotFound(String),
+    /// The service cannot answer right now (database down, no snapshot yet); the
+    /// string is the internal cause, logged, never sent.
+    Unavailable(String),
+    /// Anything else: a bug; the string is the internal cause, logged, never sent.
+    Internal(String),
+}
+
+impl ApiError {
+    /// The stable code of this error.
+    pub fn code(&self) -> Code {
+        match self {
+            ApiError::BadUserInput(_) => Code::BadUserInput,
+            ApiError::NotFound(_) => Code::NotFound,
+            ApiError::Unavailable(_) => Code::Unavailable,
+            ApiError::Internal(_) => Code::Internal,
+        }
+    }
+
+    /// The message a client may see.
+    pub fn message(&self) -> &str {
+        match self {
+            ApiError::BadUserInput(message) | ApiError::NotFound(message) => message,
+            ApiError::Unavailable(_) => "the service is temporarily unavailable",
+            ApiError::Internal(_) => "internal error",
+        }
+    }
+
+    /// Converts to a GraphQL error with its code, logging internal causes once.
+    pub fn into_field_error(self) -> FieldError {
+        match &self {
+            ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "request refused: unavailable"),
+            ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
+            ApiError::BadUserInput(_) | ApiError::NotFound(_) => {}
+        }
+        let code = self.code();
+        FieldError::new(self.message()).extend_with(|_, e| e.set("code", code.as_str()))
+    }
+}
+
+impl From<ApiError> for FieldError {
+    fn from(error: ApiError) -> Self {
+        error.into_field_error()
+    }
+}
+
+impl From<AnalyticsError> for ApiError {
+    fn from(error: AnalyticsError) -> Self {
+        match error {
+            AnalyticsError::UnknownCode { .. } | AnalyticsError::InvalidArgument(_) => {
+                ApiError::BadUserInput(error.to_string())
+            }
+            AnalyticsError::Load(db) => ApiError::from(db),
+            AnalyticsError::Compute(_) => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    /// Connection problems are unavailability; anything else from the database is a bug
+    /// at this layer (a "not found" is decided by the service, never by the driver).
+    fn from(error: DbErr) -> Self {
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => ApiError::Unavailable(error.to_string()),
+            _ => ApiError::Internal(error.to_string()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_causes_never_reach_the_client() {
+        let err = ApiError::Internal("password=hunter2 at db".into()).into_field_error();
+        assert_eq!(err.message, "internal error");
+        let code = err.extensions.as_ref().and_then(|e| e.get("code")).cloned();
+        assert_eq!(code, Some(async_graphql::Value::from("INTERNAL")));
+    }
+
+    #[test]
+    fn an_unknown_code_is_bad_user_input() {
+        let err = ApiError::from(AnalyticsError::UnknownCode { dimension: "cohort", code: "X".into() });
+        assert_eq!(err.code(), Code::BadUserInput);
+        assert_eq!(err.message(), "unknown cohort code 'X'");
+    }
+}

@@ -1,0 +1,43 @@
+//! The GraphQL schema: built by one library function with its limits and extensions,
+//! so the server, the `schema` subcommand and tests all get the same schema.
+//!
+//! Resolvers are thin: they translate arguments into analytics questions, ask the
+//! [`AppState`], and wrap every number in an object (`Count { value }`) so that later
+//! work can say how each number was protected without breaking the contract.
+
+mod codes;
+mod enums;
+mod inputs;
+mod pagination;
+mod query;
+mod types;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+
+use crate::config::ServeArgs;
+use crate::state::AppState;
+pub use codes::ErrorCodes;
+pub use query::Query;
+
+/// The service's schema type.
+pub type ConsortiumSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+
+/// The schema's structure with its limits and extensions, without runtime data.
+fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    Schema::build(Query, EmptyMutation, EmptySubscription)
+        .limit_depth(limits.max_depth)
+        .limit_complexity(limits.max_complexity)
+        .extension(ErrorCodes)
+}
+
+/// Builds the schema around a running service's state.
+pub fn build_schema(state: Arc<AppState>, limits: &ServeArgs) -> ConsortiumSchema {
+    builder(limits).data(state).finish()
+}
+
+/// The schema in SDL, as checked in at `schema.graphql`.
+pub fn sdl() -> String {
+    builder(&ServeArgs::default()).finish().sdl()
+}

@@ -1,0 +1,144 @@
+//! The query root.
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, EmptyFields};
+use async_graphql::{Context, Object, Result};
+
+use super::enums::{CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
+use super::inputs::PatientFilter;
+use super::pagination::page;
+use super::types::{Cohort, DataVersion, Drug, Funnel, FunnelStep, Partner, PatientCounts, Site};
+use crate::error::ApiError;
+use crate::state::{AppState, CountQuestion};
+
+/// A page of a reference list.
+type Page<T> = Connection<usize, T, EmptyFields, EmptyFields>;
+
+fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
+    ctx.data::<Arc<AppState>>().map_err(|_| ApiError::Internal("application state missing from the schema".into()))
+}
+
+/// Read access to the consortium's aggregates and reference data.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Query;
+
+#[Object]
+impl Query {
+    /// The data version answers are computed on.
+    async fn data_version(&self, ctx: &Context<'_>) -> Result<DataVersion> {
+        let snapshot = state(ctx)?.snapshot();
+        Ok(DataVersion { version: snapshot.version, built_at: snapshot.built_at })
+    }
+
+    /// The screening funnel: referred → profiled → actionable → matched → enrolled →
+    /// treated → evaluable.
+    async fn funnel(&self, ctx: &Context<'_>, filter: Option<PatientFilter>) -> Result<Funnel> {
+        let state = state(ctx)?;
+        let filter = filter.unwrap_or_default().resolve(&state.snapshot().catalogue)?;
+        let funnel = state.funnel(filter).await?;
+        let steps = funnel
+            .steps
+            .iter()
+            .map(|(population, patients)| FunnelStep { population: (*population).into(), patients: (*patients).into() })
+            .collect();
+        Ok(Funnel { steps })
+    }
+
+    /// Patients of a funnel population, grouped by any combination of dimensions.
+    async fn patient_counts(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "Population::Enrolled")] population: Population,
+        #[graphql(default)] group_by: Vec<Dimension>,
+        filter: Option<PatientFilter>,
+    ) -> Result<PatientCounts> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let question = CountQuestion {
+            population: population.into(),
+            group_by: group_by.into_iter().map(Into::into).collect(),
+            filter: filter.unwrap_or_default().resolve(&snapshot.catalogue)?,
+        };
+        let table = state.count(question).await?;
+        Ok(PatientCounts::new(population, &table, &snapshot.catalogue))
+    }
+
+    /// Consortium partners, optionally of one kind.
+    async fn partners(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<PartnerKind>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Partner>> {
+        let snapshot = state(ctx)?.snapshot();
+        let kind = kind.map(consortium_entity::PartnerKind::from);
+        let items = snapshot
+            .catalogue
+            .partners
+            .values()
+            .filter(|p| kind.is_none_or(|k| p.kind == k))
+            .map(Partner::from)
+            .collect();
+        Ok(page(items, after, first)?)
+    }
+
+    /// Hospital sites, optionally of one region.
+    async fn sites(
+        &self,
+        ctx: &Context<'_>,
+        region: Option<HealthRegion>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Site>> {
+        let snapshot = state(ctx)?.snapshot();
+        let region = region.map(consortium_entity::HealthRegion::from);
+        let catalogue = &snapshot.catalogue;
+        let items = catalogue
+            .sites
+            .values()
+            .filter(|s| region.is_none_or(|r| s.region == r))
+            .map(|s| Site::new(s, catalogue))
+            .collect();
+        Ok(page(items, after, first)?)
+    }
+
+    /// Study drugs.
+    async fn drugs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Drug>> {
+        let snapshot = state(ctx)?.snapshot();
+        let catalogue = &snapshot.catalogue;
+        let items = catalogue.drugs.values().map(|d| Drug::new(d, catalogue)).collect();
+        Ok(page(items, after, first)?)
+    }
+
+    /// Cohorts, optionally with one recorded status.
+    async fn cohorts(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<CohortStatus>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Cohort>> {
+        let snapshot = state(ctx)?.snapshot();
+        let status = status.map(consortium_entity::CohortStatus::from);
+        let catalogue = &snapshot.catalogue;
+        let items = catalogue
+            .cohorts
+            .values()
+            .filter(|c| status.is_none_or(|s| c.status == s))
+            .map(|c| Cohort::new(c, catalogue))
+            .collect();
+        Ok(page(items, after, first)?)
+    }
+
+    /// One cohort by code.
+    async fn cohort(&self, ctx: &Context<'_>, code: String) -> Result<Cohort> {
+        let snapshot = state(ctx)?.snapshot();
+        let catalogue = &snapshot.catalogue;
+        let cohort = catalogue.cohorts.values().find(|c| c.code == code);
+        cohort
+            .map(|c| Cohort::new(c, catalogue))
+            .ok_or_else(|| ApiError::NotFound(format!("no cohort '{code}'")).into())
+    }
+}

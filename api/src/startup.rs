@@ -1,0 +1,101 @@
+//! The one boot path: [`Application::build`] binds the listener, builds the first
+//! snapshot and the schema; [`Application::run_until_stopped`] serves until SIGINT or
+//! SIGTERM, then drains in-flight requests. `main` and the end-to-end tests both use it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use poem::listener::TcpAcceptor;
+use poem::{get, EndpointExt, Route, Server};
+use sea_orm::DatabaseConnection;
+
+use crate::config::ServeArgs;
+use crate::graphql::build_schema;
+use crate::http;
+use crate::state::AppState;
+
+/// A built, not yet running, service.
+pub struct Application {
+    acceptor: TcpAcceptor,
+    local_addr: SocketAddr,
+    state: Arc<AppState>,
+    route: poem::endpoint::BoxEndpoint<'static>,
+    refresh: Duration,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("local_addr", &self.local_addr).finish_non_exhaustive()
+    }
+}
+
+impl Application {
+    /// Binds `args.bind` and builds the first snapshot of `db` (which must be migrated).
+    pub async fn build(args: &ServeArgs, db: DatabaseConnection) -> anyhow::Result<Self> {
+        let state = AppState::build(db, args.cache_capacity)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot build the analytics snapshot: {e:?}"))?;
+        let listener = tokio::net::TcpListener::bind(args.bind)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.bind))?;
+        let local_addr = listener.local_addr().context("listener has no local address")?;
+        let acceptor = TcpAcceptor::from_tokio(listener).context("cannot accept on the listener")?;
+        let schema = build_schema(Arc::clone(&state), args);
+        let route = Route::new()
+            .at("/graphql", get(http::graphiql).post(http::graphql))
+            .at("/healthz", get(http::healthz))
+            .at("/readyz", get(http::readyz))
+            .data(schema)
+            .data(Arc::clone(&state))
+            .boxed();
+        Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
+    }
+
+    /// The address actually bound (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The shared state (snapshot and caches).
+    pub fn state(&self) -> Arc<AppState> {
+        Arc::clone(&self.state)
+    }
+
+    /// Serves until SIGINT/SIGTERM, keeping the snapshot current meanwhile.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let watcher = self.state.watch(self.refresh);
+        tracing::info!(address = %self.local_addr, "serving GraphQL at http://{}/graphql", self.local_addr);
+        let served = Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(self.route, shutdown_signal(), Some(Duration::from_secs(10)))
+            .await;
+        watcher.abort();
+        served
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
