@@ -27,4 +27,4 @@ pub use counts::{count_patients, CountGroup, CountTable};
 pub use dimension::{DateRange, Dimension, Filter, Population};
 pub use error::AnalyticsError;
 pub use funnel::{funnel, Funnel};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, TrialRows};

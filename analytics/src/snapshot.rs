@@ -1,7 +1,7 @@
 //! The columnar snapshot: one data version of the trial, loaded once and shared
 //! read-only by every request.
 //!
-//! Loading reads every table inside one read transaction (repeatable read on
+//! Reading ([`TrialRows::read`]) takes every table inside one read transaction (repeatable read on
 //! PostgreSQL; SQLite transactions are serialisable), so the frames and the version
 //! they are tagged with always agree. Facts about a patient that live in other tables
 //! (profile, board review, enrolment, follow-up) are denormalised onto the patient's
@@ -50,9 +50,29 @@ fn position<E: PartialEq + Copy>(all: &[E], value: E) -> i32 {
     all.iter().position(|v| *v == value).map_or(-1, |i| i as i32)
 }
 
-impl Snapshot {
-    /// Loads the current data version.
-    pub async fn load(db: &DatabaseConnection, rules: EndpointRules) -> Result<Snapshot, AnalyticsError> {
+type EnrolmentRow = (i32, i32, i32, i32, NaiveDate, CohortStage, Option<NaiveDate>);
+
+/// The rows of one data version, as read from the database: the input of
+/// [`Snapshot::build`]. Reading is async (database I/O); building is CPU work that
+/// belongs on a blocking thread, which is why the two are separate steps.
+#[derive(Debug)]
+pub struct TrialRows {
+    version: i64,
+    catalogue: Catalogue,
+    patients: Vec<(i32, Sex, i32, HealthRegion, i32, NaiveDate)>,
+    profiles: Vec<(i32, i32, String, f64, MsiStatus)>,
+    variants: Vec<(i32, String, AlterationClass, EscatTier)>,
+    reviews: Vec<(i32, NaiveDate, MtbOutcome)>,
+    enrolments: Vec<EnrolmentRow>,
+    assessments: Vec<(i32, i32, OverallResponse)>,
+    adverse: Vec<(i32, String, String, i32, bool, bool)>,
+    followups: Vec<(i32, NaiveDate, Option<NaiveDate>)>,
+    read_ms: u64,
+}
+
+impl TrialRows {
+    /// Reads the current data version, every table in one read transaction.
+    pub async fn read(db: &DatabaseConnection) -> Result<TrialRows, AnalyticsError> {
         let started = Instant::now();
         let txn = match db.get_database_backend() {
             DatabaseBackend::Postgres => {
@@ -62,7 +82,7 @@ impl Snapshot {
         };
         let version = data_version::current(&txn).await?;
 
-        let mut catalogue = Catalogue {
+        let catalogue = Catalogue {
             partners: partner::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
             sites: site::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
             drugs: drug::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
@@ -113,7 +133,6 @@ impl Snapshot {
             .into_tuple()
             .all(&txn)
             .await?;
-        type EnrolmentRow = (i32, i32, i32, i32, NaiveDate, CohortStage, Option<NaiveDate>);
         let enrolments: Vec<EnrolmentRow> = enrolment::Entity::find()
             .select_only()
             .columns([
@@ -156,7 +175,41 @@ impl Snapshot {
             .all(&txn)
             .await?;
         txn.commit().await?;
-        let loaded_ms = started.elapsed().as_millis();
+        let read_ms = started.elapsed().as_millis() as u64;
+        Ok(TrialRows {
+            version,
+            catalogue,
+            patients,
+            profiles,
+            variants,
+            reviews,
+            enrolments,
+            assessments,
+            adverse,
+            followups,
+            read_ms,
+        })
+    }
+}
+
+impl Snapshot {
+    /// Builds the frames from the rows of one data version (CPU-bound: call it from a
+    /// blocking thread, not an async worker).
+    pub fn build(rows: TrialRows, rules: EndpointRules) -> Result<Snapshot, AnalyticsError> {
+        let started = Instant::now();
+        let TrialRows {
+            version,
+            mut catalogue,
+            patients,
+            profiles,
+            variants,
+            reviews,
+            enrolments,
+            assessments,
+            adverse,
+            followups,
+            read_ms,
+        } = rows;
 
         // Tumour types and genes get dense keys in sorted order.
         let tumour_types: BTreeSet<&str> = profiles
@@ -288,7 +341,7 @@ impl Snapshot {
         tracing::info!(
             data_version = version,
             patients = n,
-            load_ms = loaded_ms as u64,
+            read_ms,
             build_ms = started.elapsed().as_millis() as u64,
             "snapshot built"
         );

@@ -11,7 +11,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use consortium_analytics::endpoints::EndpointRules;
-use consortium_analytics::{count_patients, funnel, CountTable, Dimension, Filter, Funnel, Population, Snapshot};
+use consortium_analytics::{
+    count_patients, funnel, CountTable, Dimension, Filter, Funnel, Population, Snapshot, TrialRows,
+};
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
@@ -43,7 +45,7 @@ impl AppState {
     /// Builds the first snapshot and the state around it.
     pub async fn build(db: DatabaseConnection, cache_capacity: u64) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
-        let snapshot = Snapshot::load(&db, rules).await?;
+        let snapshot = load_snapshot(&db, rules).await?;
         Ok(Arc::new(Self {
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -70,7 +72,7 @@ impl AppState {
         if current == served {
             return Ok(served);
         }
-        let fresh = Arc::new(Snapshot::load(&self.db, self.rules).await?);
+        let fresh = Arc::new(load_snapshot(&self.db, self.rules).await?);
         let version = fresh.version;
         match self.snapshot.write() {
             Ok(mut guard) => *guard = fresh,
@@ -115,6 +117,15 @@ impl AppState {
             )
             .await
             .map_err(|e| shared_error(&e))
+    }
+}
+
+/// Reads the current data version and builds its snapshot off the async workers.
+async fn load_snapshot(db: &DatabaseConnection, rules: EndpointRules) -> Result<Snapshot, ApiError> {
+    let rows = TrialRows::read(db).await?;
+    match tokio::task::spawn_blocking(move || Snapshot::build(rows, rules)).await {
+        Ok(built) => Ok(built?),
+        Err(join) => Err(ApiError::Internal(format!("snapshot build task failed: {join}"))),
     }
 }
 

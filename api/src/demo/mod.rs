@@ -297,7 +297,7 @@ mod tests {
             *counts.entry(p.oncotree_code.as_str()).or_default() += 1;
         }
         let mut ranked: Vec<_> = counts.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1));
+        ranked.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
         let top: Vec<&str> = ranked.iter().take(3).map(|(code, _)| *code).collect();
         assert_eq!(top, ["COADREAD", "CHOL", "LUAD"]);
         for p in &c.profiles {

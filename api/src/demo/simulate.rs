@@ -45,10 +45,10 @@ const REGISTRY_LINKAGE: NaiveDate = ymd(2026, 10, 15);
 
 /// Simon design of every cohort: stop after stage 1 if benefits ≤ r1 among n1
 /// evaluable, negative if benefits ≤ r among n (the 1/8 → 5/24 rule).
-const DESIGN_R1: u32 = 0;
-const DESIGN_N1: u32 = 8;
-const DESIGN_R: u32 = 4;
-const DESIGN_N: u32 = 24;
+const DESIGN_R1: i32 = 0;
+const DESIGN_N1: i32 = 8;
+const DESIGN_R: i32 = 4;
+const DESIGN_N: i32 = 24;
 
 // Funnel targets and rates (`domain.md`); some are set a little above the published
 // ratio because the data cut and closing cohorts take a few patients off each step.
@@ -59,14 +59,16 @@ const ACTIONABLE: f64 = 0.31;
 /// Chance that the board finds a second, cohort-addressed target when the first has
 /// no open cohort (patients often carry several actionable alterations).
 const SECOND_TARGET: f64 = 0.85;
+/// Mean age at referral over the whole consortium.
+const MEAN_AGE: f64 = 59.0;
 /// Matched patients who go on to enrol.
 const ENROL: f64 = 0.63;
 /// Enrolled patients who start treatment.
 const TREAT: f64 = 0.95;
 /// Treated patients who stop before week 14 for toxicity or withdrawal, without PD.
-const EARLY_STOP: f64 = 0.20;
+const EARLY_STOP: f64 = 0.22;
 /// Treated patients without an early stop who get a drug-related grade 3–4 event.
-const SEVERE_RELATED: f64 = 0.18;
+const SEVERE_RELATED: f64 = 0.16;
 /// Treated patients with a disease-related (unrelated) grade 3 event.
 const SEVERE_UNRELATED: f64 = 0.10;
 
@@ -217,6 +219,8 @@ struct Journey {
 /// What a tumour type's patients can carry, precomputed from the catalogue.
 struct TumourPlan {
     female: f64,
+    /// Mean age at referral: the type's shift around a consortium mean of 59.
+    mean_age: f64,
     msi_high: f64,
     /// Chance of an actionable alteration for a microsatellite-stable tumour.
     actionable_mss: f64,
@@ -241,8 +245,8 @@ struct CohortRun {
     status: CohortStatus,
     accepting: bool,
     closed: Option<i32>,
-    evaluable: u32,
-    benefits: u32,
+    evaluable: i32,
+    benefits: i32,
     /// Day the latest counted evaluable patient's result became known.
     last_known: i32,
 }
@@ -283,7 +287,7 @@ impl CohortRun {
             return;
         }
         self.evaluable += 1;
-        self.benefits += u32::from(result.benefit);
+        self.benefits += i32::from(result.benefit);
         self.last_known = self.last_known.max(result.known_on);
         let (stop, next) = match (self.status, self.evaluable) {
             (CohortStatus::Stage1, DESIGN_N1) => (self.benefits <= DESIGN_R1, CohortStatus::Stage2),
@@ -439,7 +443,7 @@ impl Sim {
             SexMix::Any => rng.gen_bool(plan.female),
         };
         let z: f64 = rng.sample(StandardNormal);
-        let age = (59.0 + spec.age_shift + 12.0 * z).round().clamp(18.0, 90.0) as i32;
+        let age = (plan.mean_age + 12.0 * z).round().clamp(18.0, 90.0) as i32;
         let birth_year = date_of(referral).year() - age;
         let mut journey = Journey {
             referral,
@@ -712,12 +716,12 @@ impl Sim {
         if !rng.gen_bool(rate) {
             let u: f64 = rng.gen();
             let (w1, d1) = visit(rng, 1);
-            if u < 0.62 {
+            if u < 0.78 {
                 visits.push((w1, d1, Pd));
                 let death = d1 + exp_days(rng, POST_PROGRESSION_MEAN);
                 return Course { visits, end: d1, reason: TreatmentEndReason::Progression, death };
             }
-            if u < 0.72 {
+            if u < 0.88 {
                 // Clinical deterioration and death before the week-14 window opens.
                 let death = rng.gen_range(14..=90);
                 if d1 < death {
@@ -903,10 +907,10 @@ impl Sim {
                     gene: t.target.gene.to_owned(),
                     alteration_class: t.target.class,
                     drug_id: run.drug as i32 + 1,
-                    design_r1: DESIGN_R1 as i32,
-                    design_n1: DESIGN_N1 as i32,
-                    design_r: DESIGN_R as i32,
-                    design_n: DESIGN_N as i32,
+                    design_r1: DESIGN_R1,
+                    design_n1: DESIGN_N1,
+                    design_r: DESIGN_R,
+                    design_n: DESIGN_N,
                     status: run.status,
                     opened_on: date_of(run.opened),
                     closed_on: run.closed.map(date_of),
@@ -1048,6 +1052,7 @@ fn plan_tumours() -> Vec<TumourPlan> {
         / total;
     let any: f64 = TUMOURS.iter().filter(|t| t.sex == SexMix::Any).map(|t| t.weight).sum::<f64>() / total;
     let female = ((0.5 - fixed_female) / any).clamp(0.3, 0.7);
+    let mean_shift: f64 = TUMOURS.iter().map(|t| t.weight * t.age_shift).sum::<f64>() / total;
     let cohort_for = |tumour: &str, target: &Target| {
         COHORTS.iter().position(|c| {
             (c.tumour == tumour || c.tumour == SOLID) && c.target.gene == target.gene && c.target.class == target.class
@@ -1068,6 +1073,7 @@ fn plan_tumours() -> Vec<TumourPlan> {
             }
             TumourPlan {
                 female,
+                mean_age: MEAN_AGE + t.age_shift - mean_shift,
                 msi_high: t.msi_high,
                 actionable_mss: ((actionable - t.msi_high) / (1.0 - t.msi_high)).clamp(0.0, 0.95),
                 msi_cohort: COHORTS

@@ -41,3 +41,17 @@ pub fn build_schema(state: Arc<AppState>, limits: &ServeArgs) -> ConsortiumSchem
 pub fn sdl() -> String {
     builder(&ServeArgs::default()).finish().sdl()
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_checked_in_schema_matches_the_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql");
+        let checked_in = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            checked_in == super::sdl(),
+            "schema.graphql differs from the code; refresh it with: \
+             cargo run --release --bin consortium -- schema > schema.graphql"
+        );
+    }
+}

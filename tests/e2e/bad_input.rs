@@ -1,0 +1,116 @@
+//! Bad input of every kind gets an error with a stable code, never a stack trace,
+//! and the service keeps serving.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_every_error_has_a_code, error_codes, Backend, TestApp};
+
+async fn post_raw(app: &TestApp, body: &'static str) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("POST /graphql");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON error body"))
+}
+
+async fn still_serving(app: &TestApp) {
+    let ok = app.data("{ dataVersion { version } }", json!({})).await;
+    assert!(ok["dataVersion"]["version"].as_i64().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_json_is_a_bad_request_with_a_code() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    for body in ["{not json", "[1, 2", "\"just a string\"", "{\"query\": 5}"] {
+        let (status, error) = post_raw(&app, body).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(error_codes(&error), ["BAD_REQUEST"], "{body}");
+        assert_every_error_has_a_code(&error);
+    }
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_that_do_not_parse_or_validate_are_refused_with_codes() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let cases = [
+        ("{ funnel { steps ", "GRAPHQL_PARSE_FAILED"),
+        ("{ funnel { noSuchField } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ patientCounts(groupBy: [NO_SUCH_DIMENSION]) { total { value } } }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ patientCounts(population: 3) { total { value } } }", "GRAPHQL_VALIDATION_FAILED"),
+    ];
+    for (query, code) in cases {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(error_codes(&body), [code], "{query}: {body}");
+        let text = body.to_string();
+        assert!(!text.contains("panicked") && !text.contains("src/"), "no internals leak: {text}");
+    }
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_arguments_are_bad_user_input() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let query = "query($f: PatientFilter, $by: [Dimension!]!) { patientCounts(groupBy: $by, filter: $f) { total { value } } }";
+    // Values that do not fit their declared type are refused while validating the
+    // variables; well-typed values that name nothing are the resolvers' to refuse.
+    let (invalid, bad_input) = ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT");
+    let cases = [
+        (json!({ "by": ["SEX"], "f": { "cohorts": ["NO-SUCH-COHORT"] } }), bad_input, "unknown cohort code 'NO-SUCH-COHORT'"),
+        (json!({ "by": ["SEX"], "f": { "tumourTypes": ["XYZ"] } }), bad_input, "unknown tumour type code 'XYZ'"),
+        (json!({ "by": ["SEX"], "f": { "enrolmentMonths": ["2024-13"] } }), bad_input, "unknown enrolment month code"),
+        (
+            json!({ "by": ["SEX"], "f": { "referredBetween": { "from": "2024-05-01", "to": "2024-01-01" } } }),
+            bad_input,
+            "after it ends",
+        ),
+        (json!({ "by": ["SEX", "SEX"] }), bad_input, "grouped by twice"),
+        (json!({ "by": ["SEX"], "f": { "referredBetween": { "from": "2024-02-30" } } }), bad_input, "NaiveDate"),
+        (json!({ "by": ["NOT_A_DIMENSION"] }), invalid, "NOT_A_DIMENSION"),
+        (json!({ "by": ["SEX"], "f": { "noSuchField": 1 } }), invalid, "noSuchField"),
+    ];
+    for (variables, code, message) in cases {
+        let body = app.graphql(query, variables.clone()).await;
+        assert_eq!(error_codes(&body), [code], "{variables}: {body}");
+        let text = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "{variables}: message {text:?} should mention {message:?}");
+    }
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_over_the_depth_or_complexity_limits_are_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let nested = 14;
+    let deep = format!(
+        "{{ __schema {{ types {{ fields {{ type {{ {} name {} }} }} }} }} }}",
+        "ofType { ".repeat(nested),
+        "} ".repeat(nested)
+    );
+    let body = app.graphql(&deep, json!({})).await;
+    assert_eq!(error_codes(&body), ["QUERY_TOO_COMPLEX"], "{body}");
+
+    let wide: String = (0..600).map(|i| format!("a{i}: funnel {{ steps {{ patients {{ value }} }} }} ")).collect();
+    let body = app.graphql(&format!("{{ {wide} }}"), json!({})).await;
+    assert_eq!(error_codes(&body), ["QUERY_TOO_COMPLEX"], "{body}");
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_and_health_endpoints_answer() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let page = app.client.get(format!("{}/graphql", app.address)).send().await.expect("GET /graphql");
+    assert_eq!(page.status().as_u16(), 200);
+    assert!(page.text().await.expect("html").contains("graphiql"));
+    let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let ready: Value =
+        app.client.get(format!("{}/readyz", app.address)).send().await.expect("GET /readyz").json().await.expect("json");
+    assert_eq!(ready["status"], "ready");
+    assert_eq!(ready["dataVersion"], 1);
+}

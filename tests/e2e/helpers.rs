@@ -1,0 +1,196 @@
+//! Spawning the real service for a test: a fresh database (an SQLite file in a temp
+//! directory, or a new PostgreSQL database when `TEST_DATABASE_URL` is set, dropped
+//! afterwards), a synthetic consortium, the server on a random port, and one
+//! `graphql(query, variables)` helper that checks every error carries a code.
+
+use std::sync::Arc;
+
+use consortium_api::config::ServeArgs;
+use consortium_api::state::AppState;
+use consortium_api::{db, demo, Application};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A fresh SQLite file.
+    Sqlite,
+    /// A fresh database on the server at `TEST_DATABASE_URL`.
+    Postgres,
+}
+
+/// A running service and a handle on its database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub db: DatabaseConnection,
+    pub state: Arc<AppState>,
+    _database: TestDatabase,
+}
+
+/// Patients in the consortium every test starts with (seeded, so answers are stable).
+pub const PATIENTS: u32 = 600;
+
+impl TestApp {
+    /// Spawns the service on `backend` with the standard test consortium; `None` when
+    /// PostgreSQL is asked for but `TEST_DATABASE_URL` is not set.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, Some(PATIENTS)).await
+    }
+
+    /// Spawns the service on `backend`, with a consortium of `patients` (none: empty).
+    pub async fn spawn_with(backend: Backend, patients: Option<u32>) -> Option<TestApp> {
+        let database = TestDatabase::create(backend).await?;
+        let db = db::connect(&database.url).await.expect("connect to the test database");
+        db::migrate(&db).await.expect("migrate the test database");
+        if let Some(patients) = patients {
+            let consortium = demo::generate(&demo::DemoSpec { seed: 7, patients }).expect("generate");
+            demo::store(&db, &consortium).await.expect("store the consortium");
+        }
+        let args = ServeArgs { bind: "127.0.0.1:0".parse().expect("address"), ..ServeArgs::default() };
+        let app = Application::build(&args, db.clone()).await.expect("build the application");
+        let address = format!("http://{}", app.local_addr());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped());
+        Some(TestApp { address, client: reqwest::Client::new(), db, state, _database: database })
+    }
+
+    /// Posts a GraphQL request and returns the response body, asserting that every
+    /// error in it carries `extensions.code`.
+    pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(format!("{}/graphql", self.address))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        let body: Value = response.json().await.expect("a JSON body");
+        assert_every_error_has_a_code(&body);
+        body
+    }
+
+    /// Runs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Runs a raw SQL count on the database, as an independent check of the answers.
+    pub async fn sql_count(&self, sql: &str) -> u64 {
+        let backend = self.db.get_database_backend();
+        let row = self
+            .db
+            .query_one(Statement::from_string(backend, sql.to_owned()))
+            .await
+            .expect("SQL query")
+            .expect("one row");
+        row.try_get_by_index::<i64>(0).expect("an integer") as u64
+    }
+}
+
+/// Asserts that every error of a GraphQL response body has `extensions.code`.
+pub fn assert_every_error_has_a_code(body: &Value) {
+    if let Some(errors) = body.get("errors").and_then(Value::as_array) {
+        for error in errors {
+            assert!(error["extensions"]["code"].is_string(), "error without a code: {error}");
+        }
+    }
+}
+
+/// The codes of a response's errors.
+pub fn error_codes(body: &Value) -> Vec<String> {
+    body["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["extensions"]["code"].as_str().map(str::to_owned)).collect())
+        .unwrap_or_default()
+}
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    pub url: SecretString,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDatabase {
+    /// Creates an empty database on `backend`.
+    pub async fn create(backend: Backend) -> Option<TestDatabase> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}?mode=rwc", dir.path().join("trial.db").display());
+                Some(TestDatabase { url: SecretString::from(url), cleanup: Cleanup::Sqlite(dir) })
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").ok()?;
+                let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+                let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
+                admin.close().await.expect("close admin connection");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                Some(TestDatabase { url: SecretString::from(url.to_string()), cleanup: Cleanup::Postgres { admin_url, name } })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, database) = (admin_url.clone(), name.clone());
+            // Drop runs inside the test's runtime; drop the database from a thread of its own.
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                runtime.block_on(async {
+                    let admin = Database::connect(&admin_url).await.expect("connect to TEST_DATABASE_URL");
+                    admin
+                        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                        .await
+                        .expect("drop database");
+                });
+            })
+            .join();
+            if dropped.is_err() {
+                eprintln!("could not drop test database {name}");
+            }
+        }
+    }
+}
+
+/// Declares a test that runs once on SQLite and once on PostgreSQL (skipped, with a
+/// note, when `TEST_DATABASE_URL` is not set).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::helpers::{Backend, TestApp};
+
+            async fn scenario($app: TestApp) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() {
+                scenario(TestApp::spawn(Backend::Sqlite).await.expect("an SQLite app")).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() {
+                match TestApp::spawn(Backend::Postgres).await {
+                    Some(app) => scenario(app).await,
+                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped"),
+                }
+            }
+        }
+    };
+}
