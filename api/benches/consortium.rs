@@ -1,0 +1,143 @@
+//! Benchmark of the foundation: for each size, time to generate and store a synthetic
+//! consortium (SQLite, and PostgreSQL when `BENCH_DATABASE_URL` names a server), to
+//! read and build the snapshot, to compute the funnel and a two-dimension grouped count
+//! (uncached), and to answer cached questions, plus the process's peak memory.
+//!
+//! `cargo bench -p consortium-api --bench consortium` (sizes: `BENCH_PATIENTS`,
+//! comma-separated, default `10000,100000,1000000`). Results go to standard output as
+//! a Markdown table; BENCHMARKS.md keeps the numbers measured on the reference machine.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_graphql::Request;
+use consortium_analytics::endpoints::EndpointRules;
+use consortium_analytics::{count_patients, funnel, Dimension, Filter, Population, Snapshot, TrialRows};
+use consortium_api::config::ServeArgs;
+use consortium_api::graphql::build_schema;
+use consortium_api::state::{AppState, CountQuestion};
+use consortium_api::{db, demo};
+use sea_orm::{ConnectionTrait, Database};
+use secrecy::SecretString;
+
+/// Median wall time of `runs` runs of `f`.
+fn median<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
+fn peak_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3}", d.as_secs_f64() * 1000.0)
+}
+
+async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consortium, patients: u32, generate: f64) {
+    let conn = db::connect(&url).await.expect("connect");
+    db::migrate(&conn).await.expect("migrate");
+    let t = Instant::now();
+    demo::store(&conn, consortium).await.expect("store");
+    let store = t.elapsed();
+
+    let t = Instant::now();
+    let rows = TrialRows::read(&conn).await.expect("read");
+    let read = t.elapsed();
+    let t = Instant::now();
+    let snapshot = Snapshot::build(rows, EndpointRules::default()).expect("build");
+    let build = t.elapsed();
+
+    let all = Filter::default();
+    let funnel_time = median(11, || {
+        funnel(&snapshot, &all).expect("funnel");
+    });
+    let two_dims = [Dimension::Region, Dimension::EnrolmentMonth];
+    let grouped = median(11, || {
+        count_patients(&snapshot, Population::Enrolled, &two_dims, &all).expect("count");
+    });
+    let referred_two_dims = median(11, || {
+        count_patients(&snapshot, Population::Referred, &[Dimension::Region, Dimension::AgeBand], &all).expect("count");
+    });
+
+    let state = AppState::build(conn.clone(), 10_000).await.expect("state");
+    let question =
+        CountQuestion { population: Population::Enrolled, group_by: two_dims.to_vec(), filter: Filter::default() };
+    state.count(question.clone()).await.expect("warm the cache");
+    let mut cached = Vec::new();
+    for _ in 0..101 {
+        let t = Instant::now();
+        state.count(question.clone()).await.expect("cached count");
+        cached.push(t.elapsed());
+    }
+    cached.sort();
+    let schema = build_schema(Arc::clone(&state), &ServeArgs::default());
+    let query = "{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }";
+    schema.execute(Request::new(query)).await;
+    let mut graphql = Vec::new();
+    for _ in 0..101 {
+        let t = Instant::now();
+        let response = schema.execute(Request::new(query)).await;
+        graphql.push(t.elapsed());
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+    }
+    graphql.sort();
+    println!(
+        "| {patients} | {label} | {generate:.1} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
+        store.as_secs_f64(),
+        read.as_secs_f64(),
+        build.as_secs_f64(),
+        ms(funnel_time),
+        ms(grouped),
+        ms(referred_two_dims),
+        ms(cached[50]),
+        ms(graphql[50]),
+        peak_mib()
+    );
+    drop(schema);
+    drop(state);
+    conn.close().await.expect("close");
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<u32> = std::env::var("BENCH_PATIENTS")
+        .unwrap_or_else(|_| "10000,100000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("BENCH_PATIENTS: comma-separated numbers"))
+        .collect();
+    let postgres = std::env::var("BENCH_DATABASE_URL").ok();
+    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count ms | cached GraphQL ms | peak MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for patients in sizes {
+        let t = Instant::now();
+        let consortium = demo::generate(&demo::DemoSpec { seed: 2021, patients }).expect("generate");
+        let generate = t.elapsed().as_secs_f64();
+
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = SecretString::from(format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+        run_backend("SQLite", url, &consortium, patients, generate).await;
+
+        if let Some(admin_url) = &postgres {
+            let name = format!("bench_{patients}_{}", std::process::id());
+            let admin = Database::connect(admin_url).await.expect("connect BENCH_DATABASE_URL");
+            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
+            let mut url = url::Url::parse(admin_url).expect("url");
+            url.set_path(&name);
+            run_backend("PostgreSQL", SecretString::from(url.to_string()), &consortium, patients, generate).await;
+            admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop");
+        }
+    }
+}
