@@ -4,22 +4,24 @@
 //! The snapshot is swapped atomically behind an `Arc`: readers clone the `Arc` and keep
 //! answering from it while a rebuild runs. A background watcher polls the data version
 //! and rebuilds when it moves; the watcher is the only writer, so rebuilds never run
-//! twice at once. Answers are cached per (data version, question): a new version makes
-//! old entries unreachable, and concurrent identical questions compute once.
+//! twice at once. Answers of every measure are cached per (data version, question) in one
+//! cache: a new version makes old entries unreachable, and concurrent identical questions
+//! compute once.
 
+use std::any::Any;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::{
-    count_patients, funnel, CountTable, Dimension, Filter, Funnel, Population, Snapshot, TrialRows,
+    count_patients, funnel, AnalyticsError, CountTable, Dimension, Filter, Funnel, Population, Snapshot, TrialRows,
 };
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
 use crate::error::ApiError;
 
-/// A grouped-count question, as a cache key.
+/// A grouped-count question.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct CountQuestion {
     /// Population counted.
@@ -30,6 +32,9 @@ pub struct CountQuestion {
     pub filter: Filter,
 }
 
+/// A cached answer of any measure.
+type Answer = Arc<dyn Any + Send + Sync>;
+
 /// Everything a request handler needs.
 #[derive(Debug)]
 pub struct AppState {
@@ -37,8 +42,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
-    counts: Cache<(i64, CountQuestion), Arc<CountTable>>,
-    funnels: Cache<(i64, Filter), Arc<Funnel>>,
+    answers: Cache<(i64, String), Answer>,
 }
 
 impl AppState {
@@ -46,15 +50,8 @@ impl AppState {
     pub async fn build(db: DatabaseConnection, cache_capacity: u64) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
         let snapshot = load_snapshot(&db, rules).await?;
-        Ok(Arc::new(Self {
-            db,
-            snapshot: RwLock::new(Arc::new(snapshot)),
-            rules,
-            counts: Cache::new(cache_capacity),
-            funnels: Cache::new(cache_capacity),
-        }))
+        Ok(Arc::new(Self { db, snapshot: RwLock::new(Arc::new(snapshot)), rules, answers: Cache::new(cache_capacity) }))
     }
-
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
         // A poisoned lock only means a writer panicked mid-swap of an Arc, which leaves
@@ -79,8 +76,7 @@ impl AppState {
             Err(poisoned) => *poisoned.into_inner() = fresh,
         }
         // Entries of older versions can never be asked for again.
-        self.counts.invalidate_all();
-        self.funnels.invalidate_all();
+        self.answers.invalidate_all();
         Ok(version)
     }
 
@@ -99,24 +95,41 @@ impl AppState {
         })
     }
 
+    /// Answers `question` with `measure` on the current snapshot, computing it at most
+    /// once per data version however many requests ask at the same time.
+    ///
+    /// The question's `Debug` form is the cache key, so two questions share an answer
+    /// exactly when they are equal; `measure` must be a function of the question alone.
+    pub async fn answer<Q, T, F>(&self, question: Q, measure: F) -> Result<Arc<T>, ApiError>
+    where
+        Q: std::fmt::Debug + Send + 'static,
+        T: Send + Sync + 'static,
+        F: FnOnce(&Snapshot, &Q) -> Result<T, AnalyticsError> + Send + 'static,
+    {
+        let snapshot = self.snapshot();
+        let key = (snapshot.version, format!("{}:{question:?}", std::any::type_name::<T>()));
+        let answer = self
+            .answers
+            .try_get_with(key, async move {
+                let computed = tokio::task::spawn_blocking(move || measure(&snapshot, &question)).await;
+                match computed {
+                    Ok(result) => result.map(|value| Arc::new(value) as Answer).map_err(ApiError::from),
+                    Err(join) => Err(ApiError::Internal(format!("computation task failed: {join}"))),
+                }
+            })
+            .await
+            .map_err(|e| shared_error(&e))?;
+        answer.downcast::<T>().map_err(|_| ApiError::Internal("cached answer of an unexpected type".into()))
+    }
+
     /// The funnel over `filter`, cached.
     pub async fn funnel(&self, filter: Filter) -> Result<Arc<Funnel>, ApiError> {
-        let snapshot = self.snapshot();
-        let key = (snapshot.version, filter.clone());
-        self.funnels.try_get_with(key, compute(move || funnel(&snapshot, &filter))).await.map_err(|e| shared_error(&e))
+        self.answer(filter, |snapshot, filter| funnel(snapshot, filter)).await
     }
 
     /// A grouped count, cached.
     pub async fn count(&self, question: CountQuestion) -> Result<Arc<CountTable>, ApiError> {
-        let snapshot = self.snapshot();
-        let key = (snapshot.version, question.clone());
-        self.counts
-            .try_get_with(
-                key,
-                compute(move || count_patients(&snapshot, question.population, &question.group_by, &question.filter)),
-            )
-            .await
-            .map_err(|e| shared_error(&e))
+        self.answer(question, |snapshot, q| count_patients(snapshot, q.population, &q.group_by, &q.filter)).await
     }
 }
 
@@ -126,18 +139,6 @@ async fn load_snapshot(db: &DatabaseConnection, rules: EndpointRules) -> Result<
     match tokio::task::spawn_blocking(move || Snapshot::build(rows, rules)).await {
         Ok(built) => Ok(built?),
         Err(join) => Err(ApiError::Internal(format!("snapshot build task failed: {join}"))),
-    }
-}
-
-/// Runs a polars computation off the async workers.
-async fn compute<T, F>(work: F) -> Result<Arc<T>, ApiError>
-where
-    T: Send + Sync + 'static,
-    F: FnOnce() -> Result<T, consortium_analytics::AnalyticsError> + Send + 'static,
-{
-    match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map(Arc::new).map_err(ApiError::from),
-        Err(join) => Err(ApiError::Internal(format!("computation task failed: {join}"))),
     }
 }
 

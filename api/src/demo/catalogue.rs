@@ -259,6 +259,11 @@ const ERBB2_EXON20: &[&str] = &["p.Y772_A775dup", "p.G776delinsVC", "p.S310F"];
 /// The cohorts, from `domain.md`'s template rows; benefit rates are the published
 /// family figures (MSI-high + PD-1 ~0.60, HER2 ~0.45, CDK4/6 ~0.15 with almost no
 /// responses, TMB-intermediate MSS colorectal ~0.03 …).
+///
+/// A third of the cohorts sit in the low-rate families (PI3K, CDK4/6, TMB), whose
+/// chance of stopping after stage 1 is 0.3–0.8; with these rates about a fifth to a
+/// quarter of the cohorts that complete stage 1 close for futility. The published ~40%
+/// would need most cohorts to be nearly inactive, which the family rates contradict.
 // One row per cohort: code, tumour, alteration (gene, class, protein changes, ESCAT
 // tier, share among the tumour type's actionable patients), drug, true benefit rate,
 // share of benefiting patients who respond, days to opening, closure for other reasons.

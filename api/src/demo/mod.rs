@@ -8,9 +8,9 @@
 //! toxicity), and to be *internally consistent*: every recorded cohort status is the
 //! decision its own patients' data supports under the trial's endpoint definitions.
 //!
-//! * [`catalogue`] holds the fixed reference data (seed-independent);
-//! * [`simulate`] walks every patient through the funnel in calendar order;
-//! * [`store`] writes a [`Consortium`] to the database in one transaction.
+//! * `catalogue` holds the fixed reference data (seed-independent);
+//! * `simulate` walks every patient through the funnel in calendar order;
+//! * `store` writes a [`Consortium`] to the database in one transaction ([`store()`]).
 //!
 //! [`generate`] is pure: the same [`DemoSpec`] always yields the identical consortium.
 
@@ -336,6 +336,39 @@ mod tests {
         let months = |days: Option<i64>| days.map_or(f64::INFINITY, |d| d as f64 / 30.4375);
         assert_near("median PFS of the treated (months)", months(km_median(pfs)), 3.5, 0.8);
         assert_near("median OS of the treated (months)", months(km_median(os)), 9.0, 1.5);
+
+        // Responses are a third to a half of the benefits.
+        let ends = endpoints(c);
+        let responders: HashSet<i32> = c
+            .assessments
+            .iter()
+            .filter(|a| matches!(a.response, OverallResponse::Cr | OverallResponse::Pr))
+            .map(|a| a.enrolment_id)
+            .collect();
+        let benefit = ends.values().filter(|e| e.benefit).count();
+        let responding = ends.iter().filter(|(id, e)| e.evaluable && responders.contains(id)).count();
+        assert_near("responses / benefits", ratio(responding, benefit), 0.42, 0.1);
+
+        // Survival from the board's date: treated > not matched > matched but not treated.
+        let review: HashMap<i32, &mtb_review::Model> = c.reviews.iter().map(|r| (r.patient_id, r)).collect();
+        let treated_patients: HashSet<i32> =
+            c.enrolments.iter().filter(|e| e.treatment_start.is_some()).map(|e| e.patient_id).collect();
+        let (mut matched_untreated, mut unmatched) = (Vec::new(), Vec::new());
+        for f in &c.followups {
+            let Some(r) = review.get(&f.patient_id) else { continue };
+            if treated_patients.contains(&f.patient_id) {
+                continue;
+            }
+            let time = ((f.death_date.unwrap_or(f.status_date) - r.review_date).num_days(), f.death_date.is_some());
+            match r.outcome {
+                MtbOutcome::MatchedCohort => matched_untreated.push(time),
+                _ => unmatched.push(time),
+            }
+        }
+        let matched_untreated = months(km_median(matched_untreated));
+        let unmatched = months(km_median(unmatched));
+        eprintln!("median OS from review: matched, not treated {matched_untreated:.1}; not matched {unmatched:.1}");
+        assert!(matched_untreated < unmatched && unmatched < 9.0);
 
         let treated: HashSet<i32> = c.enrolments.iter().filter(|e| e.treatment_start.is_some()).map(|e| e.id).collect();
         let severe: HashSet<i32> =
