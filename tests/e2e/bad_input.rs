@@ -56,12 +56,17 @@ async fn queries_that_do_not_parse_or_validate_are_refused_with_codes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_arguments_are_bad_user_input() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let query = "query($f: PatientFilter, $by: [Dimension!]!) { patientCounts(groupBy: $by, filter: $f) { total { value } } }";
+    let query =
+        "query($f: PatientFilter, $by: [Dimension!]!) { patientCounts(groupBy: $by, filter: $f) { total { value } } }";
     // Values that do not fit their declared type are refused while validating the
     // variables; well-typed values that name nothing are the resolvers' to refuse.
     let (invalid, bad_input) = ("GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT");
     let cases = [
-        (json!({ "by": ["SEX"], "f": { "cohorts": ["NO-SUCH-COHORT"] } }), bad_input, "unknown cohort code 'NO-SUCH-COHORT'"),
+        (
+            json!({ "by": ["SEX"], "f": { "cohorts": ["NO-SUCH-COHORT"] } }),
+            bad_input,
+            "unknown cohort code 'NO-SUCH-COHORT'",
+        ),
         (json!({ "by": ["SEX"], "f": { "tumourTypes": ["XYZ"] } }), bad_input, "unknown tumour type code 'XYZ'"),
         (json!({ "by": ["SEX"], "f": { "enrolmentMonths": ["2024-13"] } }), bad_input, "unknown enrolment month code"),
         (
@@ -109,8 +114,15 @@ async fn graphiql_and_health_endpoints_answer() {
     assert!(page.text().await.expect("html").contains("graphiql"));
     let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");
     assert_eq!(health.status().as_u16(), 200);
-    let ready: Value =
-        app.client.get(format!("{}/readyz", app.address)).send().await.expect("GET /readyz").json().await.expect("json");
+    let ready: Value = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("GET /readyz")
+        .json()
+        .await
+        .expect("json");
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["dataVersion"], 1);
 }

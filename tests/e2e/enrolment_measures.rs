@@ -5,14 +5,17 @@ use serde_json::{json, Value};
 
 use crate::on_both_backends;
 
-const FUNNEL: &str = "query($filter: PatientFilter) { funnel(filter: $filter) { steps { population patients { value } } } }";
+const FUNNEL: &str =
+    "query($filter: PatientFilter) { funnel(filter: $filter) { steps { population patients { value } } } }";
 
 fn steps(data: &Value) -> Vec<(String, u64)> {
     data["funnel"]["steps"]
         .as_array()
         .expect("steps")
         .iter()
-        .map(|s| (s["population"].as_str().expect("population").to_owned(), s["patients"]["value"].as_u64().expect("n")))
+        .map(|s| {
+            (s["population"].as_str().expect("population").to_owned(), s["patients"]["value"].as_u64().expect("n"))
+        })
         .collect()
 }
 

@@ -137,7 +137,10 @@ impl TestDatabase {
                 admin.close().await.expect("close admin connection");
                 let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
                 url.set_path(&name);
-                Some(TestDatabase { url: SecretString::from(url.to_string()), cleanup: Cleanup::Postgres { admin_url, name } })
+                Some(TestDatabase {
+                    url: SecretString::from(url.to_string()),
+                    cleanup: Cleanup::Postgres { admin_url, name },
+                })
             }
         }
     }
