@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use consortium_entity::{cohort, drug, partner, site, CohortStage, HealthRegion, Sex};
+use consortium_entity::{cohort, drug, partner, site, AlterationClass, CohortStage, HealthRegion, Sex};
 
-use crate::dimension::{month_code, parse_month, Dimension, AGE_BANDS};
+use crate::dimension::{month_code, parse_month, parse_year, year_code, Dimension, AGE_BANDS};
 use crate::error::AnalyticsError;
 
 /// The small reference tables of a snapshot, keyed by id.
@@ -39,11 +39,13 @@ impl Catalogue {
             Dimension::Site => self.sites.get(&key).map(|s| s.code.clone()),
             Dimension::TumourType => idx.and_then(|i| self.tumour_types.get(i).cloned()),
             Dimension::Gene => idx.and_then(|i| self.genes.get(i).cloned()),
+            Dimension::AlterationClass => idx.and_then(|i| AlterationClass::all().get(i).map(|c| c.code())),
             Dimension::Region => idx.and_then(|i| HealthRegion::all().get(i).map(|r| r.code())),
             Dimension::CohortStage => idx.and_then(|i| CohortStage::all().get(i).map(|s| s.code())),
             Dimension::Sex => idx.and_then(|i| Sex::all().get(i).map(|s| s.code())),
             Dimension::AgeBand => idx.and_then(|i| AGE_BANDS.get(i).map(|(_, label)| (*label).to_owned())),
             Dimension::EnrolmentMonth => Some(month_code(key)),
+            Dimension::EnrolmentYear => year_code(key),
         }
     }
 
@@ -55,12 +57,15 @@ impl Catalogue {
             Dimension::Drug => self.drugs.get(&key).map(|d| d.name.clone()),
             Dimension::Supplier => self.partners.get(&key).map(|p| p.name.clone()),
             Dimension::Site => self.sites.get(&key).map(|s| s.name.clone()),
+            Dimension::AlterationClass => idx.and_then(|i| AlterationClass::all().get(i).map(|c| c.label().to_owned())),
             Dimension::Region => idx.and_then(|i| HealthRegion::all().get(i).map(|r| r.label().to_owned())),
             Dimension::CohortStage => idx.and_then(|i| CohortStage::all().get(i).map(|s| s.label().to_owned())),
             Dimension::Sex => idx.and_then(|i| Sex::all().get(i).map(|s| s.label().to_owned())),
-            Dimension::TumourType | Dimension::Gene | Dimension::AgeBand | Dimension::EnrolmentMonth => {
-                self.code(dimension, key)
-            }
+            Dimension::TumourType
+            | Dimension::Gene
+            | Dimension::AgeBand
+            | Dimension::EnrolmentMonth
+            | Dimension::EnrolmentYear => self.code(dimension, key),
         }
     }
 
@@ -78,11 +83,13 @@ impl Catalogue {
             Dimension::Site => self.sites.values().find(|s| s.code == code).map(|s| s.id),
             Dimension::TumourType => self.tumour_types.iter().position(|t| t == code).map(|i| i as i32),
             Dimension::Gene => self.genes.iter().position(|g| g == code).map(|i| i as i32),
+            Dimension::AlterationClass => position(AlterationClass::all().iter().map(|c| c.code()).collect()),
             Dimension::Region => position(HealthRegion::all().iter().map(|r| r.code()).collect()),
             Dimension::CohortStage => position(CohortStage::all().iter().map(|s| s.code()).collect()),
             Dimension::Sex => position(Sex::all().iter().map(|s| s.code()).collect()),
             Dimension::AgeBand => AGE_BANDS.iter().position(|(_, label)| *label == code).map(|i| i as i32),
             Dimension::EnrolmentMonth => parse_month(code),
+            Dimension::EnrolmentYear => parse_year(code),
         };
         key.ok_or_else(|| AnalyticsError::UnknownCode { dimension: dimension.noun(), code: code.to_owned() })
     }
@@ -113,13 +120,101 @@ mod tests {
     #[test]
     fn codes_and_keys_are_inverse_for_every_enumerated_dimension() {
         let cat = catalogue();
-        for dim in [Dimension::Region, Dimension::Sex, Dimension::CohortStage, Dimension::AgeBand, Dimension::Gene] {
+        for dim in [
+            Dimension::Region,
+            Dimension::Sex,
+            Dimension::CohortStage,
+            Dimension::AgeBand,
+            Dimension::Gene,
+            Dimension::AlterationClass,
+        ] {
             let mut key = 0;
             while let Some(code) = cat.code(dim, key) {
                 assert_eq!(cat.key(dim, &code).ok(), Some(key), "{dim:?} {code}");
                 key += 1;
             }
             assert!(key > 0, "{dim:?} has no codes");
+        }
+    }
+
+    #[test]
+    fn alteration_classes_and_years_have_codes_and_labels() {
+        let cat = catalogue();
+        let fusion = cat.key(Dimension::AlterationClass, "FUSION").ok();
+        assert_eq!(fusion, AlterationClass::all().iter().position(|c| *c == AlterationClass::Fusion).map(|i| i as i32));
+        assert_eq!(fusion.and_then(|k| cat.label(Dimension::AlterationClass, k)).as_deref(), Some("Fusion"));
+        assert_eq!(cat.code(Dimension::AlterationClass, 7), None);
+        assert_eq!(cat.key(Dimension::EnrolmentYear, "2024").ok(), Some(2024));
+        assert_eq!(cat.code(Dimension::EnrolmentYear, 2024).as_deref(), Some("2024"));
+        assert_eq!(cat.label(Dimension::EnrolmentYear, 2024).as_deref(), Some("2024"));
+        assert!(cat.key(Dimension::EnrolmentYear, "24").is_err());
+    }
+
+    #[test]
+    fn every_dimension_has_a_code_for_a_key_it_produced() {
+        // One key per dimension that its snapshot column could hold; each must have a
+        // code that translates back, so no dimension is left out of the three tables.
+        let mut cat = catalogue();
+        cat.cohorts.insert(3, cohort_model(3));
+        cat.drugs.insert(
+            4,
+            drug::Model { id: 4, code: "D4".into(), name: "d".into(), mechanism: "m".into(), supplier_id: 5 },
+        );
+        cat.partners.insert(
+            5,
+            partner::Model {
+                id: 5,
+                code: "P5".into(),
+                name: "p".into(),
+                kind: consortium_entity::PartnerKind::Industry,
+                org_number: "1".into(),
+            },
+        );
+        cat.sites.insert(
+            6,
+            site::Model {
+                id: 6,
+                code: "S6".into(),
+                name: "s".into(),
+                region: HealthRegion::North,
+                partner_id: 5,
+                inpred_node: false,
+            },
+        );
+        for dim in Dimension::ALL {
+            let key = match dim {
+                Dimension::Cohort => 3,
+                Dimension::Drug => 4,
+                Dimension::Supplier => 5,
+                Dimension::Site => 6,
+                Dimension::EnrolmentMonth => 2024 * 12 + 2,
+                Dimension::EnrolmentYear => 2024,
+                _ => 1,
+            };
+            let code = cat.code(dim, key);
+            assert!(code.is_some(), "{dim:?} has no code for {key}");
+            assert!(cat.label(dim, key).is_some(), "{dim:?} has no label for {key}");
+            assert_eq!(code.and_then(|c| cat.key(dim, &c).ok()), Some(key), "{dim:?}");
+        }
+    }
+
+    fn cohort_model(id: i32) -> cohort::Model {
+        let date = chrono::NaiveDate::from_ymd_opt(2022, 1, 1).unwrap_or_default();
+        cohort::Model {
+            id,
+            code: format!("C{id}"),
+            name: "cohort".into(),
+            oncotree_code: "CHOL".into(),
+            gene: "BRAF".into(),
+            alteration_class: AlterationClass::Mutation,
+            drug_id: 4,
+            design_r1: 0,
+            design_n1: 8,
+            design_r: 4,
+            design_n: 24,
+            status: consortium_entity::CohortStatus::Stage1,
+            opened_on: date,
+            closed_on: None,
         }
     }
 

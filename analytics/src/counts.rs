@@ -7,6 +7,7 @@ use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::Snapshot;
+use crate::stats::{clopper_pearson, Proportion};
 
 /// One group of a grouped count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,24 @@ pub fn count_patients(
     group_by: &[Dimension],
     filter: &Filter,
 ) -> Result<CountTable, AnalyticsError> {
+    let dimensions = distinct_dimensions(group_by)?;
+    let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter));
+    let (out, keys) = aggregate_by(selected, &dimensions, vec![len().cast(DataType::UInt64).alias("patients")])?;
+    let counts = out.column("patients")?.u64()?;
+    let mut groups: Vec<CountGroup> = keys
+        .into_iter()
+        .enumerate()
+        .map(|(row, keys)| CountGroup { keys, patients: counts.get(row).unwrap_or(0) })
+        .collect();
+    groups.retain(|g| g.patients > 0);
+    groups.sort_by(|a, b| a.keys.cmp(&b.keys));
+    let total = groups.iter().map(|g| g.patients).sum();
+    Ok(CountTable { dimensions, groups, total })
+}
+
+/// The grouping dimensions in the order given, refusing a dimension named twice (its
+/// groups would be the same keys repeated, which no caller means).
+pub(crate) fn distinct_dimensions(group_by: &[Dimension]) -> Result<Vec<Dimension>, AnalyticsError> {
     let mut dimensions: Vec<Dimension> = Vec::with_capacity(group_by.len());
     for d in group_by {
         if dimensions.contains(d) {
@@ -44,28 +63,45 @@ pub fn count_patients(
         }
         dimensions.push(*d);
     }
-    let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter));
-    let mut groups = if dimensions.is_empty() {
-        let out = selected.select([len().cast(DataType::UInt64).alias("patients")]).collect()?;
-        let total = out.column("patients")?.u64()?.get(0).unwrap_or(0);
-        vec![CountGroup { keys: Vec::new(), patients: total }]
-    } else {
-        let keys: Vec<Expr> = dimensions.iter().map(|d| col(d.column())).collect();
-        let out = selected.group_by(keys).agg([len().cast(DataType::UInt64).alias("patients")]).collect()?;
-        let key_columns = dimensions
-            .iter()
-            .map(|d| out.column(d.column()).and_then(|c| c.i32().cloned()))
-            .collect::<PolarsResult<Vec<_>>>()?;
-        let counts = out.column("patients")?.u64()?;
-        (0..out.height())
-            .map(|row| CountGroup {
-                keys: key_columns.iter().map(|c| c.get(row)).collect(),
-                patients: counts.get(row).unwrap_or(0),
-            })
-            .collect()
-    };
-    groups.retain(|g| g.patients > 0);
-    groups.sort_by(|a, b| a.keys.cmp(&b.keys));
-    let total = groups.iter().map(|g| g.patients).sum();
-    Ok(CountTable { dimensions, groups, total })
+    Ok(dimensions)
+}
+
+/// The keys of one group, one per grouping dimension (`None` where it does not apply).
+pub(crate) type GroupKeys = Vec<Option<i32>>;
+
+/// Evaluates `aggregates` over `frame` (the patient frame or a selection of it) once per
+/// combination of the dimensions' keys, and returns the aggregated frame with each
+/// row's keys in `dimensions` order (`None` where a dimension does not apply).
+///
+/// With no dimensions the aggregates are evaluated once over the whole frame, so the
+/// result has exactly one row even when the frame is empty; callers drop empty groups.
+/// Rows come in no particular order.
+pub(crate) fn aggregate_by(
+    frame: LazyFrame,
+    dimensions: &[Dimension],
+    aggregates: Vec<Expr>,
+) -> Result<(DataFrame, Vec<GroupKeys>), AnalyticsError> {
+    if dimensions.is_empty() {
+        let out = frame.select(aggregates).collect()?;
+        let keys = vec![Vec::new(); out.height()];
+        return Ok((out, keys));
+    }
+    let by: Vec<Expr> = dimensions.iter().map(|d| col(d.column())).collect();
+    let out = frame.group_by(by).agg(aggregates).collect()?;
+    let key_columns = dimensions
+        .iter()
+        .map(|d| out.column(d.column()).and_then(|c| c.i32().cloned()))
+        .collect::<PolarsResult<Vec<_>>>()?;
+    let keys = (0..out.height()).map(|row| key_columns.iter().map(|c| c.get(row)).collect()).collect();
+    Ok((out, keys))
+}
+
+/// `events` of `n` patients with its exact (Clopper–Pearson) 95% interval.
+///
+/// Callers count `events` among the `n` patients of a non-empty group, so the interval
+/// always exists; an error here means a counting bug and is reported as a computation
+/// failure rather than as the caller's mistake.
+pub(crate) fn exact_proportion(events: u64, n: u64) -> Result<Proportion, AnalyticsError> {
+    clopper_pearson(events, n, 0.95)
+        .map_err(|e| PolarsError::ComputeError(format!("proportion {events} of {n}: {e}").into()).into())
 }

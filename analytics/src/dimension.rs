@@ -25,12 +25,18 @@ pub enum Dimension {
     /// The patient's primary alteration gene: the cohort's target gene when enrolled,
     /// otherwise the gene of the best-tier actionable variant (none if no actionable one).
     Gene,
+    /// The class of the patient's primary alteration: the cohort's alteration class when
+    /// enrolled, otherwise the class of the best-tier actionable variant (none if no
+    /// actionable one). Keys are positions in `AlterationClass::all()`.
+    AlterationClass,
     /// The patient's site: the treating site when enrolled, otherwise the referring one.
     Site,
     /// The patient's health region of residence.
     Region,
     /// Calendar month of enrolment (`YYYY-MM`).
     EnrolmentMonth,
+    /// Calendar year of enrolment, the reporting period (`2024`); the key is the year.
+    EnrolmentYear,
     /// The stage of the cohort the patient entered.
     CohortStage,
     /// Sex.
@@ -41,15 +47,17 @@ pub enum Dimension {
 
 impl Dimension {
     /// Every dimension, in canonical order.
-    pub const ALL: [Dimension; 11] = [
+    pub const ALL: [Dimension; 13] = [
         Dimension::Cohort,
         Dimension::Drug,
         Dimension::Supplier,
         Dimension::TumourType,
         Dimension::Gene,
+        Dimension::AlterationClass,
         Dimension::Site,
         Dimension::Region,
         Dimension::EnrolmentMonth,
+        Dimension::EnrolmentYear,
         Dimension::CohortStage,
         Dimension::Sex,
         Dimension::AgeBand,
@@ -63,9 +71,11 @@ impl Dimension {
             Dimension::Supplier => "supplier",
             Dimension::TumourType => "tumour_type",
             Dimension::Gene => "gene",
+            Dimension::AlterationClass => "alteration_class",
             Dimension::Site => "site",
             Dimension::Region => "region",
             Dimension::EnrolmentMonth => "enrolment_month",
+            Dimension::EnrolmentYear => "enrolment_year",
             Dimension::CohortStage => "cohort_stage",
             Dimension::Sex => "sex",
             Dimension::AgeBand => "age_band",
@@ -80,9 +90,11 @@ impl Dimension {
             Dimension::Supplier => "supplier",
             Dimension::TumourType => "tumour type",
             Dimension::Gene => "gene",
+            Dimension::AlterationClass => "alteration class",
             Dimension::Site => "site",
             Dimension::Region => "region",
             Dimension::EnrolmentMonth => "enrolment month",
+            Dimension::EnrolmentYear => "enrolment year",
             Dimension::CohortStage => "cohort stage",
             Dimension::Sex => "sex",
             Dimension::AgeBand => "age band",
@@ -202,6 +214,16 @@ pub fn parse_month(code: &str) -> Option<i32> {
     (y.to_string().len() == 4 && (1..=12).contains(&m)).then_some(y * 12 + m - 1)
 }
 
+/// `YYYY` of a year, the code of [`Dimension::EnrolmentYear`]; `None` outside 0–9999.
+pub fn year_code(year: i32) -> Option<String> {
+    (0..=9999).contains(&year).then(|| format!("{year:04}"))
+}
+
+/// The year of a `YYYY` code (exactly four digits).
+pub fn parse_year(code: &str) -> Option<i32> {
+    (code.len() == 4 && code.bytes().all(|b| b.is_ascii_digit())).then(|| code.parse().ok()).flatten()
+}
+
 /// The age bands of [`Dimension::AgeBand`], by lower bound.
 pub const AGE_BANDS: [(i32, &str); 6] =
     [(0, "18-39"), (40, "40-49"), (50, "50-59"), (60, "60-69"), (70, "70-79"), (80, "80+")];
@@ -232,6 +254,24 @@ mod tests {
         for bad in ["2023-13", "2023-00", "23-01", "2023", "x-y"] {
             assert_eq!(parse_month(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn year_codes_round_trip_and_reject_nonsense() {
+        assert_eq!(year_code(2024).as_deref(), Some("2024"));
+        assert_eq!(parse_year("2024"), Some(2024));
+        assert_eq!(year_code(-1), None);
+        for bad in ["24", "20245", "2O24", "+024", ""] {
+            assert_eq!(parse_year(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_dimension_is_listed_once_with_its_own_column() {
+        let columns: std::collections::BTreeSet<&str> = Dimension::ALL.iter().map(|d| d.column()).collect();
+        assert_eq!(columns.len(), Dimension::ALL.len());
+        assert!(Dimension::ALL.contains(&Dimension::AlterationClass));
+        assert!(Dimension::ALL.contains(&Dimension::EnrolmentYear));
     }
 
     #[test]

@@ -7,7 +7,17 @@
 //!   before the window opens (week 14);
 //! * **clinical benefit** (disease control at week 16): the week-16 assessment is CR,
 //!   PR or SD and no PD came before it;
-//! * **best overall response**: the best of CR > PR > SD > PD > NE over all assessments.
+//! * **best overall response**: the best of CR > PR > SD > PD > NE over all assessments;
+//!   **objective response** is a best overall response of CR or PR in an evaluable patient.
+//!
+//! [`derive_dated`] adds what needs calendar dates:
+//!
+//! * **evaluated day**: the day an evaluable patient's week-16 endpoint was settled: the
+//!   week-16 assessment's date, or the date of the early PD or of the early death, whichever
+//!   came first. It orders patients in a cohort's two-stage rule;
+//! * **progression-free survival**: days from treatment start to the first PD or death,
+//!   whichever comes first; without either, censored at the last assessment (at day 0 when
+//!   there is no assessment).
 
 use polars::prelude::*;
 
@@ -78,6 +88,73 @@ pub fn derive(enrolments: LazyFrame, assessments: LazyFrame, rules: EndpointRule
         .left_join(best, on(), on())
         .with_column(evaluable.alias("evaluable"))
         .with_column(benefit.alias("benefit"))
+}
+
+/// Derives the endpoints of every enrolment as [`derive()`] does, plus those that need
+/// dates (see the module documentation).
+///
+/// `enrolments` needs `enrolment_id`, `treated`, `start_day` (treatment start as a day
+/// number, null when untreated) and `death_day` (null when alive); `assessments` needs
+/// `enrolment_id`, `study_week`, `response` and `assessment_date` (a day number). Adds to
+/// the columns of [`derive()`]: `w16_day`, `first_pd_day`, `last_assessment_day`,
+/// `evaluated_day` (null unless evaluable), `objective_response` (never null), and
+/// `pfs_days` and `pfs_event` (null when untreated).
+///
+/// Durations are clamped at 0: an assessment or a death recorded before treatment start is
+/// a data error that must not produce a negative time, which no survival estimate accepts.
+pub fn derive_dated(enrolments: LazyFrame, assessments: LazyFrame, rules: EndpointRules) -> PolarsResult<LazyFrame> {
+    let enrolments = enrolments.with_column((col("death_day") - col("start_day")).alias("death_after_start_days"));
+    let day = || col("assessment_date");
+    let on = || col("enrolment_id");
+    let pd_days = assessments
+        .clone()
+        .filter(col("response").eq(lit(response::PD)))
+        .group_by([on()])
+        .agg([day().min().alias("first_pd_day")]);
+    let last_days = assessments.clone().group_by([on()]).agg([day().max().alias("last_assessment_day")]);
+    // The week-16 assessment is the first in the window by study week; its date is the
+    // earliest assessment of that week, which is that assessment unless a week holds two.
+    let week16_days =
+        assessments.clone().group_by([on(), col("study_week").alias("w16_week")]).agg([day().min().alias("w16_day")]);
+
+    let early_pd = col("first_pd_week").lt(lit(rules.window_start)).fill_null(lit(false));
+    let early_death = col("death_after_start_days").lt(lit(rules.window_start * 7)).fill_null(lit(false));
+    // Nulls are skipped by the horizontal minimum, so each candidate counts only when it
+    // applies; being evaluable guarantees that at least one does.
+    let settled = min_horizontal([
+        col("w16_day"),
+        when(early_pd).then(col("first_pd_day")).otherwise(null_day()),
+        when(early_death).then(col("death_day")).otherwise(null_day()),
+    ])?;
+    let evaluated = when(col("evaluable")).then(settled).otherwise(null_day());
+    let objective = col("evaluable").and(col("best_response").lt_eq(lit(response::PR)).fill_null(lit(false)));
+
+    let progressed = min_horizontal([col("first_pd_day"), col("death_day")])?;
+    let end_day = when(progressed.clone().is_not_null()).then(progressed.clone()).otherwise(col("last_assessment_day"));
+    let pfs_days =
+        when(col("treated")).then(non_negative((end_day - col("start_day")).fill_null(lit(0)))).otherwise(null_day());
+    let pfs_event = when(col("treated")).then(progressed.is_not_null()).otherwise(lit(NULL).cast(DataType::Boolean));
+
+    Ok(derive(enrolments, assessments, rules)
+        .left_join(pd_days, on(), on())
+        .left_join(last_days, on(), on())
+        .join(week16_days, [on(), col("w16_week")], [on(), col("w16_week")], JoinArgs::new(JoinType::Left))
+        .with_columns([
+            evaluated.alias("evaluated_day"),
+            objective.alias("objective_response"),
+            pfs_days.alias("pfs_days"),
+            pfs_event.alias("pfs_event"),
+        ]))
+}
+
+/// A null of the day-number type, for the branches of a `when` that do not apply.
+pub(crate) fn null_day() -> Expr {
+    lit(NULL).cast(DataType::Int32)
+}
+
+/// `days` with negative values raised to 0; nulls stay null.
+pub(crate) fn non_negative(days: Expr) -> Expr {
+    when(days.clone().lt(lit(0))).then(lit(0)).otherwise(days)
 }
 
 #[cfg(test)]

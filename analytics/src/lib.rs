@@ -18,13 +18,34 @@ pub mod dimension;
 pub mod endpoints;
 pub mod error;
 pub mod funnel;
+pub mod genomics;
+pub mod monitoring;
+pub mod response;
+pub mod safety;
 pub mod selection;
 pub mod snapshot;
 pub mod stats;
+pub mod survival;
+pub mod timeseries;
 
 pub use catalogue::Catalogue;
 pub use counts::{count_patients, CountGroup, CountTable};
 pub use dimension::{DateRange, Dimension, Filter, Population};
 pub use error::AnalyticsError;
 pub use funnel::{funnel, Funnel};
+pub use genomics::{
+    actionability, alteration_frequencies, tmb_distribution, ActionabilityGroup, AlterationFrequency, TmbGroup,
+    TmbSummary,
+};
+pub use monitoring::{
+    cohort_monitoring, status_agrees, CohortMonitoring, Decision, OperatingCharacteristics, Proportion, SimonDesign,
+    StageCounts,
+};
+pub use response::{response_summary, ResponseGroup};
+pub use safety::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, SafetyGrouping};
 pub use snapshot::{Snapshot, TrialRows};
+pub use survival::{
+    survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,
+    TreatmentGroup,
+};
+pub use timeseries::{monthly_activity, Activity, MonthlyActivity};

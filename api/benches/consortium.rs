@@ -46,6 +46,10 @@ fn ms(d: Duration) -> String {
     format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
+fn us(d: Duration) -> String {
+    format!("{:.1}", d.as_secs_f64() * 1e6)
+}
+
 async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consortium, patients: u32, generate: f64) {
     let conn = db::connect(&url).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");
@@ -102,7 +106,7 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
         ms(funnel_time),
         ms(grouped),
         ms(referred_two_dims),
-        ms(cached[50]),
+        us(cached[50]),
         ms(graphql[50]),
         peak_mib()
     );
@@ -119,7 +123,7 @@ async fn main() {
         .map(|s| s.trim().parse().expect("BENCH_PATIENTS: comma-separated numbers"))
         .collect();
     let postgres = std::env::var("BENCH_DATABASE_URL").ok();
-    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count ms | cached GraphQL ms | peak MiB |");
+    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count µs | cached GraphQL ms | peak MiB |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for patients in sizes {
         let t = Instant::now();

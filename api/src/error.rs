@@ -8,6 +8,7 @@
 //! validation, limits, argument coercion) are given codes by [`crate::graphql::codes`].
 
 use async_graphql::{ErrorExtensions, FieldError};
+use consortium_analytics::stats::StatsError;
 use consortium_analytics::AnalyticsError;
 use sea_orm::DbErr;
 
@@ -113,6 +114,13 @@ impl From<AnalyticsError> for ApiError {
             AnalyticsError::Load(db) => ApiError::from(db),
             AnalyticsError::Compute(_) => ApiError::Internal(error.to_string()),
         }
+    }
+}
+
+impl From<StatsError> for ApiError {
+    /// Every statistics error describes input the statistic cannot work with.
+    fn from(error: StatsError) -> Self {
+        ApiError::BadUserInput(error.to_string())
     }
 }
 

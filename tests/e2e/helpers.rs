@@ -174,6 +174,9 @@ impl Drop for TestDatabase {
 #[macro_export]
 macro_rules! on_both_backends {
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
+        $crate::on_both_backends! { spawn = $crate::helpers::TestApp::spawn; $(#[$meta])* async fn $name($app: TestApp) $body }
+    };
+    (spawn = $spawn:path; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
         $(#[$meta])*
         mod $name {
             #[allow(unused_imports)]
@@ -184,12 +187,12 @@ macro_rules! on_both_backends {
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_sqlite() {
-                scenario(TestApp::spawn(Backend::Sqlite).await.expect("an SQLite app")).await;
+                scenario($spawn(Backend::Sqlite).await.expect("an SQLite app")).await;
             }
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn on_postgres() {
-                match TestApp::spawn(Backend::Postgres).await {
+                match $spawn(Backend::Postgres).await {
                     Some(app) => scenario(app).await,
                     None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped"),
                 }

@@ -8,4 +8,6 @@ mod bad_input;
 mod enrolment_measures;
 mod reference_data;
 mod service;
+mod small_trial;
 mod storage;
+mod trial_statistics;

@@ -29,6 +29,10 @@ pub enum Dimension {
     Sex,
     /// Age band at referral.
     AgeBand,
+    /// Alteration class (the cohort's when enrolled, else the primary variant's).
+    AlterationClass,
+    /// Calendar year of enrolment (the period).
+    EnrolmentYear,
 }
 
 /// A step of the screening funnel.
@@ -141,4 +145,42 @@ pub enum AlterationClass {
     MsiHigh,
     /// TMB-high.
     TmbHigh,
+}
+
+/// Overall response at an assessment (RECIST-style), best first.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_entity::OverallResponse")]
+pub enum OverallResponse {
+    /// Complete response.
+    Cr,
+    /// Partial response.
+    Pr,
+    /// Stable disease.
+    Sd,
+    /// Progressive disease.
+    Pd,
+    /// Not evaluable.
+    Ne,
+}
+
+/// A time-to-event endpoint.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_analytics::survival::Endpoint")]
+pub enum SurvivalEndpoint {
+    /// Progression-free survival: treatment start to first PD or death (treated patients).
+    Pfs,
+    /// Overall survival: treatment start, or tumour-board date if untreated, to death.
+    Os,
+}
+
+/// The registry's comparison groups.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_analytics::survival::TreatmentGroup")]
+pub enum TreatmentGroup {
+    /// Started study treatment.
+    Treated,
+    /// Matched to a cohort by the tumour board but never treated in it.
+    MatchedNotTreated,
+    /// Reviewed by the tumour board without a cohort match.
+    NotMatched,
 }

@@ -5,11 +5,16 @@
 //! [`AppState`], and wrap every number in an object (`Count { value }`) so that later
 //! work can say how each number was protected without breaking the contract.
 
+mod activity;
 mod codes;
+mod design;
 mod enums;
+mod genomics;
 mod inputs;
+mod outcomes;
 mod pagination;
 mod query;
+mod safety;
 mod types;
 
 use std::sync::Arc;
@@ -26,7 +31,7 @@ pub type ConsortiumSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// The schema's structure with its limits and extensions, without runtime data.
 fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
-    Schema::build(Query, EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ErrorCodes)

@@ -3,11 +3,16 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, EmptyFields};
-use async_graphql::{Context, Object, Result};
+use async_graphql::{Context, MergedObject, Object, Result};
 
+use super::activity::ActivityQuery;
+use super::design::DesignQuery;
 use super::enums::{CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
+use super::genomics::GenomicsQuery;
 use super::inputs::PatientFilter;
+use super::outcomes::OutcomeQuery;
 use super::pagination::page;
+use super::safety::SafetyQuery;
 use super::types::{Cohort, DataVersion, Drug, Funnel, FunnelStep, Partner, PatientCounts, Site};
 use crate::error::ApiError;
 use crate::state::{AppState, CountQuestion};
@@ -15,16 +20,20 @@ use crate::state::{AppState, CountQuestion};
 /// A page of a reference list.
 type Page<T> = Connection<usize, T, EmptyFields, EmptyFields>;
 
-fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
+pub(super) fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
     ctx.data::<Arc<AppState>>().map_err(|_| ApiError::Internal("application state missing from the schema".into()))
 }
 
-/// Read access to the consortium's aggregates and reference data.
+/// The query root: every area's fields, merged.
+#[derive(MergedObject, Debug, Default, Clone, Copy)]
+pub struct Query(EnrolmentQuery, OutcomeQuery, SafetyQuery, GenomicsQuery, ActivityQuery, ReferenceQuery, DesignQuery);
+
+/// Enrolment and screening questions.
 #[derive(Debug, Default, Clone, Copy)]
-pub struct Query;
+pub struct EnrolmentQuery;
 
 #[Object]
-impl Query {
+impl EnrolmentQuery {
     /// The data version answers are computed on.
     async fn data_version(&self, ctx: &Context<'_>) -> Result<DataVersion> {
         let snapshot = state(ctx)?.snapshot();
@@ -63,7 +72,14 @@ impl Query {
         let table = state.count(question).await?;
         Ok(PatientCounts::new(population, &table, &snapshot.catalogue))
     }
+}
 
+/// Reference data: partners, sites, drugs, cohorts.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ReferenceQuery;
+
+#[Object]
+impl ReferenceQuery {
     /// Consortium partners, optionally of one kind.
     async fn partners(
         &self,

@@ -79,6 +79,26 @@ pub struct PatientCounts {
     pub total: Count,
 }
 
+impl GroupKey {
+    /// The key of one dimension, labelled from the catalogue.
+    pub fn new(dimension: consortium_analytics::Dimension, key: Option<i32>, catalogue: &Catalogue) -> Self {
+        GroupKey {
+            dimension: dimension.into(),
+            code: key.and_then(|k| catalogue.code(dimension, k)),
+            label: key.and_then(|k| catalogue.label(dimension, k)),
+        }
+    }
+
+    /// The keys of a group, one per grouping dimension.
+    pub fn list(
+        dimensions: &[consortium_analytics::Dimension],
+        keys: &[Option<i32>],
+        catalogue: &Catalogue,
+    ) -> Vec<Self> {
+        dimensions.iter().zip(keys).map(|(dimension, key)| GroupKey::new(*dimension, *key, catalogue)).collect()
+    }
+}
+
 impl PatientCounts {
     /// Labels a count table with codes and names from the catalogue.
     pub fn new(population: Population, table: &CountTable, catalogue: &Catalogue) -> Self {
@@ -86,16 +106,7 @@ impl PatientCounts {
             .groups
             .iter()
             .map(|group| CountGroup {
-                keys: table
-                    .dimensions
-                    .iter()
-                    .zip(&group.keys)
-                    .map(|(dimension, key)| GroupKey {
-                        dimension: (*dimension).into(),
-                        code: key.and_then(|k| catalogue.code(*dimension, k)),
-                        label: key.and_then(|k| catalogue.label(*dimension, k)),
-                    })
-                    .collect(),
+                keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
                 patients: group.patients.into(),
             })
             .collect();
@@ -233,6 +244,33 @@ impl Cohort {
             status: c.status.into(),
             opened_on: c.opened_on,
             closed_on: c.closed_on,
+        }
+    }
+}
+
+/// A proportion with its exact (Clopper–Pearson) two-sided 95% interval.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct Proportion {
+    /// Patients with the outcome.
+    pub numerator: Count,
+    /// Patients counted.
+    pub denominator: Count,
+    /// `numerator / denominator`.
+    pub estimate: f64,
+    /// Lower bound of the 95% interval.
+    pub lower95: f64,
+    /// Upper bound of the 95% interval.
+    pub upper95: f64,
+}
+
+impl From<&consortium_analytics::stats::Proportion> for Proportion {
+    fn from(p: &consortium_analytics::stats::Proportion) -> Self {
+        Self {
+            numerator: p.events.into(),
+            denominator: p.n.into(),
+            estimate: p.estimate,
+            lower95: p.lower,
+            upper95: p.upper,
         }
     }
 }

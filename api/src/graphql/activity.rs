@@ -1,0 +1,67 @@
+//! Time series: monthly screening, enrolment and treatment starts, with running totals.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use consortium_analytics::dimension::month_code;
+use consortium_analytics::{monthly_activity, Dimension as Dim, Filter};
+
+use super::enums::Dimension;
+use super::inputs::PatientFilter;
+use super::query::state;
+use super::types::{Count, GroupKey};
+
+/// Activity in one month (and split).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct MonthlyActivity {
+    /// Month, `YYYY-MM`.
+    pub month: String,
+    /// The split's key, when split.
+    pub split: Option<GroupKey>,
+    /// Patients referred (screened) in the month.
+    pub referrals: Count,
+    /// Patients enrolled in the month.
+    pub enrolments: Count,
+    /// Treatment starts in the month.
+    pub treatment_starts: Count,
+    /// Referrals up to and including the month.
+    pub cumulative_referrals: Count,
+    /// Enrolments up to and including the month.
+    pub cumulative_enrolments: Count,
+    /// Treatment starts up to and including the month.
+    pub cumulative_treatment_starts: Count,
+}
+
+/// Time-series questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ActivityQuery;
+
+#[Object]
+impl ActivityQuery {
+    /// Monthly referrals, enrolments and treatment starts with running totals, every
+    /// month from the first to the last active one, optionally split (by region, cohort …).
+    async fn monthly_activity(
+        &self,
+        ctx: &Context<'_>,
+        split: Option<Dimension>,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<MonthlyActivity>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let split: Option<Dim> = split.map(Into::into);
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let rows =
+            state.answer((split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f)).await?;
+        Ok(rows
+            .iter()
+            .map(|r| MonthlyActivity {
+                month: month_code(r.month),
+                split: split.map(|d| GroupKey::new(d, r.split, &snapshot.catalogue)),
+                referrals: r.count.referrals.into(),
+                enrolments: r.count.enrolments.into(),
+                treatment_starts: r.count.treatment_starts.into(),
+                cumulative_referrals: r.cumulative.referrals.into(),
+                cumulative_enrolments: r.cumulative.enrolments.into(),
+                cumulative_treatment_starts: r.cumulative.treatment_starts.into(),
+            })
+            .collect())
+    }
+}

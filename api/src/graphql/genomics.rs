@@ -1,0 +1,162 @@
+//! Genomics (InPreD): alteration frequencies, TMB and MSI, and how often profiling finds
+//! an actionable alteration.
+
+use async_graphql::{Context, Object, Result, SimpleObject};
+use consortium_analytics::{actionability, alteration_frequencies, tmb_distribution, Dimension as Dim, Filter};
+
+use super::enums::{AlterationClass, Dimension};
+use super::inputs::PatientFilter;
+use super::query::state;
+use super::types::{Count, GroupKey, Proportion};
+
+/// How often an alteration was found among profiled patients.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AlterationFrequency {
+    /// Tumour type (OncoTree code) when split by tumour type.
+    pub tumour_type: Option<String>,
+    /// Gene.
+    pub gene: Option<String>,
+    /// Alteration class.
+    pub alteration_class: AlterationClass,
+    /// Carriers among the profiled patients.
+    pub carriers: Proportion,
+}
+
+/// TMB quantiles (mutations per megabase).
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct TmbQuantiles {
+    /// Profiles with a TMB value.
+    pub measured: Count,
+    /// Minimum.
+    pub min: f64,
+    /// 10th percentile.
+    pub p10: f64,
+    /// 25th percentile.
+    pub p25: f64,
+    /// Median.
+    pub median: f64,
+    /// 75th percentile.
+    pub p75: f64,
+    /// 90th percentile.
+    pub p90: f64,
+    /// Maximum.
+    pub max: f64,
+    /// Mean.
+    pub mean: f64,
+}
+
+/// TMB and MSI of one group of profiled patients.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct TmbGroup {
+    /// The group's keys.
+    pub keys: Vec<GroupKey>,
+    /// Profiled patients.
+    pub profiled: Count,
+    /// TMB distribution (null when no profile has a TMB value).
+    pub tmb: Option<TmbQuantiles>,
+    /// MSI-high share.
+    pub msi_high: Proportion,
+}
+
+/// How often profiling found an actionable alteration in a group.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ActionabilityGroup {
+    /// The group's keys.
+    pub keys: Vec<GroupKey>,
+    /// Actionable among profiled.
+    pub actionable: Proportion,
+}
+
+/// Genomics questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct GenomicsQuery;
+
+fn dims(group_by: &[Dimension]) -> Vec<Dim> {
+    group_by.iter().map(|d| (*d).into()).collect()
+}
+
+#[Object]
+impl GenomicsQuery {
+    /// Alteration frequencies per gene and class among profiled patients, optionally per
+    /// tumour type.
+    async fn alteration_frequencies(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] by_tumour_type: bool,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<AlterationFrequency>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let rows = state
+            .answer((by_tumour_type, filter), |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f))
+            .await?;
+        let catalogue = &snapshot.catalogue;
+        Ok(rows
+            .iter()
+            .map(|r| AlterationFrequency {
+                tumour_type: r.tumour_type.and_then(|k| catalogue.code(Dim::TumourType, k)),
+                gene: r.gene.and_then(|k| catalogue.code(Dim::Gene, k)),
+                alteration_class: r.alteration_class.into(),
+                carriers: (&r.proportion).into(),
+            })
+            .collect())
+    }
+
+    /// TMB distribution and MSI-high share of profiled patients, per group.
+    async fn tmb(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] group_by: Vec<Dimension>,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<TmbGroup>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let dimensions = dims(&group_by);
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let rows = state
+            .answer((dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f))
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| TmbGroup {
+                keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
+                profiled: r.profiled.into(),
+                tmb: r.tmb.map(|t| TmbQuantiles {
+                    measured: t.measured.into(),
+                    min: t.min,
+                    p10: t.p10,
+                    p25: t.p25,
+                    median: t.median,
+                    p75: t.p75,
+                    p90: t.p90,
+                    max: t.max,
+                    mean: t.mean,
+                }),
+                msi_high: (&r.msi_high).into(),
+            })
+            .collect())
+    }
+
+    /// How often profiling found an actionable alteration (ESCAT I–III), per group.
+    async fn actionability(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] group_by: Vec<Dimension>,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<ActionabilityGroup>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let dimensions = dims(&group_by);
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let rows =
+            state.answer((dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
+        Ok(rows
+            .iter()
+            .map(|r| ActionabilityGroup {
+                keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
+                actionable: (&r.actionable).into(),
+            })
+            .collect())
+    }
+}

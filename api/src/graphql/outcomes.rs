@@ -1,0 +1,372 @@
+//! Outcome questions: response with exact intervals, two-stage cohort monitoring, and
+//! Kaplan–Meier survival.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
+use consortium_analytics::stats::Decision;
+use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group};
+use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
+use consortium_entity::OverallResponse as Bor;
+
+use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
+use super::inputs::PatientFilter;
+use super::query::state;
+use super::types::{Cohort, Count, GroupKey, Proportion};
+use crate::error::ApiError;
+
+/// Patients with one best overall response.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct BestResponseCount {
+    /// The response.
+    pub response: OverallResponse,
+    /// Evaluable patients whose best response it is.
+    pub patients: Count,
+}
+
+/// Response of one group of treated patients.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ResponseGroup {
+    /// The group's keys (empty for the overall row).
+    pub keys: Vec<GroupKey>,
+    /// Treated patients.
+    pub treated: Count,
+    /// Evaluable for the week-16 endpoint.
+    pub evaluable: Count,
+    /// Clinical benefit / disease control at week 16 among evaluable (null if none).
+    pub clinical_benefit: Option<Proportion>,
+    /// Objective response (CR or PR) among evaluable (null if none).
+    pub objective_response: Option<Proportion>,
+    /// Best overall response distribution among evaluable.
+    pub best_response: Vec<BestResponseCount>,
+}
+
+impl ResponseGroup {
+    fn new(group: &Response, dimensions: &[consortium_analytics::Dimension], catalogue: &Catalogue) -> Self {
+        Self {
+            keys: GroupKey::list(dimensions, &group.keys, catalogue),
+            treated: group.treated.into(),
+            evaluable: group.evaluable.into(),
+            clinical_benefit: group.benefit.as_ref().map(Proportion::from),
+            objective_response: group.objective_response.as_ref().map(Proportion::from),
+            best_response: Bor::all()
+                .into_iter()
+                .zip(group.best_response)
+                .map(|(response, patients)| BestResponseCount { response: response.into(), patients: patients.into() })
+                .collect(),
+        }
+    }
+}
+
+/// Response summary: per group and overall.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct ResponseSummary {
+    /// The grouping dimensions.
+    pub group_by: Vec<Dimension>,
+    /// Non-empty groups, sorted by key.
+    pub groups: Vec<ResponseGroup>,
+    /// All treated patients selected.
+    pub overall: ResponseGroup,
+}
+
+/// Evaluable patients and benefits of one stage.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct StageCounts {
+    /// Evaluable patients in the stage.
+    pub evaluable: Count,
+    /// Of those, with clinical benefit.
+    pub benefits: Count,
+}
+
+impl From<consortium_analytics::monitoring::StageCounts> for StageCounts {
+    fn from(s: consortium_analytics::monitoring::StageCounts) -> Self {
+        Self { evaluable: s.evaluable.into(), benefits: s.benefits.into() }
+    }
+}
+
+/// Kind of two-stage decision.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionKind {
+    /// Stage 1 recruiting, undecided.
+    RecruitingStage1,
+    /// Stage 1 passed: open stage 2.
+    ContinueToStage2,
+    /// Close for futility after stage 1.
+    ClosedForFutility,
+    /// Stage 2 recruiting, undecided.
+    RecruitingStage2,
+    /// Positive: move to an expansion cohort.
+    Positive,
+    /// Negative: close after stage 2.
+    Negative,
+}
+
+/// The decision a cohort's data support under its design.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct TwoStageDecision {
+    /// The decision.
+    pub kind: DecisionKind,
+    /// While recruiting: evaluable patients still needed to complete the stage.
+    pub evaluable_needed: Option<u64>,
+    /// While recruiting: further benefits needed to pass the stage (or to be positive).
+    pub benefits_needed: Option<u64>,
+    /// Whether no further patient can change the decision.
+    pub is_final: bool,
+}
+
+impl From<Decision> for TwoStageDecision {
+    fn from(d: Decision) -> Self {
+        let (kind, evaluable_needed, benefits_needed) = match d {
+            Decision::RecruitingStage1 { evaluable_needed, benefits_needed_to_continue } => {
+                (DecisionKind::RecruitingStage1, Some(evaluable_needed), Some(benefits_needed_to_continue))
+            }
+            Decision::ContinueToStage2 => (DecisionKind::ContinueToStage2, None, None),
+            Decision::ClosedForFutility => (DecisionKind::ClosedForFutility, None, None),
+            Decision::RecruitingStage2 { evaluable_needed, benefits_needed_for_positive } => {
+                (DecisionKind::RecruitingStage2, Some(evaluable_needed), Some(benefits_needed_for_positive))
+            }
+            Decision::Positive => (DecisionKind::Positive, None, None),
+            Decision::Negative => (DecisionKind::Negative, None, None),
+        };
+        Self { kind, evaluable_needed, benefits_needed, is_final: d.is_final() }
+    }
+}
+
+/// One cohort's progress through its two-stage rule, next to its recorded status.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct CohortMonitoring {
+    /// The cohort (with its design and recorded status).
+    pub cohort: Cohort,
+    /// The decision the data support.
+    pub decision: TwoStageDecision,
+    /// Whether the recorded status agrees with the decision (false: a mismatch to review).
+    pub status_agrees: bool,
+    /// Recorded status (as on the cohort).
+    pub recorded_status: CohortStatus,
+    /// Enrolled patients.
+    pub enrolled: Count,
+    /// Treated patients.
+    pub treated: Count,
+    /// The first n1 evaluable patients.
+    pub stage1: StageCounts,
+    /// Evaluable patients n1+1 … n.
+    pub stage2: StageCounts,
+    /// Evaluable patients after the n-th (expansion).
+    pub expansion: StageCounts,
+    /// Clinical benefit over all evaluable patients, with its exact 95% interval.
+    pub clinical_benefit: Option<Proportion>,
+    /// In expansion: patients with benefit in the expansion stage (pay-for-performance basis).
+    pub expansion_benefits: Option<Count>,
+    /// Code of the company supplying the drug.
+    pub supplier_code: Option<String>,
+}
+
+impl CohortMonitoring {
+    fn new(m: &Monitoring, catalogue: &Catalogue) -> Option<Self> {
+        let cohort = catalogue.cohorts.get(&m.cohort_id)?;
+        Some(Self {
+            cohort: Cohort::new(cohort, catalogue),
+            decision: m.decision.into(),
+            status_agrees: m.status_agrees,
+            recorded_status: m.status.into(),
+            enrolled: m.enrolled.into(),
+            treated: m.treated.into(),
+            stage1: m.stage1.into(),
+            stage2: m.stage2.into(),
+            expansion: m.expansion.into(),
+            clinical_benefit: m.benefit_rate.as_ref().map(Proportion::from),
+            expansion_benefits: m.expansion_benefits.map(Count::from),
+            supplier_code: m.supplier_id.and_then(|id| catalogue.partners.get(&id)).map(|p| p.code.clone()),
+        })
+    }
+}
+
+/// One step of a Kaplan–Meier table.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct SurvivalStep {
+    /// Months since the origin.
+    pub months: f64,
+    /// Patients at risk just before this time.
+    pub at_risk: Count,
+    /// Events at this time.
+    pub events: Count,
+    /// Censored at this time.
+    pub censored: Count,
+    /// Survival from this time until the next step.
+    pub survival: f64,
+    /// Lower bound of the 95% band (Greenwood, log(−log)).
+    pub lower95: f64,
+    /// Upper bound of the 95% band.
+    pub upper95: f64,
+}
+
+/// Median survival with its 95% interval (null where not reached).
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct MedianSurvival {
+    /// Median, months.
+    pub months: Option<f64>,
+    /// Lower bound of its 95% interval.
+    pub lower95: Option<f64>,
+    /// Upper bound of its 95% interval.
+    pub upper95: Option<f64>,
+}
+
+/// Survival at a landmark time (null where follow-up does not reach it).
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct Landmark {
+    /// The landmark, months.
+    pub months: f64,
+    /// Survival.
+    pub survival: Option<f64>,
+    /// Lower bound of the 95% band.
+    pub lower95: Option<f64>,
+    /// Upper bound of the 95% band.
+    pub upper95: Option<f64>,
+}
+
+/// Patients at risk at a time.
+#[derive(SimpleObject, Debug, Clone, Copy)]
+pub struct AtRisk {
+    /// Months.
+    pub months: u32,
+    /// Patients at risk.
+    pub patients: Count,
+}
+
+/// One Kaplan–Meier curve.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct SurvivalCurve {
+    /// The group when grouped by a dimension.
+    pub group: Option<GroupKey>,
+    /// The group when compared by treatment group.
+    pub treatment_group: Option<TreatmentGroup>,
+    /// Patients in the curve.
+    pub patients: Count,
+    /// Events.
+    pub events: Count,
+    /// The step table.
+    pub steps: Vec<SurvivalStep>,
+    /// Median with interval.
+    pub median: MedianSurvival,
+    /// Survival at 6 and 12 months.
+    pub landmarks: Vec<Landmark>,
+    /// Numbers at risk at 0, 3, 6, 9, 12, 18, 24 months.
+    pub at_risk: Vec<AtRisk>,
+}
+
+impl SurvivalCurve {
+    fn new(curve: &Curve, grouping: Option<SurvivalGrouping>, catalogue: &Catalogue) -> Self {
+        let (group, treatment_group) = match grouping {
+            Some(SurvivalGrouping::Dimension(d)) => (Some(GroupKey::new(d, curve.key, catalogue)), None),
+            Some(SurvivalGrouping::TreatmentGroup) => (None, curve.key.and_then(Group::of_key).map(Into::into)),
+            None => (None, None),
+        };
+        Self {
+            group,
+            treatment_group,
+            patients: curve.patients.into(),
+            events: curve.events.into(),
+            steps: curve
+                .table
+                .iter()
+                .map(|r| SurvivalStep {
+                    months: r.time,
+                    at_risk: r.at_risk.into(),
+                    events: r.events.into(),
+                    censored: r.censored.into(),
+                    survival: r.survival,
+                    lower95: r.lower,
+                    upper95: r.upper,
+                })
+                .collect(),
+            median: MedianSurvival {
+                months: curve.median.median,
+                lower95: curve.median.lower,
+                upper95: curve.median.upper,
+            },
+            landmarks: curve
+                .landmarks
+                .iter()
+                .map(|l| Landmark {
+                    months: l.months,
+                    survival: l.survival.map(|s| s.survival),
+                    lower95: l.survival.map(|s| s.lower),
+                    upper95: l.survival.map(|s| s.upper),
+                })
+                .collect(),
+            at_risk: curve.at_risk.iter().map(|a| AtRisk { months: a.months, patients: a.patients.into() }).collect(),
+        }
+    }
+}
+
+/// Outcome questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OutcomeQuery;
+
+#[Object]
+impl OutcomeQuery {
+    /// Response of treated patients: best overall response, objective response and
+    /// clinical benefit at week 16 with exact 95% intervals, overall and per group.
+    async fn responses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] group_by: Vec<Dimension>,
+        filter: Option<PatientFilter>,
+    ) -> Result<ResponseSummary> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let dimensions: Vec<consortium_analytics::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let question = (dimensions.clone(), filter);
+        let rows = state.answer(question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
+        let catalogue = &snapshot.catalogue;
+        let mut groups: Vec<ResponseGroup> =
+            rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue)).collect();
+        let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
+        Ok(ResponseSummary { group_by, groups, overall })
+    }
+
+    /// Every cohort's two-stage monitoring: evaluable patients and benefits per stage,
+    /// the decision the data support, and whether the recorded status agrees.
+    async fn cohort_monitoring(
+        &self,
+        ctx: &Context<'_>,
+        status: Option<CohortStatus>,
+    ) -> Result<Vec<CohortMonitoring>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let rows = state.answer((), |s, _: &()| cohort_monitoring(s)).await?;
+        let status = status.map(consortium_entity::CohortStatus::from);
+        Ok(rows
+            .iter()
+            .filter(|m| status.is_none_or(|s| m.status == s))
+            .filter_map(|m| CohortMonitoring::new(m, &snapshot.catalogue))
+            .collect())
+    }
+
+    /// Kaplan–Meier survival (PFS or OS) with Greenwood log(−log) 95% bands, median and
+    /// its interval, landmarks and numbers at risk; grouped by a dimension, or compared
+    /// across treatment groups (treated / matched but not treated / not matched; OS only).
+    async fn survival(
+        &self,
+        ctx: &Context<'_>,
+        endpoint: SurvivalEndpoint,
+        group_by: Option<Dimension>,
+        #[graphql(default)] by_treatment_group: bool,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<SurvivalCurve>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let grouping = match (group_by, by_treatment_group) {
+            (Some(_), true) => {
+                return Err(ApiError::BadUserInput("give groupBy or byTreatmentGroup, not both".into()).into())
+            }
+            (Some(d), false) => Some(SurvivalGrouping::Dimension(d.into())),
+            (None, true) => Some(SurvivalGrouping::TreatmentGroup),
+            (None, false) => None,
+        };
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, filter);
+        let curves = state.answer(question, |s, (e, g, f)| survival(s, *e, *g, f)).await?;
+        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, &snapshot.catalogue)).collect())
+    }
+}

@@ -1,0 +1,93 @@
+//! Safety: patients with adverse events per CTCAE term or organ class, by grade band,
+//! relatedness and seriousness, as proportions of treated patients.
+
+use async_graphql::{Context, Enum, Object, Result, SimpleObject};
+use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
+
+use super::inputs::PatientFilter;
+use super::query::state;
+use super::types::{Count, GroupKey, Proportion};
+
+/// What adverse events are tallied by.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_analytics::AdverseEventLevel")]
+pub enum AdverseEventCategory {
+    /// CTCAE v5 term.
+    Term,
+    /// System organ class.
+    OrganClass,
+}
+
+/// How the treated patients are split.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_analytics::SafetyGrouping")]
+pub enum SafetySplit {
+    /// All treated patients together.
+    None,
+    /// Per study drug.
+    Drug,
+    /// Per cohort.
+    Cohort,
+}
+
+/// Patients with at least one adverse event of a category, among treated patients.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct AdverseEventSummary {
+    /// The drug or cohort, when split.
+    pub split: Option<GroupKey>,
+    /// CTCAE term or organ class; null for "any adverse event".
+    pub category: Option<String>,
+    /// Treated patients (the denominator).
+    pub treated: Count,
+    /// Any grade.
+    pub any_grade: Proportion,
+    /// Grade 3 or higher.
+    pub grade3_plus: Proportion,
+    /// Treatment-related, any grade.
+    pub related: Proportion,
+    /// Treatment-related, grade 3 or higher (the same event).
+    pub related_grade3_plus: Proportion,
+    /// Serious.
+    pub serious: Proportion,
+}
+
+impl AdverseEventSummary {
+    fn new(row: &AdverseEventRow, split: Option<Dim>, catalogue: &consortium_analytics::Catalogue) -> Self {
+        Self {
+            split: split.map(|d| GroupKey::new(d, row.split, catalogue)),
+            category: row.category.clone(),
+            treated: row.treated.into(),
+            any_grade: (&row.any_grade).into(),
+            grade3_plus: (&row.grade_3_plus).into(),
+            related: (&row.related).into(),
+            related_grade3_plus: (&row.related_grade_3_plus).into(),
+            serious: (&row.serious).into(),
+        }
+    }
+}
+
+/// Safety questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SafetyQuery;
+
+#[Object]
+impl SafetyQuery {
+    /// Patients with ≥ 1 adverse event per category (any grade, grade ≥ 3, related,
+    /// serious), as counts and proportions of treated patients with exact 95% intervals;
+    /// the first row of each split is "any adverse event".
+    async fn adverse_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "AdverseEventCategory::Term")] category: AdverseEventCategory,
+        #[graphql(default_with = "SafetySplit::None")] split: SafetySplit,
+        filter: Option<PatientFilter>,
+    ) -> Result<Vec<AdverseEventSummary>> {
+        let state = state(ctx)?;
+        let snapshot = state.snapshot();
+        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
+        let question = (level, grouping, filter);
+        let rows = state.answer(question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
+        Ok(rows.iter().map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue)).collect())
+    }
+}

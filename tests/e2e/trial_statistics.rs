@@ -1,0 +1,191 @@
+//! Trial statistics over GraphQL: the two-stage rule's operating characteristics against
+//! the reference values, and the hand-written trial of `small_trial.rs`.
+
+use serde_json::json;
+
+use crate::helpers::{Backend, TestApp};
+
+/// Rows of `shared/reference/<file>` as maps of column → value.
+fn reference(file: &str) -> Vec<std::collections::HashMap<String, f64>> {
+    let path = format!("{}/../../shared/reference/{file}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    lines
+        .map(|line| {
+            header.iter().zip(line.split(',')).map(|(h, v)| ((*h).to_owned(), v.parse().unwrap_or(f64::NAN))).collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn operating_characteristics_match_the_reference_values() {
+    let app = TestApp::spawn_with(Backend::Sqlite, None).await.expect("app");
+    let rows = reference("simon_drup_rule.csv");
+    let rates: Vec<f64> = rows.iter().map(|r| r["p"]).collect();
+    let query = "query($rates: [Float!]!) { operatingCharacteristics(benefitRates: $rates) { \
+                 benefitRate probabilityEarlyStop probabilityPositive expectedEvaluable } }";
+    let data = app.data(query, json!({ "rates": rates })).await;
+    let got = data["operatingCharacteristics"].as_array().expect("rows");
+    assert_eq!(got.len(), rows.len());
+    for (row, answer) in rows.iter().zip(got) {
+        let close = |field: &str, column: &str| {
+            let value = answer[field].as_f64().expect("a number");
+            assert!((value - row[column]).abs() < 1e-6, "p = {}: {field} {value} vs {}", row["p"], row[column]);
+        };
+        close("probabilityEarlyStop", "pet");
+        close("probabilityPositive", "p_positive");
+        close("expectedEvaluable", "expected_n");
+    }
+    let bad = app
+        .graphql(
+            "{ operatingCharacteristics(design: { r1: 9, n1: 8 }, benefitRates: [0.1]) { benefitRate } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(crate::helpers::error_codes(&bad), ["BAD_USER_INPUT"]);
+}
+
+/// `value` of a `{ value }` object.
+fn n(v: &serde_json::Value) -> u64 {
+    v["value"].as_u64().unwrap_or_else(|| panic!("not a count: {v}"))
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() < 1e-9
+}
+
+crate::on_both_backends! {
+    spawn = crate::small_trial::spawn;
+    async fn response_follows_the_hand_computed_trial(app: TestApp) {
+        let query = "query($by: [Dimension!]!, $f: PatientFilter) { responses(groupBy: $by, filter: $f) { \
+                     groups { keys { code } treated { value } evaluable { value } \
+                       clinicalBenefit { numerator { value } denominator { value } estimate lower95 upper95 } \
+                       objectiveResponse { numerator { value } denominator { value } lower95 upper95 } } \
+                     overall { treated { value } evaluable { value } \
+                       clinicalBenefit { numerator { value } denominator { value } estimate lower95 upper95 } \
+                       objectiveResponse { numerator { value } denominator { value } } \
+                       bestResponse { response patients { value } } } } }";
+        let data = app.data(query, json!({ "by": ["SEX"] })).await;
+        let overall = &data["responses"]["overall"];
+        assert_eq!((n(&overall["treated"]), n(&overall["evaluable"])), (9, 8));
+        let benefit = &overall["clinicalBenefit"];
+        assert_eq!((n(&benefit["numerator"]), n(&benefit["denominator"])), (5, 8));
+        assert!(close(benefit["estimate"].as_f64().unwrap_or(0.0), 0.625));
+        assert_eq!(n(&overall["objectiveResponse"]["numerator"]), 2);
+        let bor: Vec<(String, u64)> = overall["bestResponse"]
+            .as_array()
+            .expect("bor")
+            .iter()
+            .map(|b| (b["response"].as_str().unwrap_or("").to_owned(), n(&b["patients"])))
+            .collect();
+        let expected = [("CR", 1), ("PR", 1), ("SD", 4), ("PD", 1), ("NE", 1)];
+        assert_eq!(bor, expected.map(|(r, k)| (r.to_owned(), k)));
+
+        // Men (odd patients): P5 is not evaluable, the other four all benefit: n of n.
+        // Women: no objective response among four evaluable: 0 of n.
+        let groups = data["responses"]["groups"].as_array().expect("groups");
+        let by_sex = |code: &str| groups.iter().find(|g| g["keys"][0]["code"] == code).expect("a sex group").clone();
+        let men = by_sex("MALE");
+        assert_eq!((n(&men["treated"]), n(&men["evaluable"])), (5, 4));
+        assert_eq!(n(&men["clinicalBenefit"]["numerator"]), 4);
+        assert!(close(men["clinicalBenefit"]["upper95"].as_f64().unwrap_or(0.0), 1.0));
+        assert!(close(men["clinicalBenefit"]["lower95"].as_f64().unwrap_or(0.0), 0.025f64.powf(0.25)));
+        let women = by_sex("FEMALE");
+        assert_eq!(n(&women["objectiveResponse"]["numerator"]), 0);
+        assert!(close(women["objectiveResponse"]["lower95"].as_f64().unwrap_or(1.0), 0.0));
+        assert!(close(women["objectiveResponse"]["upper95"].as_f64().unwrap_or(0.0), 1.0 - 0.025f64.powf(0.25)));
+
+        // An empty group: the cohort nobody joined.
+        let empty = app.data(query, json!({ "by": [], "f": { "cohorts": ["K-EMPTY"] } })).await;
+        let overall = &empty["responses"]["overall"];
+        assert_eq!(n(&overall["treated"]), 0);
+        assert!(overall["clinicalBenefit"].is_null());
+    }
+}
+
+crate::on_both_backends! {
+    spawn = crate::small_trial::spawn;
+    async fn cohort_monitoring_shows_the_decision_next_to_the_recorded_status(app: TestApp) {
+        let query = "{ cohortMonitoring { cohort { code } recordedStatus statusAgrees \
+                     decision { kind evaluableNeeded benefitsNeeded } \
+                     stage1 { evaluable { value } benefits { value } } stage2 { evaluable { value } } \
+                     enrolled { value } treated { value } supplierCode } }";
+        let data = app.data(query, json!({})).await;
+        let rows = data["cohortMonitoring"].as_array().expect("rows");
+        let braf = rows.iter().find(|r| r["cohort"]["code"] == "K-BRAF").expect("K-BRAF");
+        assert_eq!((n(&braf["stage1"]["evaluable"]), n(&braf["stage1"]["benefits"])), (8, 5));
+        assert_eq!(n(&braf["stage2"]["evaluable"]), 0);
+        assert_eq!((n(&braf["enrolled"]), n(&braf["treated"])), (10, 9));
+        assert_eq!(braf["decision"]["kind"], "POSITIVE", "5 benefits already exceed r = 4");
+        assert_eq!(braf["recordedStatus"], "STAGE_1");
+        assert_eq!(braf["statusAgrees"], false, "positive, but still recorded as stage 1");
+        assert_eq!(braf["supplierCode"], "C");
+        let empty = rows.iter().find(|r| r["cohort"]["code"] == "K-EMPTY").expect("K-EMPTY");
+        assert_eq!(empty["decision"]["kind"], "RECRUITING_STAGE_1");
+        assert_eq!((empty["decision"]["evaluableNeeded"].as_u64(), empty["decision"]["benefitsNeeded"].as_u64()), (Some(8), Some(1)));
+        assert_eq!(empty["statusAgrees"], true);
+    }
+}
+
+crate::on_both_backends! {
+    spawn = crate::small_trial::spawn;
+    async fn survival_curves_follow_the_hand_computed_trial(app: TestApp) {
+        const MONTH: f64 = 30.4375;
+        let query = "query($e: SurvivalEndpoint!, $t: Boolean!) { survival(endpoint: $e, byTreatmentGroup: $t) { \
+                     treatmentGroup patients { value } events { value } \
+                     steps { months atRisk { value } events { value } censored { value } survival } \
+                     median { months lower95 upper95 } atRisk { months patients { value } } } }";
+        let pfs = app.data(query, json!({ "e": "PFS", "t": false })).await;
+        let curve = &pfs["survival"][0];
+        assert_eq!((n(&curve["patients"]), n(&curve["events"])), (9, 4));
+        let steps = curve["steps"].as_array().expect("steps");
+        let at = |days: f64| steps.iter().find(|s| close(s["months"].as_f64().unwrap_or(-1.0), days / MONTH)).cloned();
+        for (days, survival) in [(42.0, 1.0), (50.0, 7.0 / 8.0), (56.0, 0.75), (112.0, 0.6), (168.0, 0.3)] {
+            let step = at(days).unwrap_or_else(|| panic!("no step at {days} days: {steps:?}"));
+            assert!(close(step["survival"].as_f64().unwrap_or(-1.0), survival), "S({days}) = {step}");
+        }
+        let tie = at(112.0).expect("the tie at 112 days");
+        assert_eq!((n(&tie["atRisk"]), n(&tie["events"]), n(&tie["censored"])), (5, 1, 2));
+        assert!(close(curve["median"]["months"].as_f64().unwrap_or(-1.0), 168.0 / MONTH));
+        assert_eq!(n(&curve["atRisk"][0]["patients"]), 9);
+
+        let os = app.data(query, json!({ "e": "OS", "t": true })).await;
+        let curves = os["survival"].as_array().expect("curves");
+        let group = |g: &str| curves.iter().find(|c| c["treatmentGroup"] == g).cloned().expect("a group");
+        let treated = group("TREATED");
+        assert_eq!((n(&treated["patients"]), n(&treated["events"])), (9, 2));
+        let matched = group("MATCHED_NOT_TREATED");
+        assert_eq!((n(&matched["patients"]), n(&matched["events"])), (2, 1));
+        let unmatched = group("NOT_MATCHED");
+        assert_eq!((n(&unmatched["patients"]), n(&unmatched["events"])), (1, 0));
+        assert!(unmatched["median"]["months"].is_null(), "no events: median not reached");
+
+        let refused = app.graphql("{ survival(endpoint: PFS, byTreatmentGroup: true) { patients { value } } }", json!({})).await;
+        assert_eq!(crate::helpers::error_codes(&refused), ["BAD_USER_INPUT"]);
+    }
+}
+
+crate::on_both_backends! {
+    spawn = crate::small_trial::spawn;
+    async fn adverse_events_count_patients_not_events(app: TestApp) {
+        let query = "{ adverseEvents(split: DRUG) { split { code } category treated { value } \
+                     anyGrade { numerator { value } } grade3Plus { numerator { value } } related { numerator { value } } } }";
+        let data = app.data(query, json!({})).await;
+        let rows = data["adverseEvents"].as_array().expect("rows");
+        let row = |category: Option<&str>| {
+            rows.iter().find(|r| r["category"].as_str() == category).cloned().unwrap_or_else(|| panic!("{category:?}"))
+        };
+        let any = row(None);
+        assert_eq!((any["split"]["code"].as_str(), n(&any["treated"])), (Some("D"), 9));
+        assert_eq!(n(&any["anyGrade"]["numerator"]), 2);
+        let diarrhoea = row(Some("Diarrhea"));
+        assert_eq!(
+            (n(&diarrhoea["anyGrade"]["numerator"]), n(&diarrhoea["grade3Plus"]["numerator"]), n(&diarrhoea["related"]["numerator"])),
+            (1, 1, 1),
+            "two events, one patient"
+        );
+        let fatigue = row(Some("Fatigue"));
+        assert_eq!((n(&fatigue["grade3Plus"]["numerator"]), n(&fatigue["related"]["numerator"])), (0, 0));
+    }
+}
