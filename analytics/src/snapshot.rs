@@ -1,9 +1,9 @@
 //! The columnar snapshot: one data version of the trial, loaded once and shared
 //! read-only by every request.
 //!
-//! Reading ([`TrialRows::read`]) takes every table inside one read transaction (repeatable read on
-//! PostgreSQL; SQLite transactions are serialisable), so the frames and the version
-//! they are tagged with always agree. Facts about a patient that live in other tables
+//! Reading ([`TrialRows::read`]) takes every table concurrently and checks that the data
+//! version did not move meanwhile (reading again if it did), so the frames and the
+//! version they are tagged with always agree. Facts about a patient that live in other tables
 //! (profile, board review, enrolment, follow-up) are denormalised onto the patient's
 //! row as small integer keys; the endpoints are then derived with polars
 //! ([`crate::endpoints`]).
@@ -28,10 +28,7 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use consortium_entity::*;
 use polars::prelude::*;
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseBackend, DatabaseConnection, EntityTrait, IsolationLevel, QuerySelect,
-    TransactionTrait,
-};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
 
 use crate::catalogue::Catalogue;
 use crate::dimension::{age_band, day_number, month_number};
@@ -68,6 +65,19 @@ pub struct Snapshot {
     pub adverse_events: DataFrame,
 }
 
+/// Runs one table's read as a task of its own, on its own handle of the pool.
+async fn spawn<T, F, Fut>(db: &DatabaseConnection, read: F) -> Result<T, AnalyticsError>
+where
+    T: Send + 'static,
+    F: FnOnce(DatabaseConnection) -> Fut,
+    Fut: std::future::Future<Output = Result<T, DbErr>> + Send + 'static,
+{
+    match tokio::spawn(read(db.clone())).await {
+        Ok(rows) => Ok(rows?),
+        Err(join) => Err(AnalyticsError::Load(DbErr::Custom(format!("a table read failed to complete: {join}")))),
+    }
+}
+
 /// Position of an enum value in its canonical order: the key the frames store.
 fn position<E: PartialEq + Copy>(all: &[E], value: E) -> i32 {
     all.iter().position(|v| *v == value).map_or(-1, |i| i as i32)
@@ -95,109 +105,165 @@ pub struct TrialRows {
 
 impl TrialRows {
     /// Reads the current data version, every table in one read transaction.
+    ///
+    /// The tables are read concurrently, each on a connection of its own, which keeps
+    /// both cores (and the database server) busy. Consistency comes from the data
+    /// version instead of one transaction: every write bumps it in the transaction
+    /// that writes, so if it is the same before and after the reads, no write committed
+    /// in between and the rows are one version's. If it moved, the read starts over.
     pub async fn read(db: &DatabaseConnection) -> Result<TrialRows, AnalyticsError> {
-        let started = Instant::now();
-        let txn = match db.get_database_backend() {
-            DatabaseBackend::Postgres => {
-                db.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+        const ATTEMPTS: usize = 5;
+        for _ in 0..ATTEMPTS {
+            let version = data_version::current(db).await?;
+            let rows = Self::read_tables(db, version).await?;
+            if data_version::current(db).await? == version {
+                return Ok(rows);
             }
-            _ => db.begin().await?,
-        };
-        let version = data_version::current(&txn).await?;
+            tracing::info!(data_version = version, "data changed while reading the snapshot; reading again");
+        }
+        Err(AnalyticsError::Load(DbErr::Custom(format!(
+            "the data kept changing during {ATTEMPTS} attempts to read a consistent snapshot"
+        ))))
+    }
 
-        let catalogue = Catalogue {
-            partners: partner::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
-            sites: site::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
-            drugs: drug::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
-            cohorts: cohort::Entity::find().all(&txn).await?.into_iter().map(|m| (m.id, m)).collect(),
-            ..Catalogue::default()
-        };
+    /// Reads every table concurrently, each in a task of its own (so decoding rows also
+    /// spreads over the runtime's workers); the caller checks the version did not move.
+    async fn read_tables(db: &DatabaseConnection, version: i64) -> Result<TrialRows, AnalyticsError> {
+        let started = Instant::now();
+        let reference = spawn(db, |db| async move {
+            Ok::<_, DbErr>(Catalogue {
+                partners: partner::Entity::find().all(&db).await?.into_iter().map(|m| (m.id, m)).collect(),
+                sites: site::Entity::find().all(&db).await?.into_iter().map(|m| (m.id, m)).collect(),
+                drugs: drug::Entity::find().all(&db).await?.into_iter().map(|m| (m.id, m)).collect(),
+                cohorts: cohort::Entity::find().all(&db).await?.into_iter().map(|m| (m.id, m)).collect(),
+                ..Catalogue::default()
+            })
+        });
 
         use molecular_profile as mp;
-        let patients: Vec<(i32, Sex, i32, HealthRegion, i32, NaiveDate)> = patient::Entity::find()
-            .select_only()
-            .columns([
-                patient::Column::Id,
-                patient::Column::Sex,
-                patient::Column::BirthYear,
-                patient::Column::Region,
-                patient::Column::ReferringSiteId,
-                patient::Column::ReferralDate,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let profiles: Vec<(i32, i32, String, f64, MsiStatus)> = mp::Entity::find()
-            .select_only()
-            .columns([
-                mp::Column::Id,
-                mp::Column::PatientId,
-                mp::Column::OncotreeCode,
-                mp::Column::Tmb,
-                mp::Column::MsiStatus,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let variants: Vec<(i32, String, AlterationClass, EscatTier)> = variant::Entity::find()
-            .select_only()
-            .columns([
-                variant::Column::ProfileId,
-                variant::Column::Gene,
-                variant::Column::AlterationClass,
-                variant::Column::EscatTier,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let reviews: Vec<(i32, NaiveDate, MtbOutcome)> = mtb_review::Entity::find()
-            .select_only()
-            .columns([mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let enrolments: Vec<EnrolmentRow> = enrolment::Entity::find()
-            .select_only()
-            .columns([
-                enrolment::Column::Id,
-                enrolment::Column::PatientId,
-                enrolment::Column::CohortId,
-                enrolment::Column::SiteId,
-                enrolment::Column::EnrolledOn,
-                enrolment::Column::CohortStage,
-                enrolment::Column::TreatmentStart,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
+        let patients = spawn(db, |db| async move {
+            let rows: Vec<(i32, Sex, i32, HealthRegion, i32, NaiveDate)> = patient::Entity::find()
+                .select_only()
+                .columns([
+                    patient::Column::Id,
+                    patient::Column::Sex,
+                    patient::Column::BirthYear,
+                    patient::Column::Region,
+                    patient::Column::ReferringSiteId,
+                    patient::Column::ReferralDate,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let profiles = spawn(db, |db| async move {
+            let rows: Vec<(i32, i32, String, f64, MsiStatus)> = mp::Entity::find()
+                .select_only()
+                .columns([
+                    mp::Column::Id,
+                    mp::Column::PatientId,
+                    mp::Column::OncotreeCode,
+                    mp::Column::Tmb,
+                    mp::Column::MsiStatus,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let variants = spawn(db, |db| async move {
+            let rows: Vec<(i32, String, AlterationClass, EscatTier)> = variant::Entity::find()
+                .select_only()
+                .columns([
+                    variant::Column::ProfileId,
+                    variant::Column::Gene,
+                    variant::Column::AlterationClass,
+                    variant::Column::EscatTier,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let reviews = spawn(db, |db| async move {
+            let rows: Vec<(i32, NaiveDate, MtbOutcome)> = mtb_review::Entity::find()
+                .select_only()
+                .columns([mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let enrolments = spawn(db, |db| async move {
+            let rows: Vec<EnrolmentRow> = enrolment::Entity::find()
+                .select_only()
+                .columns([
+                    enrolment::Column::Id,
+                    enrolment::Column::PatientId,
+                    enrolment::Column::CohortId,
+                    enrolment::Column::SiteId,
+                    enrolment::Column::EnrolledOn,
+                    enrolment::Column::CohortStage,
+                    enrolment::Column::TreatmentStart,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
         use response_assessment as ra;
-        let assessments: Vec<(i32, i32, OverallResponse, NaiveDate)> = ra::Entity::find()
-            .select_only()
-            .columns([ra::Column::EnrolmentId, ra::Column::StudyWeek, ra::Column::Response, ra::Column::AssessmentDate])
-            .into_tuple()
-            .all(&txn)
-            .await?;
+        let assessments = spawn(db, |db| async move {
+            let rows: Vec<(i32, i32, OverallResponse, NaiveDate)> = ra::Entity::find()
+                .select_only()
+                .columns([
+                    ra::Column::EnrolmentId,
+                    ra::Column::StudyWeek,
+                    ra::Column::Response,
+                    ra::Column::AssessmentDate,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
         use adverse_event as ae;
-        let adverse: Vec<(i32, String, String, i32, bool, bool)> = ae::Entity::find()
-            .select_only()
-            .columns([
-                ae::Column::EnrolmentId,
-                ae::Column::CtcaeTerm,
-                ae::Column::OrganClass,
-                ae::Column::Grade,
-                ae::Column::Related,
-                ae::Column::Serious,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        let followups: Vec<(i32, NaiveDate, Option<NaiveDate>)> = followup::Entity::find()
-            .select_only()
-            .columns([followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-        txn.commit().await?;
+        let adverse = spawn(db, |db| async move {
+            let rows: Vec<(i32, String, String, i32, bool, bool)> = ae::Entity::find()
+                .select_only()
+                .columns([
+                    ae::Column::EnrolmentId,
+                    ae::Column::CtcaeTerm,
+                    ae::Column::OrganClass,
+                    ae::Column::Grade,
+                    ae::Column::Related,
+                    ae::Column::Serious,
+                ])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let followups = spawn(db, |db| async move {
+            let rows: Vec<(i32, NaiveDate, Option<NaiveDate>)> = followup::Entity::find()
+                .select_only()
+                .columns([followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate])
+                .into_tuple()
+                .all(&db)
+                .await?;
+            Ok::<_, DbErr>(rows)
+        });
+        let (catalogue, patients, profiles, variants, reviews, enrolments, assessments, adverse, followups) = tokio::try_join!(
+            reference,
+            patients,
+            profiles,
+            variants,
+            reviews,
+            enrolments,
+            assessments,
+            adverse,
+            followups
+        )?;
         let read_ms = started.elapsed().as_millis() as u64;
         Ok(TrialRows {
             version,

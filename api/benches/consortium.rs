@@ -1,7 +1,8 @@
-//! Benchmark of the foundation: for each size, time to generate and store a synthetic
-//! consortium (SQLite, and PostgreSQL when `BENCH_DATABASE_URL` names a server), to
-//! read and build the snapshot, to compute the funnel and a two-dimension grouped count
-//! (uncached), and to answer cached questions, plus the process's peak memory.
+//! Benchmark: for each size, time to generate and store a synthetic consortium (SQLite,
+//! and PostgreSQL when `BENCH_DATABASE_URL` names a server), to read and build the
+//! snapshot, to compute the funnel and a two-dimension grouped count (uncached), to
+//! compute every cohort's response, two-stage status and PFS/OS curves from the cold
+//! snapshot, and to answer cached questions, plus the process's peak memory.
 //!
 //! `cargo bench -p consortium-api --bench consortium` (sizes: `BENCH_PATIENTS`,
 //! comma-separated, default `10000,100000,1000000`). Results go to standard output as
@@ -12,7 +13,11 @@ use std::time::{Duration, Instant};
 
 use async_graphql::Request;
 use consortium_analytics::endpoints::EndpointRules;
-use consortium_analytics::{count_patients, funnel, Dimension, Filter, Population, Snapshot, TrialRows};
+use consortium_analytics::monitoring::cohort_monitoring;
+use consortium_analytics::survival::{survival, Endpoint, SurvivalGrouping};
+use consortium_analytics::{
+    count_patients, funnel, response_summary, Dimension, Filter, Population, Snapshot, TrialRows,
+};
 use consortium_api::config::ServeArgs;
 use consortium_api::graphql::build_schema;
 use consortium_api::state::{AppState, CountQuestion};
@@ -76,7 +81,27 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
         count_patients(&snapshot, Population::Referred, &[Dimension::Region, Dimension::AgeBand], &all).expect("count");
     });
 
+    // Every cohort's statistics from the cold snapshot: response, two-stage status, PFS
+    // and OS curves by cohort (each computed once, nothing cached).
+    let by_cohort = Some(SurvivalGrouping::Dimension(Dimension::Cohort));
+    let t = Instant::now();
+    response_summary(&snapshot, &[Dimension::Cohort], &all).expect("responses");
+    cohort_monitoring(&snapshot).expect("monitoring");
+    survival(&snapshot, Endpoint::Pfs, by_cohort, &all).expect("pfs");
+    survival(&snapshot, Endpoint::Os, by_cohort, &all).expect("os");
+    let cohort_statistics = t.elapsed();
+
     let state = AppState::build(conn.clone(), 10_000).await.expect("state");
+    let survival_question = (Endpoint::Os, by_cohort, Filter::default());
+    let os_by_cohort = |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f);
+    state.answer(survival_question.clone(), os_by_cohort).await.expect("warm the cache");
+    let mut cached_statistic = Vec::new();
+    for _ in 0..101 {
+        let t = Instant::now();
+        state.answer(survival_question.clone(), os_by_cohort).await.expect("cached survival");
+        cached_statistic.push(t.elapsed());
+    }
+    cached_statistic.sort();
     let question =
         CountQuestion { population: Population::Enrolled, group_by: two_dims.to_vec(), filter: Filter::default() };
     state.count(question.clone()).await.expect("warm the cache");
@@ -99,7 +124,7 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     }
     graphql.sort();
     println!(
-        "| {patients} | {label} | {generate:.1} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {:.0} |",
+        "| {patients} | {label} | {generate:.1} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {:.2} | {} | {:.0} |",
         store.as_secs_f64(),
         read.as_secs_f64(),
         build.as_secs_f64(),
@@ -108,6 +133,8 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
         ms(referred_two_dims),
         us(cached[50]),
         ms(graphql[50]),
+        cohort_statistics.as_secs_f64(),
+        us(cached_statistic[50]),
         peak_mib()
     );
     drop(schema);
@@ -123,8 +150,8 @@ async fn main() {
         .map(|s| s.trim().parse().expect("BENCH_PATIENTS: comma-separated numbers"))
         .collect();
     let postgres = std::env::var("BENCH_DATABASE_URL").ok();
-    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count µs | cached GraphQL ms | peak MiB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count µs | cached GraphQL ms | all cohorts' statistics, cold s | cached OS by cohort µs | peak MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for patients in sizes {
         let t = Instant::now();
         let consortium = demo::generate(&demo::DemoSpec { seed: 2021, patients }).expect("generate");
