@@ -28,7 +28,7 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use consortium_entity::*;
 use polars::prelude::*;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect, TryGetableMany};
 
 use crate::catalogue::Catalogue;
 use crate::dimension::{age_band, day_number, month_number};
@@ -76,6 +76,19 @@ where
         Ok(rows) => Ok(rows?),
         Err(join) => Err(AnalyticsError::Load(DbErr::Custom(format!("a table read failed to complete: {join}")))),
     }
+}
+
+/// Reads `columns` of every row of entity `E` as tuples `T`, in a task of its own.
+async fn read_columns<E, T, const N: usize>(
+    db: &DatabaseConnection,
+    columns: [E::Column; N],
+) -> Result<Vec<T>, AnalyticsError>
+where
+    E: EntityTrait,
+    E::Column: Send + 'static,
+    T: TryGetableMany + Send + 'static,
+{
+    spawn(db, move |db| async move { E::find().select_only().columns(columns).into_tuple::<T>().all(&db).await }).await
 }
 
 /// Position of an enum value in its canonical order: the key the frames store.
@@ -141,118 +154,67 @@ impl TrialRows {
         });
 
         use molecular_profile as mp;
-        let patients = spawn(db, |db| async move {
-            let rows: Vec<(i32, Sex, i32, HealthRegion, i32, NaiveDate)> = patient::Entity::find()
-                .select_only()
-                .columns([
-                    patient::Column::Id,
-                    patient::Column::Sex,
-                    patient::Column::BirthYear,
-                    patient::Column::Region,
-                    patient::Column::ReferringSiteId,
-                    patient::Column::ReferralDate,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
-        let profiles = spawn(db, |db| async move {
-            let rows: Vec<(i32, i32, String, f64, MsiStatus)> = mp::Entity::find()
-                .select_only()
-                .columns([
-                    mp::Column::Id,
-                    mp::Column::PatientId,
-                    mp::Column::OncotreeCode,
-                    mp::Column::Tmb,
-                    mp::Column::MsiStatus,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
-        let variants = spawn(db, |db| async move {
-            let rows: Vec<(i32, String, AlterationClass, EscatTier)> = variant::Entity::find()
-                .select_only()
-                .columns([
-                    variant::Column::ProfileId,
-                    variant::Column::Gene,
-                    variant::Column::AlterationClass,
-                    variant::Column::EscatTier,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
-        let reviews = spawn(db, |db| async move {
-            let rows: Vec<(i32, NaiveDate, MtbOutcome)> = mtb_review::Entity::find()
-                .select_only()
-                .columns([mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
-        let enrolments = spawn(db, |db| async move {
-            let rows: Vec<EnrolmentRow> = enrolment::Entity::find()
-                .select_only()
-                .columns([
-                    enrolment::Column::Id,
-                    enrolment::Column::PatientId,
-                    enrolment::Column::CohortId,
-                    enrolment::Column::SiteId,
-                    enrolment::Column::EnrolledOn,
-                    enrolment::Column::CohortStage,
-                    enrolment::Column::TreatmentStart,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
+        let patients = read_columns::<patient::Entity, (i32, Sex, i32, HealthRegion, i32, NaiveDate), _>(
+            db,
+            [
+                patient::Column::Id,
+                patient::Column::Sex,
+                patient::Column::BirthYear,
+                patient::Column::Region,
+                patient::Column::ReferringSiteId,
+                patient::Column::ReferralDate,
+            ],
+        );
+        let profiles = read_columns::<mp::Entity, (i32, i32, String, f64, MsiStatus), _>(
+            db,
+            [mp::Column::Id, mp::Column::PatientId, mp::Column::OncotreeCode, mp::Column::Tmb, mp::Column::MsiStatus],
+        );
+        let variants = read_columns::<variant::Entity, (i32, String, AlterationClass, EscatTier), _>(
+            db,
+            [
+                variant::Column::ProfileId,
+                variant::Column::Gene,
+                variant::Column::AlterationClass,
+                variant::Column::EscatTier,
+            ],
+        );
+        let reviews = read_columns::<mtb_review::Entity, (i32, NaiveDate, MtbOutcome), _>(
+            db,
+            [mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome],
+        );
+        let enrolments = read_columns::<enrolment::Entity, EnrolmentRow, _>(
+            db,
+            [
+                enrolment::Column::Id,
+                enrolment::Column::PatientId,
+                enrolment::Column::CohortId,
+                enrolment::Column::SiteId,
+                enrolment::Column::EnrolledOn,
+                enrolment::Column::CohortStage,
+                enrolment::Column::TreatmentStart,
+            ],
+        );
         use response_assessment as ra;
-        let assessments = spawn(db, |db| async move {
-            let rows: Vec<(i32, i32, OverallResponse, NaiveDate)> = ra::Entity::find()
-                .select_only()
-                .columns([
-                    ra::Column::EnrolmentId,
-                    ra::Column::StudyWeek,
-                    ra::Column::Response,
-                    ra::Column::AssessmentDate,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
+        let assessments = read_columns::<ra::Entity, (i32, i32, OverallResponse, NaiveDate), _>(
+            db,
+            [ra::Column::EnrolmentId, ra::Column::StudyWeek, ra::Column::Response, ra::Column::AssessmentDate],
+        );
         use adverse_event as ae;
-        let adverse = spawn(db, |db| async move {
-            let rows: Vec<(i32, String, String, i32, bool, bool)> = ae::Entity::find()
-                .select_only()
-                .columns([
-                    ae::Column::EnrolmentId,
-                    ae::Column::CtcaeTerm,
-                    ae::Column::OrganClass,
-                    ae::Column::Grade,
-                    ae::Column::Related,
-                    ae::Column::Serious,
-                ])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
-        let followups = spawn(db, |db| async move {
-            let rows: Vec<(i32, NaiveDate, Option<NaiveDate>)> = followup::Entity::find()
-                .select_only()
-                .columns([followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate])
-                .into_tuple()
-                .all(&db)
-                .await?;
-            Ok::<_, DbErr>(rows)
-        });
+        let adverse = read_columns::<ae::Entity, (i32, String, String, i32, bool, bool), _>(
+            db,
+            [
+                ae::Column::EnrolmentId,
+                ae::Column::CtcaeTerm,
+                ae::Column::OrganClass,
+                ae::Column::Grade,
+                ae::Column::Related,
+                ae::Column::Serious,
+            ],
+        );
+        let followups = read_columns::<followup::Entity, (i32, NaiveDate, Option<NaiveDate>), _>(
+            db,
+            [followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate],
+        );
         let (catalogue, patients, profiles, variants, reviews, enrolments, assessments, adverse, followups) = tokio::try_join!(
             reference,
             patients,
