@@ -4,7 +4,7 @@
 //! Keys are what the patient frame stores; codes are what the API speaks (`LUAD`,
 //! `BRAF`, `2024-03`, a cohort's code); labels are for people.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use consortium_entity::{cohort, drug, partner, site, AlterationClass, CohortStage, HealthRegion, Sex};
 
@@ -26,6 +26,9 @@ pub struct Catalogue {
     pub tumour_types: Vec<String>,
     /// Gene symbols seen in variants or cohorts, sorted; a key is a position here.
     pub genes: Vec<String>,
+    /// The only sites a filter may name, when the snapshot is restricted to drilling
+    /// into some sites (see [`crate::RowScope`]); `None`: every site.
+    pub site_drill_down: Option<BTreeSet<i32>>,
 }
 
 impl Catalogue {
@@ -91,7 +94,13 @@ impl Catalogue {
             Dimension::EnrolmentMonth => parse_month(code),
             Dimension::EnrolmentYear => parse_year(code),
         };
-        key.ok_or_else(|| AnalyticsError::UnknownCode { dimension: dimension.noun(), code: code.to_owned() })
+        let key = key.ok_or_else(|| AnalyticsError::UnknownCode { dimension: dimension.noun(), code: code.to_owned() })?;
+        let drillable = dimension != Dimension::Site || self.site_drill_down.as_ref().is_none_or(|s| s.contains(&key));
+        if drillable {
+            Ok(key)
+        } else {
+            Err(AnalyticsError::OutOfScope { dimension: dimension.noun(), code: code.to_owned() })
+        }
     }
 
     /// Position of a tumour type in [`Catalogue::tumour_types`].
@@ -168,6 +177,7 @@ mod tests {
                 name: "p".into(),
                 kind: consortium_entity::PartnerKind::Industry,
                 org_number: "1".into(),
+                scopes: None,
             },
         );
         cat.sites.insert(

@@ -24,6 +24,14 @@ pub enum AnalyticsError {
         /// The code as given.
         code: String,
     },
+    /// A filter named a code that exists but lies outside the caller's row scope.
+    #[error("{dimension} '{code}' is outside what this partner may drill into")]
+    OutOfScope {
+        /// Dimension of the code, e.g. `site`.
+        dimension: &'static str,
+        /// The code as given.
+        code: String,
+    },
     /// A date range whose start is after its end, or another impossible argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
@@ -32,6 +40,6 @@ pub enum AnalyticsError {
 impl AnalyticsError {
     /// Whether the error is the caller's (bad question) rather than the system's.
     pub fn is_user_error(&self) -> bool {
-        matches!(self, Self::UnknownCode { .. } | Self::InvalidArgument(_))
+        matches!(self, Self::UnknownCode { .. } | Self::OutOfScope { .. } | Self::InvalidArgument(_))
     }
 }

@@ -9,6 +9,7 @@
 //!   clinical benefit) exactly as `domain.md` defines them.
 //! * [`dimension`] is the shared vocabulary of grouping and filtering.
 //! * [`funnel`] and [`counts`] are the first measures.
+//! * [`scope`] restricts a snapshot to the rows a partner may aggregate over.
 //! * `stats` holds the exact statistics (intervals, survival, two-stage rule).
 #![warn(missing_docs)]
 
@@ -22,6 +23,7 @@ pub mod genomics;
 pub mod monitoring;
 pub mod response;
 pub mod safety;
+pub mod scope;
 pub mod selection;
 pub mod snapshot;
 pub mod stats;
@@ -43,6 +45,7 @@ pub use monitoring::{
 };
 pub use response::{response_summary, ResponseGroup};
 pub use safety::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, SafetyGrouping};
+pub use scope::RowScope;
 pub use snapshot::{Snapshot, TrialRows};
 pub use survival::{
     survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,

@@ -577,6 +577,17 @@ pub(crate) mod fixture {
         /// (drug 1 from partner 1, drug 2 from partner 2).
         pub(crate) fn new() -> Self {
             let mut catalogue = Catalogue::default();
+            catalogue.sites.insert(
+                1,
+                site::Model {
+                    id: 1,
+                    code: "S1".into(),
+                    name: "Site 1".into(),
+                    region: HealthRegion::SouthEast,
+                    partner_id: 1,
+                    inpred_node: true,
+                },
+            );
             for id in [1, 2] {
                 catalogue.partners.insert(
                     id,
@@ -586,6 +597,7 @@ pub(crate) mod fixture {
                         name: format!("Partner {id}"),
                         kind: PartnerKind::Industry,
                         org_number: format!("99999999{id}"),
+                        scopes: None,
                     },
                 );
                 catalogue.drugs.insert(

@@ -3,9 +3,13 @@
 use anyhow::Context;
 use secrecy::SecretString;
 
-use crate::config::{masked, Cli, Command, DemoArgs, ServeArgs};
+use crate::auth::{api_token, clients, keys, ScopeSet};
+use crate::config::{masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, ServeArgs, TokenCommand};
 use crate::startup::Application;
-use crate::{db, demo, graphql};
+use crate::{audit, db, demo, graphql};
+
+/// Seconds in a day.
+const DAY_SECS: i64 = 24 * 60 * 60;
 
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -22,7 +26,112 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => serve(&cli.database_url, &args).await,
         Command::Demo(args) => run_demo(&cli.database_url, &args).await,
+        Command::Token(command) => token(&connect(&cli.database_url).await?, command).await,
+        Command::Client(command) => client(&connect(&cli.database_url).await?, command).await,
+        Command::Keys(KeysCommand::Rotate) => {
+            let key = keys::rotate(&connect(&cli.database_url).await?).await?;
+            println!("new signing key {}; older keys stay published until their tokens expire", key.kid);
+            Ok(())
+        }
+        Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
     }
+}
+
+/// A connection to an already migrated database.
+async fn connect(url: &SecretString) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    let db = db::connect(url).await?;
+    db::ensure_migrated(&db, url).await?;
+    Ok(db)
+}
+
+async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
+    match command {
+        TokenCommand::Issue { partner, scopes, expires_in_days, label } => {
+            let scopes: ScopeSet = scopes.parse().map_err(crate::auth::AccessError::from)?;
+            let issued = api_token::issue(db, &partner, scopes, &label, expires_in_days * DAY_SECS).await?;
+            println!("{}", issued.token);
+            eprintln!(
+                "token {} for {partner} with '{}', expires {}; it is shown only now",
+                issued.row.prefix,
+                issued.row.scopes,
+                timestamp(issued.row.expires_at)
+            );
+        }
+        TokenCommand::List { partner } => {
+            println!("{:<14} {:<10} {:<22} {:<22} {:<10} scopes", "prefix", "partner", "expires", "last used", "state");
+            for (row, partner) in api_token::list(db, partner.as_deref()).await? {
+                let state = if row.revoked_at.is_some() { "revoked" } else { "active" };
+                let last_used = row.last_used_at.map_or_else(|| "never".to_owned(), timestamp);
+                println!(
+                    "{:<14} {:<10} {:<22} {:<22} {:<10} {}",
+                    row.prefix,
+                    partner,
+                    timestamp(row.expires_at),
+                    last_used,
+                    state,
+                    row.scopes
+                );
+            }
+        }
+        TokenCommand::Revoke { prefix } => {
+            if api_token::revoke(db, &prefix).await? {
+                println!("revoked {prefix}");
+            } else {
+                anyhow::bail!("no active token with prefix {prefix}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn client(db: &sea_orm::DatabaseConnection, command: ClientCommand) -> anyhow::Result<()> {
+    let ClientCommand::Add { partner, client_id, scopes, secret, jwks_file } = command;
+    let scopes: ScopeSet = scopes.parse().map_err(crate::auth::AccessError::from)?;
+    let jwks = match jwks_file {
+        Some(path) => Some(std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?),
+        None => None,
+    };
+    let registered = clients::register(db, &partner, client_id, scopes, secret, jwks).await?;
+    println!("client_id: {}", registered.client.client_id);
+    if let Some(secret) = registered.secret {
+        println!("client_secret: {secret}");
+        eprintln!("the secret is shown only now");
+    }
+    Ok(())
+}
+
+async fn verify_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
+    let verification = audit::verify(db).await?;
+    match verification.broken {
+        None => {
+            println!("audit trail intact: {} records, head {}", verification.records, verification.head);
+            Ok(())
+        }
+        Some((id, reason)) => anyhow::bail!("audit trail broken at record {id}: {reason}"),
+    }
+}
+
+fn timestamp(unix_secs: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_secs, 0).map_or_else(|| unix_secs.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+}
+
+/// Fresh 30-day tokens with every scope its grants allow, for the first partner of each
+/// kind: what a new user needs to try the API as each kind of partner.
+async fn demo_tokens(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
+    use sea_orm::{EntityTrait, QueryOrder};
+    let partners = consortium_entity::partner::Entity::find()
+        .order_by_asc(consortium_entity::partner::Column::Id)
+        .all(db)
+        .await?;
+    let mut tokens = Vec::new();
+    for kind in consortium_entity::PartnerKind::all() {
+        if let Some(partner) = partners.iter().find(|p| p.kind == kind) {
+            let scopes = crate::auth::principal::granted(partner);
+            let issued = api_token::issue(db, &partner.code, scopes, "demo", 30 * DAY_SECS).await?;
+            tokens.push((kind.label().to_owned(), partner.code.clone(), issued.token));
+        }
+    }
+    Ok(tokens)
 }
 
 async fn serve(url: &SecretString, args: &ServeArgs) -> anyhow::Result<()> {
@@ -54,7 +163,12 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
+    let tokens = demo_tokens(&db).await?;
     let app = Application::build(&args.serve, db).await?;
     println!("GraphiQL: http://{}/graphql", app.local_addr());
+    println!("Paste one of these into GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}:");
+    for (kind, partner, token) in tokens {
+        println!("  {kind:<9} {partner:<10} {token}");
+    }
     app.run_until_stopped().await.context("server failed")
 }

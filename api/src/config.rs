@@ -42,6 +42,87 @@ pub enum Command {
     Demo(DemoArgs),
     /// Print the GraphQL schema (SDL) to standard output.
     Schema,
+    /// Scoped API tokens for partners and dashboards.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// OAuth2 clients of the authorization server.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// The authorization server's signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// Scoped API tokens.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; its secret is printed once and never stored.
+    Issue {
+        /// Code of the partner the token acts for.
+        #[arg(long)]
+        partner: String,
+        /// Scopes, space- or comma-separated (within the partner's grants).
+        #[arg(long)]
+        scopes: String,
+        /// Days until the token expires.
+        #[arg(long, default_value_t = 90)]
+        expires_in_days: i64,
+        /// What the token is for.
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List tokens (prefix, partner, scopes, expiry, last use, revocation).
+    List {
+        /// Only this partner's tokens.
+        #[arg(long)]
+        partner: Option<String>,
+    },
+    /// Revoke a token by its prefix; effective at once on every replica.
+    Revoke {
+        /// The token's prefix (`cat_` and 8 characters).
+        prefix: String,
+    },
+}
+
+/// OAuth2 clients.
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client for the client-credentials grant.
+    Add {
+        /// Code of the partner the client acts for.
+        #[arg(long)]
+        partner: String,
+        /// The client id (generated when omitted).
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Scopes the client may ask for (within the partner's grants).
+        #[arg(long)]
+        scopes: String,
+        /// Generate a secret for `client_secret_basic` (printed once).
+        #[arg(long)]
+        secret: bool,
+        /// A JWK Set file with the client's public keys, for `private_key_jwt`.
+        #[arg(long)]
+        jwks_file: Option<PathBuf>,
+    },
+}
+
+/// Signing keys.
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add a signing key and retire the others (they stay published while tokens they
+    /// signed may still be in use).
+    Rotate,
+}
+
+/// The audit trail.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; fails if any record was edited or removed.
+    Verify,
 }
 
 /// How log lines are written.
@@ -75,6 +156,31 @@ pub struct ServeArgs {
     /// Results kept in the answer cache (per data version and question).
     #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
     pub cache_capacity: u64,
+
+    /// The service's public base URL: the `iss` of the tokens it issues and the base of
+    /// its OAuth endpoints (default: `http://` and the bound address).
+    #[arg(long, env = "PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// The audience (`aud`) access tokens must name to be accepted here.
+    #[arg(long, env = "TOKEN_AUDIENCE", default_value = "consortium-analytics")]
+    pub audience: String,
+
+    /// Lifetime of the access tokens the authorization server issues, in seconds.
+    #[arg(long, env = "ACCESS_TOKEN_LIFETIME_SECS", default_value_t = 600)]
+    pub token_lifetime_secs: i64,
+
+    /// A JSON file listing trusted external token issuers (federated identity).
+    #[arg(long, env = "TRUSTED_ISSUERS_FILE")]
+    pub trusted_issuers: Option<PathBuf>,
+
+    /// Query-complexity points each token may spend per rate-limit window.
+    #[arg(long, env = "RATE_LIMIT_POINTS", default_value_t = 50_000)]
+    pub rate_limit_points: i64,
+
+    /// Length of a rate-limit window, in seconds.
+    #[arg(long, env = "RATE_LIMIT_WINDOW_SECS", default_value_t = 60)]
+    pub rate_limit_window_secs: i64,
 }
 
 impl Default for ServeArgs {
@@ -85,6 +191,12 @@ impl Default for ServeArgs {
             max_depth: 15,
             max_complexity: 2000,
             cache_capacity: 10_000,
+            public_url: None,
+            audience: "consortium-analytics".to_owned(),
+            token_lifetime_secs: 600,
+            trusted_issuers: None,
+            rate_limit_points: 50_000,
+            rate_limit_window_secs: 60,
         }
     }
 }

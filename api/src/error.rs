@@ -27,6 +27,12 @@ pub enum Code {
     BadUserInput,
     /// The thing asked for does not exist.
     NotFound,
+    /// No valid credentials.
+    Unauthenticated,
+    /// The credentials do not allow this.
+    Forbidden,
+    /// The caller's rate-limit budget is spent.
+    Throttled,
     /// A dependency (database, snapshot) is not available right now.
     Unavailable,
     /// A bug or an unexpected failure; details are in the server log.
@@ -43,6 +49,9 @@ impl Code {
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
             Code::BadUserInput => "BAD_USER_INPUT",
             Code::NotFound => "NOT_FOUND",
+            Code::Unauthenticated => "UNAUTHENTICATED",
+            Code::Forbidden => "FORBIDDEN",
+            Code::Throttled => "THROTTLED",
             Code::Unavailable => "UNAVAILABLE",
             Code::Internal => "INTERNAL",
         }
@@ -60,6 +69,13 @@ pub enum ApiError {
     BadUserInput(String),
     /// The thing asked for does not exist.
     NotFound(String),
+    /// The caller may not do this.
+    Forbidden(String),
+    /// The caller's budget is spent until `retry_after_secs` from now.
+    Throttled {
+        /// Seconds until the next window.
+        retry_after_secs: i64,
+    },
     /// The service cannot answer right now (database down, no snapshot yet); the
     /// string is the internal cause, logged, never sent.
     Unavailable(String),
@@ -73,6 +89,8 @@ impl ApiError {
         match self {
             ApiError::BadUserInput(_) => Code::BadUserInput,
             ApiError::NotFound(_) => Code::NotFound,
+            ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::Throttled { .. } => Code::Throttled,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -81,7 +99,8 @@ impl ApiError {
     /// The message a client may see.
     pub fn message(&self) -> &str {
         match self {
-            ApiError::BadUserInput(message) | ApiError::NotFound(message) => message,
+            ApiError::BadUserInput(message) | ApiError::NotFound(message) | ApiError::Forbidden(message) => message,
+            ApiError::Throttled { .. } => "rate limit exceeded: the query-complexity budget of this window is spent",
             ApiError::Unavailable(_) => "the service is temporarily unavailable",
             ApiError::Internal(_) => "internal error",
         }
@@ -92,10 +111,19 @@ impl ApiError {
         match &self {
             ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "request refused: unavailable"),
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            ApiError::BadUserInput(_) | ApiError::NotFound(_) => {}
+            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::Forbidden(_) | ApiError::Throttled { .. } => {}
         }
         let code = self.code();
-        FieldError::new(self.message()).extend_with(|_, e| e.set("code", code.as_str()))
+        let retry_after = match self {
+            ApiError::Throttled { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        FieldError::new(self.message()).extend_with(|_, e| {
+            e.set("code", code.as_str());
+            if let Some(seconds) = retry_after {
+                e.set("retryAfter", seconds);
+            }
+        })
     }
 }
 
@@ -111,6 +139,7 @@ impl From<AnalyticsError> for ApiError {
             AnalyticsError::UnknownCode { .. } | AnalyticsError::InvalidArgument(_) => {
                 ApiError::BadUserInput(error.to_string())
             }
+            AnalyticsError::OutOfScope { .. } => ApiError::Forbidden(error.to_string()),
             AnalyticsError::Load(db) => ApiError::from(db),
             AnalyticsError::Compute(_) => ApiError::Internal(error.to_string()),
         }

@@ -1,18 +1,24 @@
-//! The HTTP transport: GraphQL over HTTP, GraphiQL, liveness and readiness.
+//! The HTTP transport: GraphQL over HTTP (authenticated and audited), GraphiQL,
+//! liveness and readiness. The OAuth endpoints are in [`crate::auth::oauth`].
 //!
 //! The GraphQL handler reads the body itself (bounded) so that a malformed request
 //! gets a GraphQL-shaped error with a stable code, not a bare text response.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_graphql::http::GraphiQLSource;
-use poem::http::StatusCode;
+use chrono::Utc;
+use poem::http::{header, HeaderMap, StatusCode};
 use poem::web::{Data, Html, Json};
 use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use crate::audit::{self, query_hash, variables_hash, Entry};
+use crate::auth::{AuthError, Authenticator};
 use crate::error::Code;
+use crate::rate_limit::RateSlot;
 use crate::graphql::ConsortiumSchema;
 use crate::state::AppState;
 
@@ -25,25 +31,147 @@ fn transport_error(status: StatusCode, code: Code, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// `POST /graphql`: one request or a batch, as JSON.
+/// `POST /graphql`: one request or a batch, as JSON, from an authenticated caller.
+///
+/// The whole release pipeline of one request runs here: authenticate, execute (where
+/// resolvers authorize and compute through `graphql::access`), then append the audit
+/// record, and only then respond. A request that cannot be put on record is not
+/// answered.
 #[handler]
-pub async fn graphql(schema: Data<&ConsortiumSchema>, body: Body) -> Response {
+pub async fn graphql(
+    schema: Data<&ConsortiumSchema>,
+    state: Data<&Arc<AppState>>,
+    auth: Data<&Arc<Authenticator>>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let started = Instant::now();
+    let mut entry = Entry {
+        at_ms: Utc::now().timestamp_millis(),
+        partner_code: None,
+        token_id: None,
+        operation: None,
+        query_hash: query_hash(""),
+        variables_hash: variables_hash(&Value::Null),
+        data_version: state.snapshot().version,
+        outcome: String::new(),
+        duration_ms: 0,
+        released: 0,
+        withheld: 0,
+    };
+    let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        // A header that is not text cannot be a bearer token.
+        Some(Err(_)) => Some(""),
+    };
+    let principal = match auth.authenticate(authorization).await {
+        Ok(principal) => principal,
+        Err(error) => {
+            let (status, code) = match &error {
+                AuthError::Unavailable(cause) => {
+                    tracing::warn!(cause = %cause, "authentication failed: database unavailable");
+                    (StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
+                }
+                AuthError::Missing | AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
+            };
+            entry.outcome = code.as_str().to_owned();
+            let mut response = transport_error(status, code, error.message());
+            if status == StatusCode::UNAUTHORIZED {
+                if let Ok(challenge) = header::HeaderValue::from_str(&error.challenge()) {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+                }
+            }
+            return on_record(&state, entry, started, response).await;
+        }
+    };
+    entry.partner_code = Some(principal.partner.code.clone());
+    entry.token_id = Some(principal.token_id.clone());
     let bytes = match body.into_bytes_limit(MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-            return transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::BadRequest, "request body too large");
+            entry.outcome = Code::BadRequest.as_str().to_owned();
+            let response = transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::BadRequest, "request body too large");
+            return on_record(&state, entry, started, response).await;
         }
-        Err(_) => return transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, "cannot read the request body"),
+        Err(_) => {
+            entry.outcome = Code::BadRequest.as_str().to_owned();
+            let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, "cannot read the request body");
+            return on_record(&state, entry, started, response).await;
+        }
     };
     let request: async_graphql::BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(error) => {
+            entry.outcome = Code::BadRequest.as_str().to_owned();
             let message = format!("the body is not a GraphQL request: {error}");
-            return transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, &message);
+            let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, &message);
+            return on_record(&state, entry, started, response).await;
         }
     };
+    let requests = request.iter().collect::<Vec<_>>();
+    entry.query_hash = query_hash(&requests.iter().map(|r| r.query.as_str()).collect::<Vec<_>>().join("\n"));
+    let variables: Vec<Value> =
+        requests.iter().map(|r| serde_json::to_value(&r.variables).unwrap_or(Value::Null)).collect();
+    entry.variables_hash = variables_hash(&Value::Array(variables));
+    let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
+    entry.operation = (!operations.is_empty()).then(|| operations.join(","));
+    let request = request.data(principal).data(Arc::new(RateSlot::default()));
     let response = schema.execute_batch(request).await;
-    Json(response).into_response()
+    let responses: Vec<&async_graphql::Response> = match &response {
+        async_graphql::BatchResponse::Single(one) => vec![one],
+        async_graphql::BatchResponse::Batch(many) => many.iter().collect(),
+    };
+    let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
+    let code_of = |e: &async_graphql::ServerError| {
+        e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string().trim_matches('"').to_owned())
+    };
+    entry.outcome = errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| "OK".to_owned());
+    let retry_after = errors
+        .iter()
+        .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
+        .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
+    entry.released = responses.iter().map(|r| released(&r.data)).sum();
+    let mut http = Json(response).into_response();
+    if let Some(seconds) = retry_after {
+        http.set_status(StatusCode::TOO_MANY_REQUESTS);
+        if let Ok(value) = header::HeaderValue::from_str(&seconds) {
+            http.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+    }
+    on_record(&state, entry, started, http).await
+}
+
+/// Appends the audit record of a request, then lets the response go; if the record
+/// cannot be written the caller gets `UNAVAILABLE` instead.
+async fn on_record(state: &AppState, mut entry: Entry, started: Instant, response: Response) -> Response {
+    entry.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    tracing::info!(
+        partner = entry.partner_code.as_deref().unwrap_or("-"),
+        token_id = entry.token_id.as_deref().unwrap_or("-"),
+        outcome = %entry.outcome,
+        released = entry.released,
+        duration_ms = entry.duration_ms,
+        "graphql request"
+    );
+    match audit::append(&state.db, &entry).await {
+        Ok(_) => response,
+        Err(error) => {
+            tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
+            transport_error(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, "the service is temporarily unavailable")
+        }
+    }
+}
+
+/// How many numbers a response releases: the numeric leaves of its data.
+fn released(data: &async_graphql::Value) -> i64 {
+    use async_graphql::Value as V;
+    match data {
+        V::Number(_) => 1,
+        V::List(items) => items.iter().map(released).sum(),
+        V::Object(fields) => fields.values().map(released).sum(),
+        _ => 0,
+    }
 }
 
 /// `GET /graphql`: GraphiQL for researchers.

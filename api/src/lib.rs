@@ -2,6 +2,8 @@
 //! consortium generator.
 //!
 //! * [`config`]: the typed configuration (clap; flags and environment).
+//! * [`auth`]: tokens, principals, scopes and our OAuth2 authorization server.
+//! * [`rate_limit`] and [`audit`]: per-token budgets and the hash-chained audit trail.
 //! * [`db`]: connecting and migrating.
 //! * [`state`]: the shared snapshot and the answer caches.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
@@ -11,6 +13,8 @@
 #![warn(missing_docs)]
 #![warn(clippy::unwrap_used)]
 
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -18,6 +22,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod rate_limit;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

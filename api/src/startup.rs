@@ -8,10 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use poem::listener::TcpAcceptor;
-use poem::{get, EndpointExt, Route, Server};
+use poem::{get, post, EndpointExt, Route, Server};
 use sea_orm::DatabaseConnection;
 
+use crate::auth::federation::TrustedIssuer;
+use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
+use crate::rate_limit::RateLimiter;
 use crate::graphql::build_schema;
 use crate::http;
 use crate::state::AppState;
@@ -42,13 +45,29 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let local_addr = listener.local_addr().context("listener has no local address")?;
         let acceptor = TcpAcceptor::from_tokio(listener).context("cannot accept on the listener")?;
-        let schema = build_schema(Arc::clone(&state), args);
+        let issuer = args.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
+        let issuer = issuer.trim_end_matches('/').to_owned();
+        let trusted = match &args.trusted_issuers {
+            Some(path) => TrustedIssuer::load_all(path).await.context("cannot load the trusted issuers")?,
+            None => Vec::new(),
+        };
+        let auth = Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
+            .await
+            .context("cannot set up authentication")?;
+        let limiter = RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs);
+        let schema = build_schema(Arc::clone(&state), Arc::new(limiter), args);
         let route = Route::new()
             .at("/graphql", get(http::graphiql).post(http::graphql))
             .at("/healthz", get(http::healthz))
             .at("/readyz", get(http::readyz))
+            .at("/oauth/token", post(oauth::issue_token))
+            .at("/oauth/introspect", post(oauth::introspect))
+            .at("/oauth/revoke", post(oauth::revoke))
+            .at("/.well-known/jwks.json", get(oauth::jwks))
+            .at("/.well-known/oauth-authorization-server", get(oauth::metadata))
             .data(schema)
             .data(Arc::clone(&state))
+            .data(Arc::new(auth))
             .boxed();
         Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }

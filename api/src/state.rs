@@ -14,7 +14,8 @@ use std::time::Duration;
 
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::{
-    count_patients, funnel, AnalyticsError, CountTable, Dimension, Filter, Funnel, Population, Snapshot, TrialRows,
+    count_patients, funnel, AnalyticsError, CountTable, Dimension, Filter, Funnel, Population, RowScope, Snapshot,
+    TrialRows,
 };
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
@@ -43,6 +44,16 @@ pub struct AppState {
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
+    scoped: Cache<(i64, RowScope), Arc<Snapshot>>,
+}
+
+/// The rows one request may read: a snapshot restricted to a row scope.
+#[derive(Debug, Clone)]
+pub struct View {
+    /// The restricted snapshot.
+    pub snapshot: Arc<Snapshot>,
+    /// The scope it was restricted to (part of every cache key).
+    pub scope: RowScope,
 }
 
 impl AppState {
@@ -50,7 +61,13 @@ impl AppState {
     pub async fn build(db: DatabaseConnection, cache_capacity: u64) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
         let snapshot = load_snapshot(&db, rules).await?;
-        Ok(Arc::new(Self { db, snapshot: RwLock::new(Arc::new(snapshot)), rules, answers: Cache::new(cache_capacity) }))
+        Ok(Arc::new(Self {
+            db,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            rules,
+            answers: Cache::new(cache_capacity),
+            scoped: Cache::new(256),
+        }))
     }
     /// The current snapshot.
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -77,6 +94,7 @@ impl AppState {
         }
         // Entries of older versions can never be asked for again.
         self.answers.invalidate_all();
+        self.scoped.invalidate_all();
         Ok(version)
     }
 
@@ -95,19 +113,42 @@ impl AppState {
         })
     }
 
-    /// Answers `question` with `measure` on the current snapshot, computing it at most
-    /// once per data version however many requests ask at the same time.
+    /// The current snapshot restricted to `scope`, built at most once per data version
+    /// and scope.
+    pub async fn view(&self, scope: RowScope) -> Result<View, ApiError> {
+        let full = self.snapshot();
+        if scope.is_everything() {
+            return Ok(View { snapshot: full, scope });
+        }
+        let key = (full.version, scope.clone());
+        let restrict = scope.clone();
+        let snapshot = self
+            .scoped
+            .try_get_with(key, async move {
+                match tokio::task::spawn_blocking(move || full.restricted(&restrict)).await {
+                    Ok(restricted) => restricted.map(Arc::new).map_err(ApiError::from),
+                    Err(join) => Err(ApiError::Internal(format!("restriction task failed: {join}"))),
+                }
+            })
+            .await
+            .map_err(|e| shared_error(&e))?;
+        Ok(View { snapshot, scope })
+    }
+
+    /// Answers `question` with `measure` on the view's snapshot, computing it at most
+    /// once per data version and row scope however many requests ask at the same time.
     ///
-    /// The question's `Debug` form is the cache key, so two questions share an answer
-    /// exactly when they are equal; `measure` must be a function of the question alone.
-    pub async fn answer<Q, T, F>(&self, question: Q, measure: F) -> Result<Arc<T>, ApiError>
+    /// The question's `Debug` form is part of the cache key, so two questions share an
+    /// answer exactly when they are equal; `measure` must be a function of the question
+    /// alone.
+    pub async fn answer<Q, T, F>(&self, view: &View, question: Q, measure: F) -> Result<Arc<T>, ApiError>
     where
         Q: std::fmt::Debug + Send + 'static,
         T: Send + Sync + 'static,
         F: FnOnce(&Snapshot, &Q) -> Result<T, AnalyticsError> + Send + 'static,
     {
-        let snapshot = self.snapshot();
-        let key = (snapshot.version, format!("{}:{question:?}", std::any::type_name::<T>()));
+        let snapshot = Arc::clone(&view.snapshot);
+        let key = (snapshot.version, format!("{}:{:?}:{question:?}", std::any::type_name::<T>(), view.scope));
         let answer = self
             .answers
             .try_get_with(key, async move {
@@ -123,13 +164,13 @@ impl AppState {
     }
 
     /// The funnel over `filter`, cached.
-    pub async fn funnel(&self, filter: Filter) -> Result<Arc<Funnel>, ApiError> {
-        self.answer(filter, |snapshot, filter| funnel(snapshot, filter)).await
+    pub async fn funnel(&self, view: &View, filter: Filter) -> Result<Arc<Funnel>, ApiError> {
+        self.answer(view, filter, |snapshot, filter| funnel(snapshot, filter)).await
     }
 
     /// A grouped count, cached.
-    pub async fn count(&self, question: CountQuestion) -> Result<Arc<CountTable>, ApiError> {
-        self.answer(question, |snapshot, q| count_patients(snapshot, q.population, &q.group_by, &q.filter)).await
+    pub async fn count(&self, view: &View, question: CountQuestion) -> Result<Arc<CountTable>, ApiError> {
+        self.answer(view, question, |snapshot, q| count_patients(snapshot, q.population, &q.group_by, &q.filter)).await
     }
 }
 
@@ -147,6 +188,8 @@ fn shared_error(error: &Arc<ApiError>) -> ApiError {
     match error.as_ref() {
         ApiError::BadUserInput(m) => ApiError::BadUserInput(m.clone()),
         ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
+        ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
+        ApiError::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs: *retry_after_secs },
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         ApiError::Internal(m) => ApiError::Internal(m.clone()),
     }

@@ -11,6 +11,8 @@
 
 pub mod enums;
 
+pub mod access;
+
 pub mod adverse_event;
 pub mod cohort;
 pub mod data_version;

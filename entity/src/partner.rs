@@ -20,6 +20,9 @@ pub struct Model {
     /// Norwegian organisation number (9 digits), the key identity providers send.
     #[sea_orm(unique)]
     pub org_number: String,
+    /// Scopes granted instead of its kind's defaults (space-separated); `None`: the
+    /// defaults.
+    pub scopes: Option<String>,
 }
 
 /// Relations are enforced by foreign keys in the migrations; queries join in polars.

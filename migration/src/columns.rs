@@ -63,3 +63,23 @@ pub fn fk(
 ) -> ForeignKeyCreateStatement {
     ForeignKey::create().from(table, col).to(target, target_id).on_delete(ForeignKeyAction::Restrict).take()
 }
+
+/// An optional text column of bounded length.
+pub fn optional_text(col: impl IntoIden, len: u32) -> ColumnDef {
+    ColumnDef::new(col).string_len(len).null().take()
+}
+
+/// An optional unbounded text column (JSON documents).
+pub fn optional_document(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).text().null().take()
+}
+
+/// A required 64-bit integer column (Unix times, counters).
+pub fn bigint(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().take()
+}
+
+/// An optional 64-bit integer column.
+pub fn optional_bigint(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().null().take()
+}

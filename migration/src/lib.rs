@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod columns;
 mod m20261124_000001_trial;
+mod m20261124_000002_access;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -18,6 +19,6 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_trial::Migration)]
+        vec![Box::new(m20261124_000001_trial::Migration), Box::new(m20261124_000002_access::Migration)]
     }
 }

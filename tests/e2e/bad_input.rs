@@ -6,9 +6,11 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_every_error_has_a_code, error_codes, Backend, TestApp};
 
 async fn post_raw(app: &TestApp, body: &'static str) -> (u16, Value) {
+    let token = app.registry_token().await;
     let response = app
         .client
         .post(format!("{}/graphql", app.address))
+        .bearer_auth(token)
         .header("content-type", "application/json")
         .body(body)
         .send()

@@ -2,6 +2,9 @@
 //! directory, or a new PostgreSQL database when `TEST_DATABASE_URL` is set, dropped
 //! afterwards), a synthetic consortium, the server on a random port, and one
 //! `graphql(query, variables)` helper that checks every error carries a code.
+//!
+//! Requests are authenticated: `graphql` sends a token of the registry (which sees
+//! every cohort), issued on first use; `graphql_as` sends any token.
 
 use std::sync::Arc;
 
@@ -27,6 +30,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: DatabaseConnection,
     pub state: Arc<AppState>,
+    registry_token: tokio::sync::OnceCell<String>,
     _database: TestDatabase,
 }
 
@@ -42,6 +46,15 @@ impl TestApp {
 
     /// Spawns the service on `backend`, with a consortium of `patients` (none: empty).
     pub async fn spawn_with(backend: Backend, patients: Option<u32>) -> Option<TestApp> {
+        Self::spawn_configured(backend, patients, |_| {}).await
+    }
+
+    /// Spawns the service on `backend` with `patients`, its options changed by `configure`.
+    pub async fn spawn_configured(
+        backend: Backend,
+        patients: Option<u32>,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Option<TestApp> {
         let database = TestDatabase::create(backend).await?;
         let db = db::connect(&database.url).await.expect("connect to the test database");
         db::migrate(&db).await.expect("migrate the test database");
@@ -49,20 +62,36 @@ impl TestApp {
             let consortium = demo::generate(&demo::DemoSpec { seed: 7, patients }).expect("generate");
             demo::store(&db, &consortium).await.expect("store the consortium");
         }
-        let args = ServeArgs { bind: "127.0.0.1:0".parse().expect("address"), ..ServeArgs::default() };
+        let mut args = ServeArgs { bind: "127.0.0.1:0".parse().expect("address"), ..ServeArgs::default() };
+        configure(&mut args);
         let app = Application::build(&args, db.clone()).await.expect("build the application");
         let address = format!("http://{}", app.local_addr());
         let state = app.state();
         tokio::spawn(app.run_until_stopped());
-        Some(TestApp { address, client: reqwest::Client::new(), db, state, _database: database })
+        Some(TestApp {
+            address,
+            client: reqwest::Client::new(),
+            db,
+            state,
+            registry_token: tokio::sync::OnceCell::new(),
+            _database: database,
+        })
     }
 
-    /// Posts a GraphQL request and returns the response body, asserting that every
-    /// error in it carries `extensions.code`.
+    /// Posts a GraphQL request as the registry and returns the response body,
+    /// asserting that every error in it carries `extensions.code`.
     pub async fn graphql(&self, query: &str, variables: Value) -> Value {
+        let token = self.registry_token().await;
+        self.graphql_as(&token, query, variables).await
+    }
+
+    /// Posts a GraphQL request with `token` and returns the response body, asserting
+    /// that every error in it carries `extensions.code`.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
         let response = self
             .client
             .post(format!("{}/graphql", self.address))
+            .bearer_auth(token)
             .json(&json!({ "query": query, "variables": variables }))
             .send()
             .await
@@ -70,6 +99,53 @@ impl TestApp {
         let body: Value = response.json().await.expect("a JSON body");
         assert_every_error_has_a_code(&body);
         body
+    }
+
+    /// A token of the consortium's registry with all its grants; on a database without
+    /// a registry, of an academic partner created for the test.
+    pub async fn registry_token(&self) -> String {
+        self.registry_token
+            .get_or_init(|| async {
+                use consortium_entity::{partner, PartnerKind};
+                use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+                let registry = partner::Entity::find()
+                    .filter(partner::Column::Kind.eq(PartnerKind::Registry))
+                    .one(&self.db)
+                    .await
+                    .expect("partners");
+                let code = match registry {
+                    Some(registry) => registry.code,
+                    None => {
+                        let academic = partner::ActiveModel {
+                            code: Set("E2E".into()),
+                            name: Set("End-to-end tests".into()),
+                            kind: Set(PartnerKind::Academic),
+                            org_number: Set("999999999".into()),
+                            scopes: Set(None),
+                            ..Default::default()
+                        };
+                        academic.insert(&self.db).await.expect("a partner for the tests").code
+                    }
+                };
+                self.token_for(&code, None).await
+            })
+            .await
+            .clone()
+    }
+
+    /// A fresh API token of partner `code`, with `scopes` or all its grants.
+    pub async fn token_for(&self, code: &str, scopes: Option<&str>) -> String {
+        use consortium_api::auth::{api_token, principal::granted, ScopeSet};
+        use consortium_entity::partner;
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let partner = partner::Entity::find()
+            .filter(partner::Column::Code.eq(code))
+            .one(&self.db)
+            .await
+            .expect("partners")
+            .expect("the partner exists");
+        let scopes = scopes.map_or_else(|| granted(&partner), |s| s.parse::<ScopeSet>().expect("valid scopes"));
+        api_token::issue(&self.db, code, scopes, "e2e", 3600).await.expect("issue a token").token
     }
 
     /// Runs a query that must succeed and returns its `data`.

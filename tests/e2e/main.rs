@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod bad_input;
 mod enrolment_measures;
 mod reference_data;

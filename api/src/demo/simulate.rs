@@ -1131,6 +1131,7 @@ fn partners() -> Vec<partner::Model> {
             name: name.to_owned(),
             kind,
             org_number: org_number(i),
+            scopes: None,
         })
         .collect()
 }

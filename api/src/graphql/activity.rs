@@ -1,12 +1,15 @@
 //! Time series: monthly screening, enrolment and treatment starts, with running totals.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::dimension::month_code;
 use consortium_analytics::{monthly_activity, Dimension as Dim, Filter};
 
 use super::enums::Dimension;
 use super::inputs::PatientFilter;
-use super::query::state;
+use super::access::view;
+use crate::auth::Scope;
 use super::types::{Count, GroupKey};
 
 /// Activity in one month (and split).
@@ -44,12 +47,12 @@ impl ActivityQuery {
         split: Option<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<MonthlyActivity>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let split: Option<Dim> = split.map(Into::into);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let rows =
-            state.answer((split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f)).await?;
+            state.answer(&view, (split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f)).await?;
         Ok(rows
             .iter()
             .map(|r| MonthlyActivity {

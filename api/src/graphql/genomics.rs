@@ -1,12 +1,15 @@
 //! Genomics (InPreD): alteration frequencies, TMB and MSI, and how often profiling finds
 //! an actionable alteration.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::{actionability, alteration_frequencies, tmb_distribution, Dimension as Dim, Filter};
 
 use super::enums::{AlterationClass, Dimension};
 use super::inputs::PatientFilter;
-use super::query::state;
+use super::access::view;
+use crate::auth::Scope;
 use super::types::{Count, GroupKey, Proportion};
 
 /// How often an alteration was found among profiled patients.
@@ -85,11 +88,11 @@ impl GenomicsQuery {
         #[graphql(default)] by_tumour_type: bool,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<AlterationFrequency>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let rows = state
-            .answer((by_tumour_type, filter), |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f))
+            .answer(&view, (by_tumour_type, filter), |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f))
             .await?;
         let catalogue = &snapshot.catalogue;
         Ok(rows
@@ -110,12 +113,12 @@ impl GenomicsQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<TmbGroup>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let dimensions = dims(&group_by);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let rows = state
-            .answer((dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f))
+            .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f))
             .await?;
         Ok(rows
             .iter()
@@ -145,12 +148,12 @@ impl GenomicsQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<ActionabilityGroup>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let dimensions = dims(&group_by);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let rows =
-            state.answer((dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
+            state.answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
         Ok(rows
             .iter()
             .map(|r| ActionabilityGroup {

@@ -5,6 +5,7 @@
 //! [`AppState`], and wrap every number in an object (`Count { value }`) so that later
 //! work can say how each number was protected without breaking the contract.
 
+mod access;
 mod activity;
 mod codes;
 mod design;
@@ -16,12 +17,14 @@ mod pagination;
 mod query;
 mod safety;
 mod types;
+mod viewer;
 
 use std::sync::Arc;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 
 use crate::config::ServeArgs;
+use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::state::AppState;
 pub use codes::ErrorCodes;
 pub use query::Query;
@@ -35,11 +38,12 @@ fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, EmptySubsc
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .extension(ErrorCodes)
+        .extension(RateLimit)
 }
 
-/// Builds the schema around a running service's state.
-pub fn build_schema(state: Arc<AppState>, limits: &ServeArgs) -> ConsortiumSchema {
-    builder(limits).data(state).finish()
+/// Builds the schema around a running service's state and rate limiter.
+pub fn build_schema(state: Arc<AppState>, limiter: Arc<RateLimiter>, limits: &ServeArgs) -> ConsortiumSchema {
+    builder(limits).data(state).data(limiter).finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

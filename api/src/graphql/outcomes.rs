@@ -1,6 +1,8 @@
 //! Outcome questions: response with exact intervals, two-stage cohort monitoring, and
 //! Kaplan–Meier survival.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
 use consortium_analytics::stats::Decision;
@@ -10,7 +12,8 @@ use consortium_entity::OverallResponse as Bor;
 
 use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
 use super::inputs::PatientFilter;
-use super::query::state;
+use super::access::view;
+use crate::auth::Scope;
 use super::types::{Cohort, Count, GroupKey, Proportion};
 use crate::error::ApiError;
 
@@ -312,12 +315,12 @@ impl OutcomeQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<ResponseSummary> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::ResponseRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let dimensions: Vec<consortium_analytics::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let question = (dimensions.clone(), filter);
-        let rows = state.answer(question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
+        let rows = state.answer(&view, question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
         let catalogue = &snapshot.catalogue;
         let mut groups: Vec<ResponseGroup> =
             rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue)).collect();
@@ -332,9 +335,9 @@ impl OutcomeQuery {
         ctx: &Context<'_>,
         status: Option<CohortStatus>,
     ) -> Result<Vec<CohortMonitoring>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
-        let rows = state.answer((), |s, _: &()| cohort_monitoring(s)).await?;
+        let (state, view) = view(ctx, Scope::ResponseRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
+        let rows = state.answer(&view, (), |s, _: &()| cohort_monitoring(s)).await?;
         let status = status.map(consortium_entity::CohortStatus::from);
         Ok(rows
             .iter()
@@ -354,8 +357,8 @@ impl OutcomeQuery {
         #[graphql(default)] by_treatment_group: bool,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<SurvivalCurve>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::OutcomeRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let grouping = match (group_by, by_treatment_group) {
             (Some(_), true) => {
                 return Err(ApiError::BadUserInput("give groupBy or byTreatmentGroup, not both".into()).into())
@@ -366,7 +369,7 @@ impl OutcomeQuery {
         };
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, filter);
-        let curves = state.answer(question, |s, (e, g, f)| survival(s, *e, *g, f)).await?;
+        let curves = state.answer(&view, question, |s, (e, g, f)| survival(s, *e, *g, f)).await?;
         Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, &snapshot.catalogue)).collect())
     }
 }

@@ -14,19 +14,27 @@ use super::outcomes::OutcomeQuery;
 use super::pagination::page;
 use super::safety::SafetyQuery;
 use super::types::{Cohort, DataVersion, Drug, Funnel, FunnelStep, Partner, PatientCounts, Site};
+use super::access::view;
+use super::viewer::AccessQuery;
+use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::state::{AppState, CountQuestion};
+use crate::state::CountQuestion;
 
 /// A page of a reference list.
 type Page<T> = Connection<usize, T, EmptyFields, EmptyFields>;
 
-pub(super) fn state<'a>(ctx: &Context<'a>) -> Result<&'a Arc<AppState>, ApiError> {
-    ctx.data::<Arc<AppState>>().map_err(|_| ApiError::Internal("application state missing from the schema".into()))
-}
-
 /// The query root: every area's fields, merged.
 #[derive(MergedObject, Debug, Default, Clone, Copy)]
-pub struct Query(EnrolmentQuery, OutcomeQuery, SafetyQuery, GenomicsQuery, ActivityQuery, ReferenceQuery, DesignQuery);
+pub struct Query(
+    EnrolmentQuery,
+    OutcomeQuery,
+    SafetyQuery,
+    GenomicsQuery,
+    ActivityQuery,
+    ReferenceQuery,
+    DesignQuery,
+    AccessQuery,
+);
 
 /// Enrolment and screening questions.
 #[derive(Debug, Default, Clone, Copy)]
@@ -36,16 +44,17 @@ pub struct EnrolmentQuery;
 impl EnrolmentQuery {
     /// The data version answers are computed on.
     async fn data_version(&self, ctx: &Context<'_>) -> Result<DataVersion> {
-        let snapshot = state(ctx)?.snapshot();
+        let (_, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let snapshot = view.snapshot;
         Ok(DataVersion { version: snapshot.version, built_at: snapshot.built_at })
     }
 
     /// The screening funnel: referred → profiled → actionable → matched → enrolled →
     /// treated → evaluable.
     async fn funnel(&self, ctx: &Context<'_>, filter: Option<PatientFilter>) -> Result<Funnel> {
-        let state = state(ctx)?;
-        let filter = filter.unwrap_or_default().resolve(&state.snapshot().catalogue)?;
-        let funnel = state.funnel(filter).await?;
+        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let filter = filter.unwrap_or_default().resolve(&view.snapshot.catalogue)?;
+        let funnel = state.funnel(&view, filter).await?;
         let steps = funnel
             .steps
             .iter()
@@ -62,14 +71,14 @@ impl EnrolmentQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<PatientCounts> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let question = CountQuestion {
             population: population.into(),
             group_by: group_by.into_iter().map(Into::into).collect(),
             filter: filter.unwrap_or_default().resolve(&snapshot.catalogue)?,
         };
-        let table = state.count(question).await?;
+        let table = state.count(&view, question).await?;
         Ok(PatientCounts::new(population, &table, &snapshot.catalogue))
     }
 }
@@ -88,7 +97,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Partner>> {
-        let snapshot = state(ctx)?.snapshot();
+        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
         let kind = kind.map(consortium_entity::PartnerKind::from);
         let items = snapshot
             .catalogue
@@ -108,7 +117,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Site>> {
-        let snapshot = state(ctx)?.snapshot();
+        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
         let region = region.map(consortium_entity::HealthRegion::from);
         let catalogue = &snapshot.catalogue;
         let items = catalogue
@@ -122,7 +131,7 @@ impl ReferenceQuery {
 
     /// Study drugs.
     async fn drugs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Drug>> {
-        let snapshot = state(ctx)?.snapshot();
+        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
         let catalogue = &snapshot.catalogue;
         let items = catalogue.drugs.values().map(|d| Drug::new(d, catalogue)).collect();
         Ok(page(items, after, first)?)
@@ -136,7 +145,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Cohort>> {
-        let snapshot = state(ctx)?.snapshot();
+        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
         let status = status.map(consortium_entity::CohortStatus::from);
         let catalogue = &snapshot.catalogue;
         let items = catalogue
@@ -150,7 +159,7 @@ impl ReferenceQuery {
 
     /// One cohort by code.
     async fn cohort(&self, ctx: &Context<'_>, code: String) -> Result<Cohort> {
-        let snapshot = state(ctx)?.snapshot();
+        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
         let catalogue = &snapshot.catalogue;
         let cohort = catalogue.cohorts.values().find(|c| c.code == code);
         cohort

@@ -1,11 +1,14 @@
 //! Safety: patients with adverse events per CTCAE term or organ class, by grade band,
 //! relatedness and seriousness, as proportions of treated patients.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
 
 use super::inputs::PatientFilter;
-use super::query::state;
+use super::access::view;
+use crate::auth::Scope;
 use super::types::{Count, GroupKey, Proportion};
 
 /// What adverse events are tallied by.
@@ -82,12 +85,12 @@ impl SafetyQuery {
         #[graphql(default_with = "SafetySplit::None")] split: SafetySplit,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<AdverseEventSummary>> {
-        let state = state(ctx)?;
-        let snapshot = state.snapshot();
+        let (state, view) = view(ctx, Scope::SafetyRead).await?;
+        let snapshot = Arc::clone(&view.snapshot);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
         let question = (level, grouping, filter);
-        let rows = state.answer(question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
+        let rows = state.answer(&view, question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
         Ok(rows.iter().map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue)).collect())
     }
 }

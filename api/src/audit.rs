@@ -1,0 +1,194 @@
+//! The audit trail: every request to the API, refused ones included, appended as one
+//! record hash-chained to the one before, so that editing or deleting a record breaks
+//! the chain and `consortium audit verify` says where.
+//!
+//! A record never holds a token or a patient-level value: the token's id, a hash of the
+//! normalised query and of the variables, the outcome, and how many values were
+//! released or withheld. Replicas append to the same chain: the previous hash is
+//! unique, so two replicas racing for the same place make one of them retry on the new
+//! head.
+
+use consortium_entity::access::audit_record;
+use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set, SqlErr};
+use serde_json::{json, Value};
+
+use crate::auth::secret::sha256_hex;
+
+/// The previous hash of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What is recorded about one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Arrival (Unix milliseconds).
+    pub at_ms: i64,
+    /// The partner, if authenticated.
+    pub partner_code: Option<String>,
+    /// The token's id, if authenticated.
+    pub token_id: Option<String>,
+    /// The operation name(s).
+    pub operation: Option<String>,
+    /// Hash of the normalised query.
+    pub query_hash: String,
+    /// Hash of the canonical variables.
+    pub variables_hash: String,
+    /// Data version answered from.
+    pub data_version: i64,
+    /// `OK` or the first error's code.
+    pub outcome: String,
+    /// Milliseconds to answer.
+    pub duration_ms: i64,
+    /// Values released.
+    pub released: i64,
+    /// Values withheld.
+    pub withheld: i64,
+}
+
+impl Entry {
+    /// The hash of this entry chained after `prev_hash`.
+    pub fn hash(&self, prev_hash: &str) -> String {
+        let canonical = json!([
+            prev_hash,
+            self.at_ms,
+            self.partner_code,
+            self.token_id,
+            self.operation,
+            self.query_hash,
+            self.variables_hash,
+            self.data_version,
+            self.outcome,
+            self.duration_ms,
+            self.released,
+            self.withheld,
+        ]);
+        sha256_hex(canonical.to_string().as_bytes())
+    }
+
+    fn of(record: &audit_record::Model) -> Entry {
+        Entry {
+            at_ms: record.at_ms,
+            partner_code: record.partner_code.clone(),
+            token_id: record.token_id.clone(),
+            operation: record.operation.clone(),
+            query_hash: record.query_hash.clone(),
+            variables_hash: record.variables_hash.clone(),
+            data_version: record.data_version,
+            outcome: record.outcome.clone(),
+            duration_ms: record.duration_ms,
+            released: record.released,
+            withheld: record.withheld,
+        }
+    }
+}
+
+/// Hash of a query with comments dropped and whitespace runs collapsed, so layout does
+/// not make two identical questions look different.
+pub fn query_hash(query: &str) -> String {
+    let without_comments: String = query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+    let normalised = without_comments.split_whitespace().collect::<Vec<_>>().join(" ");
+    sha256_hex(normalised.as_bytes())
+}
+
+/// Hash of variables as canonical JSON (object keys sorted).
+pub fn variables_hash(variables: &Value) -> String {
+    sha256_hex(variables.to_string().as_bytes())
+}
+
+/// Appends `entry` at the head of the chain.
+pub async fn append(db: &DatabaseConnection, entry: &Entry) -> Result<audit_record::Model, DbErr> {
+    const ATTEMPTS: usize = 20;
+    for _ in 0..ATTEMPTS {
+        let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(db).await?;
+        let prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
+        let record = audit_record::ActiveModel {
+            at_ms: Set(entry.at_ms),
+            partner_code: Set(entry.partner_code.clone()),
+            token_id: Set(entry.token_id.clone()),
+            operation: Set(entry.operation.clone()),
+            query_hash: Set(entry.query_hash.clone()),
+            variables_hash: Set(entry.variables_hash.clone()),
+            data_version: Set(entry.data_version),
+            outcome: Set(entry.outcome.clone()),
+            duration_ms: Set(entry.duration_ms),
+            released: Set(entry.released),
+            withheld: Set(entry.withheld),
+            hash: Set(entry.hash(&prev_hash)),
+            prev_hash: Set(prev_hash),
+            ..Default::default()
+        };
+        match record.insert(db).await {
+            Ok(model) => return Ok(model),
+            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+            Err(error) => return Err(error),
+        }
+    }
+    Err(DbErr::Custom(format!("could not append to the audit chain in {ATTEMPTS} attempts")))
+}
+
+/// The outcome of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Records checked.
+    pub records: u64,
+    /// The hash of the last record (to anchor elsewhere).
+    pub head: String,
+    /// The first record that does not verify, and why.
+    pub broken: Option<(i32, &'static str)>,
+}
+
+/// Checks every record's hash and link, in order.
+pub async fn verify(db: &DatabaseConnection) -> Result<Verification, DbErr> {
+    let records = audit_record::Entity::find().order_by_asc(audit_record::Column::Id).all(db).await?;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut broken = None;
+    for record in &records {
+        if record.prev_hash != expected_prev {
+            broken = Some((record.id, "the record before it was removed or changed"));
+            break;
+        }
+        if Entry::of(record).hash(&record.prev_hash) != record.hash {
+            broken = Some((record.id, "the record was edited"));
+            break;
+        }
+        expected_prev = record.hash.clone();
+    }
+    Ok(Verification { records: records.len() as u64, head: expected_prev, broken })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layout_does_not_change_a_query_hash_but_content_does() {
+        let a = query_hash("query { funnel { steps { population } } }");
+        let b = query_hash("query {\n  funnel {   # the funnel\n    steps { population }\n  }\n}");
+        assert_eq!(a, b);
+        assert_ne!(a, query_hash("query { funnel { steps { patients { value } } } }"));
+    }
+
+    #[test]
+    fn every_field_is_covered_by_the_hash() {
+        let entry = Entry {
+            at_ms: 1,
+            partner_code: Some("ROCHE".into()),
+            token_id: Some("cat_abcdefgh".into()),
+            operation: None,
+            query_hash: "q".into(),
+            variables_hash: "v".into(),
+            data_version: 3,
+            outcome: "OK".into(),
+            duration_ms: 2,
+            released: 10,
+            withheld: 0,
+        };
+        let base = entry.hash(GENESIS);
+        let mut edited = entry.clone();
+        edited.released = 11;
+        assert_ne!(edited.hash(GENESIS), base);
+        let mut edited = entry.clone();
+        edited.partner_code = None;
+        assert_ne!(edited.hash(GENESIS), base);
+        assert_ne!(entry.hash(&base), base);
+    }
+}

@@ -1,0 +1,58 @@
+//! The principal: who a request acts for, with which scopes, through which token; and
+//! the row scope that follows from it.
+
+use consortium_analytics::{Catalogue, RowScope};
+use consortium_entity::{partner, PartnerKind};
+
+use super::scope::{Scope, ScopeSet};
+
+/// An authenticated caller.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The partner the request acts for.
+    pub partner: partner::Model,
+    /// Scopes of this request: the token's, within the partner's grants.
+    pub scopes: ScopeSet,
+    /// How audit records and rate limits name the token (never the token itself).
+    pub token_id: String,
+    /// When the token expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+impl Principal {
+    /// Whether the principal holds `scope`.
+    pub fn has(&self, scope: Scope) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// The patients this principal may aggregate over, in the snapshot described by
+    /// `catalogue`: a company only the cohorts of drugs it supplies; a hospital every
+    /// patient, drilling into its own sites only; the registry and academic partners
+    /// everything.
+    pub fn row_scope(&self, catalogue: &Catalogue) -> RowScope {
+        let id = self.partner.id;
+        match self.partner.kind {
+            PartnerKind::Industry => {
+                let cohorts = catalogue
+                    .cohorts
+                    .values()
+                    .filter(|c| catalogue.drugs.get(&c.drug_id).is_some_and(|d| d.supplier_id == id))
+                    .map(|c| c.id)
+                    .collect();
+                RowScope { cohorts: Some(cohorts), sites: None }
+            }
+            PartnerKind::Hospital => {
+                let sites = catalogue.sites.values().filter(|s| s.partner_id == id).map(|s| s.id).collect();
+                RowScope { cohorts: None, sites: Some(sites) }
+            }
+            PartnerKind::Registry | PartnerKind::Academic => RowScope::everything(),
+        }
+    }
+}
+
+/// The scopes a partner is granted: its own override, or its kind's defaults.
+pub fn granted(partner: &partner::Model) -> ScopeSet {
+    // The override is written by the CLI, which validates it; an unparsable one grants
+    // nothing rather than the defaults.
+    partner.scopes.as_deref().map_or_else(|| ScopeSet::default_for(partner.kind), |s| s.parse().unwrap_or_default())
+}

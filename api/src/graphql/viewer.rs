@@ -1,0 +1,153 @@
+//! The caller's own side of access: who they are (`viewer`), what their budget is
+//! (`rateLimit`) and what is on record about their requests (`auditTrail`).
+
+use std::sync::Arc;
+
+use async_graphql::connection::{Connection, Edge, EmptyFields};
+use async_graphql::{Context, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use consortium_entity::access::audit_record;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+
+use super::access::{principal, require, state};
+use super::pagination::MAX_PAGE;
+use super::types::Partner;
+use crate::auth::Scope;
+use crate::error::ApiError;
+use crate::rate_limit::RateSlot;
+
+/// Who is asking.
+#[derive(SimpleObject, Debug)]
+pub struct Viewer {
+    /// The partner the request acts for.
+    pub partner: Partner,
+    /// The scopes of this request.
+    pub scopes: Vec<String>,
+    /// How the token is named in audit records (never the token itself).
+    pub token_id: String,
+    /// When the token expires.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The caller's query-complexity budget after this request.
+#[derive(SimpleObject, Debug)]
+pub struct RateLimit {
+    /// Points per window.
+    pub limit: i64,
+    /// Points left in the window.
+    pub remaining: i64,
+    /// When the window ends.
+    pub reset_at: Option<DateTime<Utc>>,
+    /// Points this request cost.
+    pub cost: i64,
+}
+
+/// One request on record.
+#[derive(SimpleObject, Debug)]
+pub struct AuditRecord {
+    /// Position in the chain.
+    pub id: i32,
+    /// When the request arrived.
+    pub at: Option<DateTime<Utc>>,
+    /// The partner, if authenticated.
+    pub partner: Option<String>,
+    /// The token's id.
+    pub token_id: Option<String>,
+    /// The operation name.
+    pub operation: Option<String>,
+    /// Hash of the normalised query.
+    pub query_hash: String,
+    /// Hash of the variables.
+    pub variables_hash: String,
+    /// Data version answered from.
+    pub data_version: i64,
+    /// `OK` or the error code.
+    pub outcome: String,
+    /// Milliseconds to answer.
+    pub duration_ms: i64,
+    /// Values released.
+    pub released: i64,
+    /// Values withheld.
+    pub withheld: i64,
+    /// This record's hash.
+    pub hash: String,
+}
+
+impl From<audit_record::Model> for AuditRecord {
+    fn from(r: audit_record::Model) -> Self {
+        Self {
+            id: r.id,
+            at: DateTime::from_timestamp_millis(r.at_ms),
+            partner: r.partner_code,
+            token_id: r.token_id,
+            operation: r.operation,
+            query_hash: r.query_hash,
+            variables_hash: r.variables_hash,
+            data_version: r.data_version,
+            outcome: r.outcome,
+            duration_ms: r.duration_ms,
+            released: r.released,
+            withheld: r.withheld,
+            hash: r.hash,
+        }
+    }
+}
+
+/// Access questions.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct AccessQuery;
+
+#[Object]
+impl AccessQuery {
+    /// The caller.
+    async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
+        let principal = principal(ctx)?;
+        Ok(Viewer {
+            partner: Partner::from(&principal.partner),
+            scopes: principal.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            token_id: principal.token_id.clone(),
+            expires_at: DateTime::from_timestamp(principal.expires_at, 0),
+        })
+    }
+
+    /// The caller's rate-limit budget, after this request's charge.
+    async fn rate_limit(&self, ctx: &Context<'_>) -> Result<Option<RateLimit>> {
+        principal(ctx)?;
+        let status = ctx.data_opt::<Arc<RateSlot>>().and_then(|slot| slot.get());
+        Ok(status.map(|s| RateLimit {
+            limit: s.limit,
+            remaining: s.remaining,
+            reset_at: DateTime::from_timestamp(s.reset_at, 0),
+            cost: s.cost,
+        }))
+    }
+
+    /// Audit records, newest first: the caller's partner's own, or everyone's with
+    /// `admin`. `after` is the id of the last record of the previous page.
+    async fn audit_trail(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Connection<usize, AuditRecord, EmptyFields, EmptyFields>> {
+        let principal = require(ctx, Scope::AuditRead)?;
+        let first = match first {
+            None => MAX_PAGE,
+            Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
+            Some(n) => return Err(ApiError::BadUserInput(format!("first must be between 0 and {MAX_PAGE}, got {n}")).into()),
+        };
+        let mut query = audit_record::Entity::find().order_by_desc(audit_record::Column::Id);
+        if !principal.has(Scope::Admin) {
+            query = query.filter(audit_record::Column::PartnerCode.eq(principal.partner.code.as_str()));
+        }
+        if let Some(cursor) = &after {
+            let id = cursor.parse::<i32>().map_err(|_| ApiError::BadUserInput(format!("invalid cursor '{cursor}'")))?;
+            query = query.filter(audit_record::Column::Id.lt(id));
+        }
+        let rows = query.limit(first as u64 + 1).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
+        let more = rows.len() > first;
+        let mut connection = Connection::new(after.is_some(), more);
+        connection.edges.extend(rows.into_iter().take(first).map(|r| Edge::new(r.id as usize, AuditRecord::from(r))));
+        Ok(connection)
+    }
+}

@@ -1,0 +1,15 @@
+//! Access control and accountability: API tokens, OAuth clients, signing keys, issued
+//! access tokens, used client assertions, rate-limit windows and the audit chain.
+//!
+//! None of these tables holds trial data, so writing them does not bump the data
+//! version. Secrets are never stored: tokens and client secrets as SHA-256 hashes only.
+//! Times that are compared (expiry, revocation, windows) are Unix seconds, which compare
+//! the same way on every backend.
+
+pub mod api_token;
+pub mod audit_record;
+pub mod issued_token;
+pub mod oauth_client;
+pub mod rate_window;
+pub mod signing_key;
+pub mod used_assertion;
