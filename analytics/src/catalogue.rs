@@ -94,7 +94,8 @@ impl Catalogue {
             Dimension::EnrolmentMonth => parse_month(code),
             Dimension::EnrolmentYear => parse_year(code),
         };
-        let key = key.ok_or_else(|| AnalyticsError::UnknownCode { dimension: dimension.noun(), code: code.to_owned() })?;
+        let key =
+            key.ok_or_else(|| AnalyticsError::UnknownCode { dimension: dimension.noun(), code: code.to_owned() })?;
         let drillable = dimension != Dimension::Site || self.site_drill_down.as_ref().is_none_or(|s| s.contains(&key));
         if drillable {
             Ok(key)

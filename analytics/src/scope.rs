@@ -110,8 +110,8 @@ mod tests {
         assert_eq!(scoped.patients.height(), 5);
         let referred = funnel(&scoped, &Filter::default()).expect("funnel").steps[0].1;
         assert_eq!(referred, 5);
-        let by_cohort = count_patients(&scoped, Population::Enrolled, &[Dimension::Cohort], &Filter::default())
-            .expect("counts");
+        let by_cohort =
+            count_patients(&scoped, Population::Enrolled, &[Dimension::Cohort], &Filter::default()).expect("counts");
         let total: u64 = by_cohort.groups.iter().map(|g| g.patients).sum();
         assert_eq!(total, 5);
         assert!(scoped.assessments.height() < full.assessments.height());

@@ -84,7 +84,8 @@ impl Entry {
 /// Hash of a query with comments dropped and whitespace runs collapsed, so layout does
 /// not make two identical questions look different.
 pub fn query_hash(query: &str) -> String {
-    let without_comments: String = query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
+    let without_comments: String =
+        query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
     let normalised = without_comments.split_whitespace().collect::<Vec<_>>().join(" ");
     sha256_hex(normalised.as_bytes())
 }

@@ -4,7 +4,9 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::auth::{api_token, clients, keys, ScopeSet};
-use crate::config::{masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, ServeArgs, TokenCommand};
+use crate::config::{
+    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, ServeArgs, TokenCommand,
+};
 use crate::startup::Application;
 use crate::{audit, db, demo, graphql};
 
@@ -112,17 +114,16 @@ async fn verify_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
 }
 
 fn timestamp(unix_secs: i64) -> String {
-    chrono::DateTime::from_timestamp(unix_secs, 0).map_or_else(|| unix_secs.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    chrono::DateTime::from_timestamp(unix_secs, 0)
+        .map_or_else(|| unix_secs.to_string(), |t| t.format("%Y-%m-%d %H:%M UTC").to_string())
 }
 
 /// Fresh 30-day tokens with every scope its grants allow, for the first partner of each
 /// kind: what a new user needs to try the API as each kind of partner.
 async fn demo_tokens(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
     use sea_orm::{EntityTrait, QueryOrder};
-    let partners = consortium_entity::partner::Entity::find()
-        .order_by_asc(consortium_entity::partner::Column::Id)
-        .all(db)
-        .await?;
+    let partners =
+        consortium_entity::partner::Entity::find().order_by_asc(consortium_entity::partner::Column::Id).all(db).await?;
     let mut tokens = Vec::new();
     for kind in consortium_entity::PartnerKind::all() {
         if let Some(partner) = partners.iter().find(|p| p.kind == kind) {

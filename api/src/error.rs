@@ -111,7 +111,8 @@ impl ApiError {
         match &self {
             ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "request refused: unavailable"),
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::Forbidden(_) | ApiError::Throttled { .. } => {}
+            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::Forbidden(_) | ApiError::Throttled { .. } => {
+            }
         }
         let code = self.code();
         let retry_after = match self {

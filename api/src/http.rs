@@ -18,8 +18,8 @@ use serde_json::{json, Value};
 use crate::audit::{self, query_hash, variables_hash, Entry};
 use crate::auth::{AuthError, Authenticator};
 use crate::error::Code;
-use crate::rate_limit::RateSlot;
 use crate::graphql::ConsortiumSchema;
+use crate::rate_limit::RateSlot;
 use crate::state::AppState;
 
 /// Largest request body accepted, in bytes.
@@ -158,7 +158,11 @@ async fn on_record(state: &AppState, mut entry: Entry, started: Instant, respons
         Ok(_) => response,
         Err(error) => {
             tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
-            transport_error(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, "the service is temporarily unavailable")
+            transport_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                Code::Unavailable,
+                "the service is temporarily unavailable",
+            )
         }
     }
 }

@@ -14,9 +14,9 @@ use sea_orm::DatabaseConnection;
 use crate::auth::federation::TrustedIssuer;
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
-use crate::rate_limit::RateLimiter;
 use crate::graphql::build_schema;
 use crate::http;
+use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 
 /// A built, not yet running, service.
@@ -51,9 +51,10 @@ impl Application {
             Some(path) => TrustedIssuer::load_all(path).await.context("cannot load the trusted issuers")?,
             None => Vec::new(),
         };
-        let auth = Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
-            .await
-            .context("cannot set up authentication")?;
+        let auth =
+            Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
+                .await
+                .context("cannot set up authentication")?;
         let limiter = RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs);
         let schema = build_schema(Arc::clone(&state), Arc::new(limiter), args);
         let route = Route::new()

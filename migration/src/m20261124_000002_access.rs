@@ -16,7 +16,10 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter().table(partner::Entity).add_column(optional_text(partner::Column::Scopes, 400)).to_owned(),
+                Table::alter()
+                    .table(partner::Entity)
+                    .add_column(optional_text(partner::Column::Scopes, 400))
+                    .to_owned(),
             )
             .await?;
         for table in tables() {
@@ -34,9 +37,7 @@ impl MigrationTrait for Migration {
                 manager.drop_table(Table::drop().table(name).to_owned()).await?;
             }
         }
-        manager
-            .alter_table(Table::alter().table(partner::Entity).drop_column(partner::Column::Scopes).to_owned())
-            .await
+        manager.alter_table(Table::alter().table(partner::Entity).drop_column(partner::Column::Scopes).to_owned()).await
     }
 }
 

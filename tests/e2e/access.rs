@@ -21,7 +21,8 @@ const COHORTS: &str = "{ cohorts { edges { node { code } } } }";
 
 /// Posts `{ dataVersion }` with a raw `Authorization` header.
 async fn with_header(app: &TestApp, authorization: Option<&str>) -> (u16, Option<String>, Value) {
-    let mut request = app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": "{ dataVersion { version } }" }));
+    let mut request =
+        app.client.post(format!("{}/graphql", app.address)).json(&json!({ "query": "{ dataVersion { version } }" }));
     if let Some(value) = authorization {
         request = request.header("authorization", value);
     }
@@ -73,7 +74,12 @@ async fn hostile_tokens_are_refused_with_the_right_reason() {
     let issuer = app.address.clone();
     // Our own current key, read from the database: tokens signed with it but with a
     // wrong claim must still be refused for that claim.
-    let key = signing_key::Entity::find().order_by_desc(signing_key::Column::Id).one(&app.db).await.expect("keys").expect("a key");
+    let key = signing_key::Entity::find()
+        .order_by_desc(signing_key::Column::Id)
+        .one(&app.db)
+        .await
+        .expect("keys")
+        .expect("a key");
     let ours = base64::engine::general_purpose::STANDARD.decode(&key.private_pkcs8).expect("pkcs8");
     let claims = |patch: Value| {
         let mut claims = json!({ "iss": issuer, "sub": "c", "aud": "consortium-analytics", "exp": now() + 300,
@@ -99,9 +105,21 @@ async fn hostile_tokens_are_refused_with_the_right_reason() {
     consortium_api::auth::api_token::revoke(&app.db, &revoked[..12]).await.expect("revoke");
     let cases: Vec<(&str, String, &str)> = vec![
         ("expired", sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "exp": now() - 120 }))), "expired"),
-        ("not yet valid", sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "nbf": now() + 600 }))), "not valid yet"),
-        ("wrong issuer", sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "iss": "https://evil.example" }))), "wrong issuer"),
-        ("wrong audience", sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "aud": "someone-else" }))), "wrong audience"),
+        (
+            "not yet valid",
+            sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "nbf": now() + 600 }))),
+            "not valid yet",
+        ),
+        (
+            "wrong issuer",
+            sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "iss": "https://evil.example" }))),
+            "wrong issuer",
+        ),
+        (
+            "wrong audience",
+            sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "aud": "someone-else" }))),
+            "wrong audience",
+        ),
         ("wrong typ", sign(&ours, Some(&key.kid), "JWT", &claims(json!({}))), "wrong token type"),
         ("alg none", none, "unsupported signing algorithm"),
         ("HS256 with the public key", hs256_with_public_key, "unsupported signing algorithm"),
@@ -122,7 +140,10 @@ async fn hostile_tokens_are_refused_with_the_right_reason() {
     }
     let (status, _, _) = with_header(&app, Some("Basic dXNlcjpwYXNz")).await;
     assert_eq!(status, 401, "a non-bearer scheme");
-    assert!(app.data("{ dataVersion { version } }", json!({})).await["dataVersion"]["version"].is_i64(), "still serving");
+    assert!(
+        app.data("{ dataVersion { version } }", json!({})).await["dataVersion"]["version"].is_i64(),
+        "still serving"
+    );
 }
 
 on_both_backends! {
@@ -176,9 +197,9 @@ on_both_backends! {
         assert_eq!(error_codes(&single), vec!["NOT_FOUND"]);
 
         // Survival and time series are over the same patients.
-        let activity = app.graphql_as(&token, "{ monthlyActivity { months { enrolled { value } } } }", json!({})).await;
-        let months = activity["data"]["monthlyActivity"]["months"].as_array().cloned().unwrap_or_default();
-        let series: u64 = months.iter().filter_map(|m| m["enrolled"]["value"].as_u64()).sum();
+        let activity = app.graphql_as(&token, "{ monthlyActivity { enrolments { value } } }", json!({})).await;
+        let months = activity["data"]["monthlyActivity"].as_array().cloned().unwrap_or_default();
+        let series: u64 = months.iter().filter_map(|m| m["enrolments"]["value"].as_u64()).sum();
         assert_eq!(series, enrolled, "{activity}");
     }
 }
@@ -210,7 +231,9 @@ on_both_backends! {
 async fn every_field_needs_its_scope() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let token = app.token_for("OUS", Some("enrollment:read")).await;
-    let allowed = app.graphql_as(&token, "{ funnel { steps { population } } viewer { scopes partner { code } } }", json!({})).await;
+    let allowed = app
+        .graphql_as(&token, "{ funnel { steps { population } } viewer { scopes partner { code } } }", json!({}))
+        .await;
     assert!(allowed.get("errors").is_none(), "{allowed}");
     assert_eq!(allowed["data"]["viewer"]["scopes"], json!(["enrollment:read"]));
     for query in [
@@ -222,7 +245,10 @@ async fn every_field_needs_its_scope() {
     ] {
         let refused = app.graphql_as(&token, query, json!({})).await;
         let codes = error_codes(&refused);
-        assert!(codes.contains(&"FORBIDDEN".to_owned()) || codes.contains(&"GRAPHQL_VALIDATION_FAILED".to_owned()), "{query}: {refused}");
+        assert!(
+            codes.contains(&"FORBIDDEN".to_owned()) || codes.contains(&"GRAPHQL_VALIDATION_FAILED".to_owned()),
+            "{query}: {refused}"
+        );
         if !codes.contains(&"GRAPHQL_VALIDATION_FAILED".to_owned()) {
             assert_eq!(codes, vec!["FORBIDDEN"], "{query}");
         }
@@ -237,7 +263,12 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
 
     // client_secret_basic
     let registered = consortium_api::auth::clients::register(
-        &app.db, "OUS", Some("ous-dashboard".into()), "enrollment:read response:read".parse().expect("scopes"), true, None,
+        &app.db,
+        "OUS",
+        Some("ous-dashboard".into()),
+        "enrollment:read response:read".parse().expect("scopes"),
+        true,
+        None,
     )
     .await
     .expect("register");
@@ -291,14 +322,23 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
     // private_key_jwt
     let (pkcs8, jwk) = ed25519("k1");
     consortium_api::auth::clients::register(
-        &app.db, "OUS", Some("ous-machine".into()), "enrollment:read".parse().expect("scopes"), false,
+        &app.db,
+        "OUS",
+        Some("ous-machine".into()),
+        "enrollment:read".parse().expect("scopes"),
+        false,
         Some(json!({ "keys": [jwk] }).to_string()),
     )
     .await
     .expect("register");
     let assertion = |jti: &str, lifetime: i64| {
-        sign(&pkcs8, Some("k1"), "JWT", &json!({ "iss": "ous-machine", "sub": "ous-machine",
-            "aud": format!("{}/oauth/token", app.address), "iat": now(), "exp": now() + lifetime, "jti": jti }))
+        sign(
+            &pkcs8,
+            Some("k1"),
+            "JWT",
+            &json!({ "iss": "ous-machine", "sub": "ous-machine",
+            "aud": format!("{}/oauth/token", app.address), "iat": now(), "exp": now() + lifetime, "jti": jti }),
+        )
     };
     let machine = BasicClient::new(ClientId::new("ous-machine".into()))
         .set_auth_type(AuthType::RequestBody)
@@ -316,7 +356,14 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
     assert!(exchange(assertion("once", 30)).await.is_err(), "a reused jti is refused");
     assert!(exchange(assertion("long", 600)).await.is_err(), "an assertion living over 60 s is refused");
 
-    let jwks: Value = http.get(format!("{}/.well-known/jwks.json", app.address)).send().await.expect("jwks").json().await.expect("JSON");
+    let jwks: Value = http
+        .get(format!("{}/.well-known/jwks.json", app.address))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(jwks["keys"][0]["kty"], "OKP");
     let metadata: Value = http
         .get(format!("{}/.well-known/oauth-authorization-server", app.address))
@@ -333,15 +380,27 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
 async fn every_request_is_on_record_and_an_edit_breaks_the_chain() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let token = app.token_for("OUS", None).await;
-    app.graphql_as(&token, "query Funnel { funnel { steps { patients { value } } } }", json!({})).await;
+    let response = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&token)
+        .json(
+            &json!({ "query": "query Funnel { funnel { steps { patients { value } } } }", "operationName": "Funnel" }),
+        )
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(response.status().as_u16(), 200);
     with_header(&app, Some("Bearer cat_AAAAAAAA.forged")).await;
-    let records = audit_record::Entity::find().order_by_asc(audit_record::Column::Id).all(&app.db).await.expect("records");
+    let records =
+        audit_record::Entity::find().order_by_asc(audit_record::Column::Id).all(&app.db).await.expect("records");
     assert!(records.iter().any(|r| r.operation.as_deref() == Some("Funnel") && r.outcome == "OK" && r.released == 7));
     assert!(records.iter().any(|r| r.outcome == "UNAUTHENTICATED"));
     assert!(records.iter().all(|r| !r.token_id.clone().unwrap_or_default().contains(&token)));
     assert_eq!(audit::verify(&app.db).await.expect("verify").broken, None);
 
-    let own = app.graphql_as(&token, "{ auditTrail(first: 50) { edges { node { partner outcome } } } }", json!({})).await;
+    let own =
+        app.graphql_as(&token, "{ auditTrail(first: 50) { edges { node { partner outcome } } } }", json!({})).await;
     let edges = own["data"]["auditTrail"]["edges"].as_array().expect("edges");
     assert!(!edges.is_empty() && edges.iter().all(|e| e["node"]["partner"] == "OUS"), "{own}");
 
@@ -353,9 +412,10 @@ async fn every_request_is_on_record_and_an_edit_breaks_the_chain() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_spent_budget_is_throttled_with_retry_after() {
-    let app = TestApp::spawn_configured(Backend::Sqlite, Some(crate::helpers::PATIENTS), |args| args.rate_limit_points = 40)
-        .await
-        .expect("app");
+    let app =
+        TestApp::spawn_configured(Backend::Sqlite, Some(crate::helpers::PATIENTS), |args| args.rate_limit_points = 40)
+            .await
+            .expect("app");
     let token = app.token_for("OUS", None).await;
     let first = app.graphql_as(&token, "{ rateLimit { limit remaining cost } }", json!({})).await;
     assert_eq!(first["data"]["rateLimit"]["limit"], 40, "{first}");
@@ -408,9 +468,14 @@ async fn a_trusted_issuers_token_acts_for_the_partner_of_its_organisation_number
     let snapshot = app.state.snapshot();
     let hospital = snapshot.catalogue.partners.values().find(|p| p.kind == PartnerKind::Hospital).expect("hospital");
     let token = |aud: &str| {
-        sign(&pkcs8, Some("helse-1"), "at+jwt", &json!({ "iss": "https://helseid.example", "aud": aud, "sub": "x",
+        sign(
+            &pkcs8,
+            Some("helse-1"),
+            "at+jwt",
+            &json!({ "iss": "https://helseid.example", "aud": aud, "sub": "x",
             "iat": now(), "exp": now() + 120, "jti": uuid::Uuid::new_v4().to_string(), claim: hospital.org_number,
-            "scope": "enrollment:read genomics:read" }))
+            "scope": "enrollment:read genomics:read" }),
+        )
     };
     let viewer = app.graphql_as(&token("consortium"), "{ viewer { partner { code } scopes } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["partner"]["code"], hospital.code.as_str(), "{viewer}");

@@ -75,10 +75,13 @@ pub async fn list<C: ConnectionTrait>(
         query = query.filter(api_token::Column::PartnerId.eq(find_partner(db, code).await?.id));
     }
     let rows = query.all(db).await?;
-    Ok(rows.into_iter().map(|row| {
-        let code = partners.get(&row.partner_id).cloned().unwrap_or_default();
-        (row, code)
-    }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let code = partners.get(&row.partner_id).cloned().unwrap_or_default();
+            (row, code)
+        })
+        .collect())
 }
 
 /// Revokes the token with public `prefix`; false if there is none.
@@ -106,7 +109,8 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, token: &str) -> Result<Pri
     if row.expires_at <= now {
         return Err(AuthError::Invalid("the token has expired"));
     }
-    let partner = partner::Entity::find_by_id(row.partner_id).one(db).await?.ok_or(AuthError::Invalid("unknown token"))?;
+    let partner =
+        partner::Entity::find_by_id(row.partner_id).one(db).await?.ok_or(AuthError::Invalid("unknown token"))?;
     if row.last_used_at.is_none_or(|at| now - at >= 60) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))

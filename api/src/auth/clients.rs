@@ -52,7 +52,8 @@ pub async fn register<C: ConnectionTrait>(
         return Err(AccessError::ScopesNotGranted { requested: scopes.to_string(), granted: grants.to_string() });
     }
     if let Some(jwks) = &jwks {
-        let set: JwkSet = serde_json::from_str(jwks).map_err(|e| AccessError::InvalidKey(format!("not a JWK Set: {e}")))?;
+        let set: JwkSet =
+            serde_json::from_str(jwks).map_err(|e| AccessError::InvalidKey(format!("not a JWK Set: {e}")))?;
         if set.keys.is_empty() || set.keys.iter().any(|k| DecodingKey::from_jwk(k).is_err()) {
             return Err(AccessError::InvalidKey("the JWK Set must hold usable public keys".into()));
         }
@@ -128,10 +129,10 @@ pub async fn by_assertion<C: ConnectionTrait>(
 ) -> Result<oauth_client::Model, ClientAuthError> {
     const BAD: ClientAuthError = ClientAuthError::Refused("invalid client assertion");
     let peeked = Unverified::peek(assertion).map_err(|_| BAD)?;
-    let alg_ok = peeked.header_str("alg").and_then(|a| a.parse::<Algorithm>().ok()).is_some_and(|a| ASSERTION_ALGORITHMS.contains(&a));
-    if !alg_ok {
+    let alg = peeked.header_str("alg").and_then(|a| a.parse::<Algorithm>().ok());
+    let Some(alg) = alg.filter(|a| ASSERTION_ALGORITHMS.contains(a)) else {
         return Err(ClientAuthError::Refused("unsupported assertion signing algorithm"));
-    }
+    };
     let client_id = peeked.claim_str("iss").ok_or(BAD)?;
     let client = active_client(db, client_id).await?;
     let keys: JwkSet = client.jwks.as_deref().and_then(|j| serde_json::from_str(j).ok()).ok_or(BAD)?;
@@ -142,8 +143,9 @@ pub async fn by_assertion<C: ConnectionTrait>(
     }
     .ok_or(ClientAuthError::Refused("unknown assertion signing key"))?;
     let key = DecodingKey::from_jwk(jwk).map_err(|_| BAD)?;
-    let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.algorithms = ASSERTION_ALGORITHMS.to_vec();
+    // The allow-list was checked above; validation names the one algorithm of the
+    // header, as every algorithm listed must match the key's family.
+    let mut validation = Validation::new(alg);
     validation.leeway = LEEWAY_SECS;
     validation.set_issuer(&[client_id]);
     validation.set_audience(audiences);
@@ -165,7 +167,13 @@ pub async fn by_assertion<C: ConnectionTrait>(
 
 /// Records `jti` as spent; refuses one spent before. Spent assertions are forgotten
 /// once they could no longer be accepted anyway.
-async fn spend<C: ConnectionTrait>(db: &C, client_id: &str, jti: &str, exp: i64, now: i64) -> Result<(), ClientAuthError> {
+async fn spend<C: ConnectionTrait>(
+    db: &C,
+    client_id: &str,
+    jti: &str,
+    exp: i64,
+    now: i64,
+) -> Result<(), ClientAuthError> {
     used_assertion::Entity::delete_many()
         .filter(used_assertion::Column::ExpiresAt.lt(now - LEEWAY_SECS as i64))
         .exec(db)

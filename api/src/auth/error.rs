@@ -28,7 +28,9 @@ impl AuthError {
         match self {
             AuthError::Missing => "Bearer realm=\"consortium-analytics\"".to_owned(),
             AuthError::Invalid(reason) => {
-                format!("Bearer realm=\"consortium-analytics\", error=\"invalid_token\", error_description=\"{reason}\"")
+                format!(
+                    "Bearer realm=\"consortium-analytics\", error=\"invalid_token\", error_description=\"{reason}\""
+                )
             }
             AuthError::Unavailable(_) => "Bearer realm=\"consortium-analytics\"".to_owned(),
         }

@@ -114,7 +114,7 @@ impl TrustedIssuer {
 
     /// Verifies `token` (already peeked) as one of this issuer's.
     pub fn verify(&self, token: &str, peeked: &Unverified) -> Result<FederatedIdentity, AuthError> {
-        peeked.check_header(&self.config.algorithms, &self.config.token_types)?;
+        let alg = peeked.check_header(&self.config.algorithms, &self.config.token_types)?;
         let jwk = match peeked.header_str("kid") {
             Some(kid) => self.keys.find(kid),
             None if self.keys.keys.len() == 1 => self.keys.keys.first(),
@@ -122,7 +122,7 @@ impl TrustedIssuer {
         }
         .ok_or(AuthError::Invalid("unknown signing key"))?;
         let key = DecodingKey::from_jwk(jwk).map_err(|_| AuthError::Invalid("unknown signing key"))?;
-        let validation = validation(&self.config.algorithms, &self.config.issuer, &self.config.audience);
+        let validation = validation(alg, &self.config.issuer, &self.config.audience);
         let claims = decode::<Value>(token, &key, &validation).map_err(|e| refusal(&e))?.claims;
         let organisation = claims
             .get(&self.config.organisation_claim)
@@ -130,7 +130,14 @@ impl TrustedIssuer {
             .ok_or(AuthError::Invalid("the token names no organisation"))?
             .to_owned();
         let id = claims.get("jti").or_else(|| claims.get("sub")).and_then(Value::as_str).unwrap_or("-");
-        let token_id: String = format!("{}#{id}", self.config.issuer).chars().rev().take(80).collect::<Vec<_>>().into_iter().rev().collect();
+        let token_id: String = format!("{}#{id}", self.config.issuer)
+            .chars()
+            .rev()
+            .take(80)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
         Ok(FederatedIdentity {
             organisation,
             scope: claims.get("scope").and_then(Value::as_str).map(str::to_owned),

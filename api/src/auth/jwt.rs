@@ -81,26 +81,27 @@ impl Unverified {
     /// Refuses an algorithm outside `allowed` (so never `none`, and never a symmetric
     /// algorithm where a public key is expected) and a `typ` outside `types`
     /// (compared without case and without an `application/` prefix, RFC 8725 §3.11).
-    pub fn check_header(&self, allowed: &[Algorithm], types: &[String]) -> Result<(), AuthError> {
+    /// Returns the algorithm.
+    pub fn check_header(&self, allowed: &[Algorithm], types: &[String]) -> Result<Algorithm, AuthError> {
         let alg = self.header_str("alg").ok_or(AuthError::Invalid("malformed token"))?;
-        let alg_ok = alg.parse::<Algorithm>().is_ok_and(|a| allowed.contains(&a));
-        if !alg_ok {
+        let Some(alg) = alg.parse::<Algorithm>().ok().filter(|a| allowed.contains(a)) else {
             return Err(AuthError::Invalid("unsupported signing algorithm"));
-        }
+        };
         let typ = self.header_str("typ").unwrap_or_default().to_ascii_lowercase();
         let typ = typ.strip_prefix("application/").unwrap_or(&typ);
         if !types.iter().any(|t| t.eq_ignore_ascii_case(typ)) {
             return Err(AuthError::Invalid("wrong token type"));
         }
-        Ok(())
+        Ok(alg)
     }
 }
 
 /// Validation of `alg`-signed tokens from `issuer` for `audience`, requiring `exp`,
-/// `iat`, `iss` and `aud`, checking `nbf` when present, with [`LEEWAY_SECS`].
-pub fn validation(algorithms: &[Algorithm], issuer: &str, audience: &str) -> Validation {
-    let mut validation = Validation::new(algorithms.first().copied().unwrap_or(Algorithm::EdDSA));
-    validation.algorithms = algorithms.to_vec();
+/// `iat`, `iss` and `aud`, checking `nbf` when present, with [`LEEWAY_SECS`]. One
+/// algorithm only: the header's, once [`Unverified::check_header`] allowed it (every
+/// algorithm a validation lists must belong to the key's family).
+pub fn validation(alg: Algorithm, issuer: &str, audience: &str) -> Validation {
+    let mut validation = Validation::new(alg);
     validation.leeway = LEEWAY_SECS;
     validation.validate_nbf = true;
     validation.set_issuer(&[issuer]);
@@ -133,7 +134,8 @@ mod tests {
 
     #[test]
     fn alg_none_is_refused_before_any_key_is_looked_at() {
-        let token = format!("{}.{}.", part(&serde_json::json!({"alg": "none", "typ": "at+jwt"})), part(&serde_json::json!({})));
+        let token =
+            format!("{}.{}.", part(&serde_json::json!({"alg": "none", "typ": "at+jwt"})), part(&serde_json::json!({})));
         let peeked = Unverified::peek(&token).expect("well formed");
         let refused = peeked.check_header(&[Algorithm::EdDSA], &["at+jwt".into()]);
         assert!(matches!(refused, Err(AuthError::Invalid("unsupported signing algorithm"))));
@@ -141,7 +143,11 @@ mod tests {
 
     #[test]
     fn the_media_type_form_of_typ_is_accepted() {
-        let token = format!("{}.{}.sig", part(&serde_json::json!({"alg": "EdDSA", "typ": "application/AT+JWT"})), part(&serde_json::json!({})));
+        let token = format!(
+            "{}.{}.sig",
+            part(&serde_json::json!({"alg": "EdDSA", "typ": "application/AT+JWT"})),
+            part(&serde_json::json!({}))
+        );
         let peeked = Unverified::peek(&token).expect("well formed");
         assert!(peeked.check_header(&[Algorithm::EdDSA], &["at+jwt".into()]).is_ok());
         assert!(peeked.check_header(&[Algorithm::EdDSA], &["jwt".into()]).is_err());

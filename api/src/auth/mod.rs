@@ -99,10 +99,14 @@ impl Authenticator {
         }
     }
 
-    /// Verifies one of our access tokens; `Ok(None)` for a token that verifies but is no
-    /// longer active (revoked, unknown).
-    pub async fn verify_ours(&self, token: &str, peeked: &Unverified) -> Result<(AccessClaims, issued_token::Model), AuthError> {
-        peeked.check_header(&[Algorithm::EdDSA], &[ACCESS_TOKEN_TYPE.to_owned()])?;
+    /// Verifies one of our access tokens: signature, claims, and that it was issued here
+    /// and not revoked since.
+    pub async fn verify_ours(
+        &self,
+        token: &str,
+        peeked: &Unverified,
+    ) -> Result<(AccessClaims, issued_token::Model), AuthError> {
+        let alg = peeked.check_header(&[Algorithm::EdDSA], &[ACCESS_TOKEN_TYPE.to_owned()])?;
         let kid = peeked.header_str("kid").ok_or(AuthError::Invalid("unknown signing key"))?;
         let key = match self.keys.verifying(kid) {
             Some(key) => key,
@@ -112,7 +116,7 @@ impl Authenticator {
                 self.keys.verifying(kid).ok_or(AuthError::Invalid("unknown signing key"))?
             }
         };
-        let validation = validation(&[Algorithm::EdDSA], &self.issuer, &self.audience);
+        let validation = validation(alg, &self.issuer, &self.audience);
         let claims = decode::<AccessClaims>(token, &key, &validation).map_err(|e| refusal(&e))?.claims;
         let issued = issued_token::Entity::find_by_id(claims.jti.clone())
             .one(&self.db)
@@ -134,7 +138,12 @@ impl Authenticator {
         Ok(Principal { partner, scopes, token_id: claims.jti, expires_at: claims.exp })
     }
 
-    async fn federated(&self, trusted: &TrustedIssuer, token: &str, peeked: &Unverified) -> Result<Principal, AuthError> {
+    async fn federated(
+        &self,
+        trusted: &TrustedIssuer,
+        token: &str,
+        peeked: &Unverified,
+    ) -> Result<Principal, AuthError> {
         let identity = trusted.verify(token, peeked)?;
         let partner = partner::Entity::find()
             .filter(partner::Column::OrgNumber.eq(identity.organisation.as_str()))
@@ -143,7 +152,11 @@ impl Authenticator {
             .ok_or(AuthError::Invalid("the organisation is not a consortium partner"))?;
         let grants = granted(&partner);
         let scopes = match identity.scope {
-            Some(scope) => scope.split(' ').filter_map(|s| s.parse::<ScopeSet>().ok()).fold(ScopeSet::EMPTY, ScopeSet::union).intersection(grants),
+            Some(scope) => scope
+                .split(' ')
+                .filter_map(|s| s.parse::<ScopeSet>().ok())
+                .fold(ScopeSet::EMPTY, ScopeSet::union)
+                .intersection(grants),
             None => grants,
         };
         Ok(Principal { partner, scopes, token_id: identity.token_id, expires_at: identity.expires_at })

@@ -65,7 +65,10 @@ impl IntoResponse for OAuthError {
         let body = Json(json!({ "error": self.error, "error_description": self.description }));
         let mut response = no_store(body.with_status(self.status).into_response());
         if self.error == "invalid_client" {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Basic realm=\"consortium-analytics\""));
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Basic realm=\"consortium-analytics\""),
+            );
         }
         response
     }
@@ -80,7 +83,10 @@ fn no_store(mut response: Response) -> Response {
 
 /// The form parameters of a request body; a repeated parameter is an error (§3.2).
 async fn form(body: Body) -> Result<HashMap<String, String>, OAuthError> {
-    let bytes = body.into_bytes_limit(MAX_FORM_BYTES).await.map_err(|_| OAuthError::request("the body is too large or unreadable"))?;
+    let bytes = body
+        .into_bytes_limit(MAX_FORM_BYTES)
+        .await
+        .map_err(|_| OAuthError::request("the body is too large or unreadable"))?;
     let mut params = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(&bytes) {
         if params.insert(name.to_string(), value.to_string()).is_some() {
@@ -91,7 +97,11 @@ async fn form(body: Body) -> Result<HashMap<String, String>, OAuthError> {
 }
 
 /// Authenticates the calling client by `client_secret_basic` or `private_key_jwt`.
-async fn client(auth: &Authenticator, headers: &HeaderMap, params: &HashMap<String, String>) -> Result<oauth_client::Model, OAuthError> {
+async fn client(
+    auth: &Authenticator,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<oauth_client::Model, OAuthError> {
     let refused = |reason| OAuthError::from(ClientAuthError::Refused(reason));
     if let Some(value) = headers.get(header::AUTHORIZATION) {
         let value = value.to_str().map_err(|_| refused("malformed Basic credentials"))?;
@@ -137,7 +147,13 @@ async fn grant(auth: &Authenticator, headers: &HeaderMap, body: Body) -> Result<
     let params = form(body).await?;
     match params.get("grant_type").map(String::as_str) {
         Some("client_credentials") => {}
-        Some(_) => return Err(OAuthError::new(StatusCode::BAD_REQUEST, "unsupported_grant_type", "only client_credentials is supported")),
+        Some(_) => {
+            return Err(OAuthError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "only client_credentials is supported",
+            ))
+        }
         None => return Err(OAuthError::request("grant_type is required")),
     }
     let client = client(auth, headers, &params).await?;
@@ -149,9 +165,15 @@ async fn grant(auth: &Authenticator, headers: &HeaderMap, body: Body) -> Result<
     let allowed = client.scopes.parse::<ScopeSet>().unwrap_or_default().intersection(granted(&partner));
     let scopes = match params.get("scope") {
         Some(asked) => {
-            let asked = asked.parse::<ScopeSet>().map_err(|e| OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("unknown scope '{}'", e.0)))?;
+            let asked = asked.parse::<ScopeSet>().map_err(|e| {
+                OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", format!("unknown scope '{}'", e.0))
+            })?;
             if !allowed.covers(asked) {
-                return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "the client may not ask for these scopes"));
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_scope",
+                    "the client may not ask for these scopes",
+                ));
             }
             asked
         }

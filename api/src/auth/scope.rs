@@ -112,9 +112,7 @@ impl ScopeSet {
         match kind {
             PartnerKind::Hospital => ScopeSet::of(&reads).union(ScopeSet::of(&[DataWrite])),
             PartnerKind::Registry => ScopeSet::of(&reads).union(ScopeSet::of(&[FollowupWrite])),
-            PartnerKind::Industry => {
-                ScopeSet::of(&[EnrollmentRead, ResponseRead, OutcomeRead, SafetyRead, AuditRead])
-            }
+            PartnerKind::Industry => ScopeSet::of(&[EnrollmentRead, ResponseRead, OutcomeRead, SafetyRead, AuditRead]),
             PartnerKind::Academic => ScopeSet::of(&reads),
         }
     }
@@ -130,12 +128,10 @@ impl FromStr for ScopeSet {
 
     /// Parses space- (or comma-) separated scopes, as in an OAuth `scope` parameter.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
-        text.split([' ', ','])
-            .filter(|s| !s.is_empty())
-            .try_fold(ScopeSet::EMPTY, |set, name| {
-                let scope = Scope::ALL.into_iter().find(|s| s.as_str() == name);
-                scope.map(|s| set.union(ScopeSet::of(&[s]))).ok_or_else(|| UnknownScope(name.to_owned()))
-            })
+        text.split([' ', ',']).filter(|s| !s.is_empty()).try_fold(ScopeSet::EMPTY, |set, name| {
+            let scope = Scope::ALL.into_iter().find(|s| s.as_str() == name);
+            scope.map(|s| set.union(ScopeSet::of(&[s]))).ok_or_else(|| UnknownScope(name.to_owned()))
+        })
     }
 }
 

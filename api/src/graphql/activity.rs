@@ -6,11 +6,11 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::dimension::month_code;
 use consortium_analytics::{monthly_activity, Dimension as Dim, Filter};
 
+use super::access::view;
 use super::enums::Dimension;
 use super::inputs::PatientFilter;
-use super::access::view;
-use crate::auth::Scope;
 use super::types::{Count, GroupKey};
+use crate::auth::Scope;
 
 /// Activity in one month (and split).
 #[derive(SimpleObject, Debug, Clone)]
@@ -51,8 +51,9 @@ impl ActivityQuery {
         let snapshot = Arc::clone(&view.snapshot);
         let split: Option<Dim> = split.map(Into::into);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows =
-            state.answer(&view, (split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f)).await?;
+        let rows = state
+            .answer(&view, (split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f))
+            .await?;
         Ok(rows
             .iter()
             .map(|r| MonthlyActivity {

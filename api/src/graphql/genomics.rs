@@ -6,11 +6,11 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::{actionability, alteration_frequencies, tmb_distribution, Dimension as Dim, Filter};
 
+use super::access::view;
 use super::enums::{AlterationClass, Dimension};
 use super::inputs::PatientFilter;
-use super::access::view;
-use crate::auth::Scope;
 use super::types::{Count, GroupKey, Proportion};
+use crate::auth::Scope;
 
 /// How often an alteration was found among profiled patients.
 #[derive(SimpleObject, Debug, Clone)]
@@ -152,8 +152,9 @@ impl GenomicsQuery {
         let snapshot = Arc::clone(&view.snapshot);
         let dimensions = dims(&group_by);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows =
-            state.answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
+        let rows = state
+            .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f))
+            .await?;
         Ok(rows
             .iter()
             .map(|r| ActionabilityGroup {

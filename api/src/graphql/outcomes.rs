@@ -10,11 +10,11 @@ use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalG
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
+use super::access::view;
 use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
 use super::inputs::PatientFilter;
-use super::access::view;
-use crate::auth::Scope;
 use super::types::{Cohort, Count, GroupKey, Proportion};
+use crate::auth::Scope;
 use crate::error::ApiError;
 
 /// Patients with one best overall response.
@@ -320,7 +320,8 @@ impl OutcomeQuery {
         let dimensions: Vec<consortium_analytics::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let question = (dimensions.clone(), filter);
-        let rows = state.answer(&view, question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
+        let rows =
+            state.answer(&view, question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
         let catalogue = &snapshot.catalogue;
         let mut groups: Vec<ResponseGroup> =
             rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue)).collect();

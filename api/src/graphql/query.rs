@@ -5,6 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, MergedObject, Object, Result};
 
+use super::access::view;
 use super::activity::ActivityQuery;
 use super::design::DesignQuery;
 use super::enums::{CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
@@ -14,7 +15,6 @@ use super::outcomes::OutcomeQuery;
 use super::pagination::page;
 use super::safety::SafetyQuery;
 use super::types::{Cohort, DataVersion, Drug, Funnel, FunnelStep, Partner, PatientCounts, Site};
-use super::access::view;
 use super::viewer::AccessQuery;
 use crate::auth::Scope;
 use crate::error::ApiError;

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
 
-use super::inputs::PatientFilter;
 use super::access::view;
-use crate::auth::Scope;
+use super::inputs::PatientFilter;
 use super::types::{Count, GroupKey, Proportion};
+use crate::auth::Scope;
 
 /// What adverse events are tallied by.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,8 @@ impl SafetyQuery {
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
         let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
         let question = (level, grouping, filter);
-        let rows = state.answer(&view, question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
+        let rows =
+            state.answer(&view, question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
         Ok(rows.iter().map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue)).collect())
     }
 }

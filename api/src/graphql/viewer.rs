@@ -134,7 +134,9 @@ impl AccessQuery {
         let first = match first {
             None => MAX_PAGE,
             Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
-            Some(n) => return Err(ApiError::BadUserInput(format!("first must be between 0 and {MAX_PAGE}, got {n}")).into()),
+            Some(n) => {
+                return Err(ApiError::BadUserInput(format!("first must be between 0 and {MAX_PAGE}, got {n}")).into())
+            }
         };
         let mut query = audit_record::Entity::find().order_by_desc(audit_record::Column::Id);
         if !principal.has(Scope::Admin) {
