@@ -16,12 +16,16 @@ use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::monitoring::cohort_monitoring;
 use consortium_analytics::survival::{survival, Endpoint, SurvivalGrouping};
 use consortium_analytics::{
-    count_patients, funnel, response_summary, Dimension, Filter, Population, Snapshot, TrialRows,
+    count_patients, funnel, response_summary, Dimension, Filter, Population, RowScope, Snapshot, TrialRows,
 };
+use consortium_api::auth::principal::granted;
+use consortium_api::auth::{api_token, Authenticator, Principal};
 use consortium_api::config::ServeArgs;
 use consortium_api::graphql::build_schema;
+use consortium_api::rate_limit::RateLimiter;
 use consortium_api::state::{AppState, CountQuestion};
 use consortium_api::{db, demo};
+use consortium_entity::{partner, PartnerKind};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
@@ -94,37 +98,60 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let state = AppState::build(conn.clone(), 10_000).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort = |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f);
-    state.answer(survival_question.clone(), os_by_cohort).await.expect("warm the cache");
+    let everything = state.view(RowScope::everything()).await.expect("view");
+    state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("warm the cache");
     let mut cached_statistic = Vec::new();
     for _ in 0..101 {
         let t = Instant::now();
-        state.answer(survival_question.clone(), os_by_cohort).await.expect("cached survival");
+        state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("cached survival");
         cached_statistic.push(t.elapsed());
     }
     cached_statistic.sort();
     let question =
         CountQuestion { population: Population::Enrolled, group_by: two_dims.to_vec(), filter: Filter::default() };
-    state.count(question.clone()).await.expect("warm the cache");
+    state.count(&everything, question.clone()).await.expect("warm the cache");
     let mut cached = Vec::new();
     for _ in 0..101 {
         let t = Instant::now();
-        state.count(question.clone()).await.expect("cached count");
+        state.count(&everything, question.clone()).await.expect("cached count");
         cached.push(t.elapsed());
     }
     cached.sort();
-    let schema = build_schema(Arc::clone(&state), &ServeArgs::default());
+    // The cached query as the registry with its principal already known (no token to
+    // check, no row scope), then as a company presenting its API token (hash lookup,
+    // partner read, row scope): the cost of authentication and scope filtering.
+    let limiter = Arc::new(RateLimiter::new(conn.clone(), i64::MAX / 4, 60));
+    let schema = build_schema(Arc::clone(&state), limiter, &ServeArgs::default());
+    let registry = partner_of(&conn, PartnerKind::Registry).await;
+    let known = Principal { scopes: granted(&registry), partner: registry, token_id: "bench".into(), expires_at: 0 };
+    let company = partner_of(&conn, PartnerKind::Industry).await;
+    let token = api_token::issue(&conn, &company.code, granted(&company), "bench", 3600).await.expect("token").token;
+    let auth =
+        Authenticator::new(conn.clone(), "http://bench".into(), "bench".into(), 600, Vec::new()).await.expect("auth");
     let query = "{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }";
-    schema.execute(Request::new(query)).await;
-    let mut graphql = Vec::new();
+    let as_known = || schema.execute(Request::new(query).data(known.clone()));
+    as_known().await;
+    let authenticated = || async {
+        let principal = auth.authenticate(Some(&format!("Bearer {token}"))).await.expect("authenticated");
+        schema.execute(Request::new(query).data(principal)).await
+    };
+    authenticated().await;
+    let (mut graphql, mut with_auth) = (Vec::new(), Vec::new());
     for _ in 0..101 {
         let t = Instant::now();
-        let response = schema.execute(Request::new(query)).await;
+        let response = as_known().await;
         graphql.push(t.elapsed());
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let t = Instant::now();
+        let response = authenticated().await;
+        with_auth.push(t.elapsed());
         assert!(response.errors.is_empty(), "{:?}", response.errors);
     }
     graphql.sort();
+    with_auth.sort();
+    let auth_ratio = graphql[50].as_secs_f64() / with_auth[50].as_secs_f64();
     println!(
-        "| {patients} | {label} | {generate:.1} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {:.2} | {} | {:.0} |",
+        "| {patients} | {label} | {generate:.1} | {:.1} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} | {:.0}% | {:.2} | {} | {:.0} |",
         store.as_secs_f64(),
         read.as_secs_f64(),
         build.as_secs_f64(),
@@ -133,13 +160,28 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
         ms(referred_two_dims),
         us(cached[50]),
         ms(graphql[50]),
+        ms(with_auth[50]),
+        auth_ratio * 100.0,
         cohort_statistics.as_secs_f64(),
         us(cached_statistic[50]),
         peak_mib()
     );
     drop(schema);
+    drop(auth);
     drop(state);
     conn.close().await.expect("close");
+}
+
+/// The first partner of `kind`.
+async fn partner_of(conn: &sea_orm::DatabaseConnection, kind: PartnerKind) -> partner::Model {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    partner::Entity::find()
+        .filter(partner::Column::Kind.eq(kind))
+        .order_by_asc(partner::Column::Id)
+        .one(conn)
+        .await
+        .expect("partners")
+        .expect("a partner of the kind")
 }
 
 #[tokio::main]
@@ -150,8 +192,8 @@ async fn main() {
         .map(|s| s.trim().parse().expect("BENCH_PATIENTS: comma-separated numbers"))
         .collect();
     let postgres = std::env::var("BENCH_DATABASE_URL").ok();
-    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count µs | cached GraphQL ms | all cohorts' statistics, cold s | cached OS by cohort µs | peak MiB |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| patients | backend | generate s | store s | read s | build s | funnel ms | 2-dim count ms (enrolled) | 2-dim count ms (all referred) | cached count µs | cached GraphQL ms | same, authenticated ms | unauthenticated rate kept | all cohorts' statistics, cold s | cached OS by cohort µs | peak MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for patients in sizes {
         let t = Instant::now();
         let consortium = demo::generate(&demo::DemoSpec { seed: 2021, patients }).expect("generate");
