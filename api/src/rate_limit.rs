@@ -13,8 +13,8 @@ use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, N
 use async_graphql::{ServerError, ValidationResult};
 use chrono::Utc;
 use consortium_entity::access::rate_window;
-use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, Set};
+use sea_orm::sea_query::{Expr, OnConflict, Query};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use crate::auth::Principal;
 use crate::error::ApiError;
@@ -74,24 +74,30 @@ impl RateLimiter {
         let window_start = now - now.rem_euclid(self.window_secs);
         let reset_at = window_start + self.window_secs;
         use rate_window::Column;
-        rate_window::Entity::delete_many()
-            .filter(Column::Subject.eq(subject))
-            .filter(Column::WindowStart.lt(window_start))
-            .exec(&self.db)
-            .await?;
-        let row = rate_window::ActiveModel {
-            subject: Set(subject.to_owned()),
-            window_start: Set(window_start),
-            spent: Set(cost),
-        };
+        // One statement per query: add the cost and read the new total back.
         let add = OnConflict::columns([Column::Subject, Column::WindowStart])
             .value(Column::Spent, Expr::col((rate_window::Entity, Column::Spent)).add(cost))
             .to_owned();
-        rate_window::Entity::insert(row).on_conflict(add).exec_without_returning(&self.db).await?;
-        let spent = rate_window::Entity::find_by_id((subject.to_owned(), window_start))
-            .one(&self.db)
-            .await?
-            .map_or(cost, |w| w.spent);
+        let upsert = Query::insert()
+            .into_table(rate_window::Entity)
+            .columns([Column::Subject, Column::WindowStart, Column::Spent])
+            .values_panic([subject.into(), window_start.into(), cost.into()])
+            .on_conflict(add)
+            .returning_col(Column::Spent)
+            .to_owned();
+        let backend = self.db.get_database_backend();
+        let spent: i64 = match self.db.query_one(backend.build(&upsert)).await? {
+            Some(row) => row.try_get_by_index(0)?,
+            None => cost,
+        };
+        if spent == cost {
+            // The first charge of a new window: forget the caller's older windows.
+            rate_window::Entity::delete_many()
+                .filter(Column::Subject.eq(subject))
+                .filter(Column::WindowStart.lt(window_start))
+                .exec(&self.db)
+                .await?;
+        }
         if spent > self.points {
             rate_window::Entity::update_many()
                 .col_expr(Column::Spent, Expr::col(Column::Spent).sub(cost))

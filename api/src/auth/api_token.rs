@@ -97,11 +97,13 @@ pub async fn revoke<C: ConnectionTrait>(db: &C, prefix: &str) -> Result<bool, Ac
 
 /// The principal a presented API token stands for.
 pub async fn authenticate<C: ConnectionTrait>(db: &C, token: &str) -> Result<Principal, AuthError> {
-    let row = api_token::Entity::find()
+    let (row, partner) = api_token::Entity::find()
+        .find_also_related(partner::Entity)
         .filter(api_token::Column::SecretHash.eq(sha256_hex(token.as_bytes())))
         .one(db)
         .await?
         .ok_or(AuthError::Invalid("unknown token"))?;
+    let partner = partner.ok_or(AuthError::Invalid("unknown token"))?;
     let now = Utc::now().timestamp();
     if row.revoked_at.is_some() {
         return Err(AuthError::Invalid("the token was revoked"));
@@ -109,8 +111,6 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, token: &str) -> Result<Pri
     if row.expires_at <= now {
         return Err(AuthError::Invalid("the token has expired"));
     }
-    let partner =
-        partner::Entity::find_by_id(row.partner_id).one(db).await?.ok_or(AuthError::Invalid("unknown token"))?;
     if row.last_used_at.is_none_or(|at| now - at >= 60) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, sea_orm::sea_query::Expr::value(now))

@@ -105,7 +105,7 @@ impl Authenticator {
         &self,
         token: &str,
         peeked: &Unverified,
-    ) -> Result<(AccessClaims, issued_token::Model), AuthError> {
+    ) -> Result<(AccessClaims, issued_token::Model, partner::Model), AuthError> {
         let alg = peeked.check_header(&[Algorithm::EdDSA], &[ACCESS_TOKEN_TYPE.to_owned()])?;
         let kid = peeked.header_str("kid").ok_or(AuthError::Invalid("unknown signing key"))?;
         let key = match self.keys.verifying(kid) {
@@ -118,22 +118,20 @@ impl Authenticator {
         };
         let validation = validation(alg, &self.issuer, &self.audience);
         let claims = decode::<AccessClaims>(token, &key, &validation).map_err(|e| refusal(&e))?.claims;
-        let issued = issued_token::Entity::find_by_id(claims.jti.clone())
+        let (issued, partner) = issued_token::Entity::find_by_id(claims.jti.clone())
+            .find_also_related(partner::Entity)
             .one(&self.db)
             .await?
             .ok_or(AuthError::Invalid("unknown token"))?;
         if issued.revoked_at.is_some() {
             return Err(AuthError::Invalid("the token was revoked"));
         }
-        Ok((claims, issued))
+        let partner = partner.ok_or(AuthError::Invalid("unknown token"))?;
+        Ok((claims, issued, partner))
     }
 
     async fn ours(&self, token: &str, peeked: &Unverified) -> Result<Principal, AuthError> {
-        let (claims, issued) = self.verify_ours(token, peeked).await?;
-        let partner = partner::Entity::find_by_id(issued.partner_id)
-            .one(&self.db)
-            .await?
-            .ok_or(AuthError::Invalid("unknown token"))?;
+        let (claims, _, partner) = self.verify_ours(token, peeked).await?;
         let scopes = claims.scope.parse::<ScopeSet>().unwrap_or_default().intersection(granted(&partner));
         Ok(Principal { partner, scopes, token_id: claims.jti, expires_at: claims.exp })
     }

@@ -247,7 +247,7 @@ pub async fn introspect(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, bo
         }
         let Ok(peeked) = Unverified::peek(token) else { return Ok(inactive) };
         Ok(match auth.verify_ours(token, &peeked).await {
-            Ok((claims, issued)) if issued.partner_id == caller.partner_id => json!({
+            Ok((claims, issued, _)) if issued.partner_id == caller.partner_id => json!({
                 "active": true, "scope": claims.scope, "client_id": claims.client_id, "token_type": "Bearer",
                 "exp": claims.exp, "iat": claims.iat, "nbf": claims.nbf, "sub": claims.sub, "aud": claims.aud,
                 "iss": claims.iss, "jti": claims.jti,

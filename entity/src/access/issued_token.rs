@@ -24,8 +24,18 @@ pub struct Model {
     pub revoked_at: Option<i64>,
 }
 
-/// Relations are enforced by foreign keys in the migrations.
+/// The partner the token acts for (read with the token, in one query).
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The partner.
+    #[sea_orm(belongs_to = "crate::partner::Entity", from = "Column::PartnerId", to = "crate::partner::Column::Id")]
+    Partner,
+}
+
+impl Related<crate::partner::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Partner.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
