@@ -3,6 +3,7 @@
 //! One test binary (this file's modules) so the build links once.
 
 mod helpers;
+mod logs;
 
 mod access;
 mod bad_input;
