@@ -162,8 +162,11 @@ mod tests {
     use super::response::*;
     use super::*;
 
-    /// Derives the endpoints of hand-made patients; `course` is (week, response) pairs.
-    fn endpoints(patients: &[(bool, Option<i32>, &[(i32, i32)])]) -> Vec<(bool, bool, Option<i32>)> {
+    /// A hand-made patient: treated, death day, and the course as (week, response) pairs.
+    type Patient<'a> = (bool, Option<i32>, &'a [(i32, i32)]);
+
+    /// Derives the endpoints (evaluable, benefit, best response) of hand-made patients.
+    fn endpoints(patients: &[Patient<'_>]) -> Vec<(bool, bool, Option<i32>)> {
         let ids: Vec<i32> = (0..patients.len() as i32).collect();
         let enrolments = df!(
             "enrolment_id" => &ids,

@@ -9,7 +9,9 @@
 //! head.
 
 use consortium_entity::access::audit_record;
-use sea_orm::{ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, QueryOrder, Set, SqlErr};
+use sea_orm::{
+    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryOrder, Set, SqlErr,
+};
 use serde_json::{json, Value};
 
 use crate::auth::secret::sha256_hex;
@@ -17,68 +19,24 @@ use crate::auth::secret::sha256_hex;
 /// The previous hash of the first record.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// What is recorded about one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Arrival (Unix milliseconds).
-    pub at_ms: i64,
-    /// The partner, if authenticated.
-    pub partner_code: Option<String>,
-    /// The token's id, if authenticated.
-    pub token_id: Option<String>,
-    /// The operation name(s).
-    pub operation: Option<String>,
-    /// Hash of the normalised query.
-    pub query_hash: String,
-    /// Hash of the canonical variables.
-    pub variables_hash: String,
-    /// Data version answered from.
-    pub data_version: i64,
-    /// `OK` or the first error's code.
-    pub outcome: String,
-    /// Milliseconds to answer.
-    pub duration_ms: i64,
-    /// Values released.
-    pub released: i64,
-    /// Values withheld.
-    pub withheld: i64,
-}
-
-impl Entry {
-    /// The hash of this entry chained after `prev_hash`.
-    pub fn hash(&self, prev_hash: &str) -> String {
-        let canonical = json!([
-            prev_hash,
-            self.at_ms,
-            self.partner_code,
-            self.token_id,
-            self.operation,
-            self.query_hash,
-            self.variables_hash,
-            self.data_version,
-            self.outcome,
-            self.duration_ms,
-            self.released,
-            self.withheld,
-        ]);
-        sha256_hex(canonical.to_string().as_bytes())
-    }
-
-    fn of(record: &audit_record::Model) -> Entry {
-        Entry {
-            at_ms: record.at_ms,
-            partner_code: record.partner_code.clone(),
-            token_id: record.token_id.clone(),
-            operation: record.operation.clone(),
-            query_hash: record.query_hash.clone(),
-            variables_hash: record.variables_hash.clone(),
-            data_version: record.data_version,
-            outcome: record.outcome.clone(),
-            duration_ms: record.duration_ms,
-            released: record.released,
-            withheld: record.withheld,
-        }
-    }
+/// The hash of `record` chained after `prev_hash`: every field but the id and the
+/// record's own hash.
+pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
+    let canonical = json!([
+        prev_hash,
+        record.at_ms,
+        record.partner_code,
+        record.token_id,
+        record.operation,
+        record.query_hash,
+        record.variables_hash,
+        record.data_version,
+        record.outcome,
+        record.duration_ms,
+        record.released,
+        record.withheld,
+    ]);
+    sha256_hex(canonical.to_string().as_bytes())
 }
 
 /// Hash of a query with comments dropped and whitespace runs collapsed, so layout does
@@ -95,29 +53,17 @@ pub fn variables_hash(variables: &Value) -> String {
     sha256_hex(variables.to_string().as_bytes())
 }
 
-/// Appends `entry` at the head of the chain.
-pub async fn append(db: &DatabaseConnection, entry: &Entry) -> Result<audit_record::Model, DbErr> {
+/// Appends `record` (its id and hashes are set here) at the head of the chain.
+pub async fn append(db: &DatabaseConnection, record: &audit_record::Model) -> Result<audit_record::Model, DbErr> {
     const ATTEMPTS: usize = 20;
     for _ in 0..ATTEMPTS {
         let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(db).await?;
         let prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
-        let record = audit_record::ActiveModel {
-            at_ms: Set(entry.at_ms),
-            partner_code: Set(entry.partner_code.clone()),
-            token_id: Set(entry.token_id.clone()),
-            operation: Set(entry.operation.clone()),
-            query_hash: Set(entry.query_hash.clone()),
-            variables_hash: Set(entry.variables_hash.clone()),
-            data_version: Set(entry.data_version),
-            outcome: Set(entry.outcome.clone()),
-            duration_ms: Set(entry.duration_ms),
-            released: Set(entry.released),
-            withheld: Set(entry.withheld),
-            hash: Set(entry.hash(&prev_hash)),
-            prev_hash: Set(prev_hash),
-            ..Default::default()
-        };
-        match record.insert(db).await {
+        let mut row = record.clone().into_active_model();
+        row.id = NotSet;
+        row.hash = Set(hash(record, &prev_hash));
+        row.prev_hash = Set(prev_hash);
+        match row.insert(db).await {
             Ok(model) => return Ok(model),
             Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
             Err(error) => return Err(error),
@@ -147,7 +93,7 @@ pub async fn verify(db: &DatabaseConnection) -> Result<Verification, DbErr> {
             broken = Some((record.id, "the record before it was removed or changed"));
             break;
         }
-        if Entry::of(record).hash(&record.prev_hash) != record.hash {
+        if hash(record, &record.prev_hash) != record.hash {
             broken = Some((record.id, "the record was edited"));
             break;
         }
@@ -170,7 +116,10 @@ mod tests {
 
     #[test]
     fn every_field_is_covered_by_the_hash() {
-        let entry = Entry {
+        let entry = audit_record::Model {
+            id: 1,
+            prev_hash: String::new(),
+            hash: String::new(),
             at_ms: 1,
             partner_code: Some("ROCHE".into()),
             token_id: Some("cat_abcdefgh".into()),
@@ -183,13 +132,13 @@ mod tests {
             released: 10,
             withheld: 0,
         };
-        let base = entry.hash(GENESIS);
+        let base = hash(&entry, GENESIS);
         let mut edited = entry.clone();
         edited.released = 11;
-        assert_ne!(edited.hash(GENESIS), base);
+        assert_ne!(hash(&edited, GENESIS), base);
         let mut edited = entry.clone();
         edited.partner_code = None;
-        assert_ne!(edited.hash(GENESIS), base);
-        assert_ne!(entry.hash(&base), base);
+        assert_ne!(hash(&edited, GENESIS), base);
+        assert_ne!(hash(&entry, &base), base);
     }
 }

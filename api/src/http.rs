@@ -15,12 +15,13 @@ use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::audit::{self, query_hash, variables_hash, Entry};
+use crate::audit::{self, query_hash, variables_hash};
 use crate::auth::{AuthError, Authenticator};
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
 use crate::rate_limit::RateSlot;
 use crate::state::AppState;
+use consortium_entity::access::audit_record;
 
 /// Largest request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -46,7 +47,10 @@ pub async fn graphql(
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let mut entry = Entry {
+    let mut entry = audit_record::Model {
+        id: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
         at_ms: Utc::now().timestamp_millis(),
         partner_code: None,
         token_id: None,
@@ -144,7 +148,7 @@ pub async fn graphql(
 
 /// Appends the audit record of a request, then lets the response go; if the record
 /// cannot be written the caller gets `UNAVAILABLE` instead.
-async fn on_record(state: &AppState, mut entry: Entry, started: Instant, response: Response) -> Response {
+async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
     entry.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     tracing::info!(
         partner = entry.partner_code.as_deref().unwrap_or("-"),

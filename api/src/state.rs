@@ -165,7 +165,7 @@ impl AppState {
 
     /// The funnel over `filter`, cached.
     pub async fn funnel(&self, view: &View, filter: Filter) -> Result<Arc<Funnel>, ApiError> {
-        self.answer(view, filter, |snapshot, filter| funnel(snapshot, filter)).await
+        self.answer(view, filter, funnel).await
     }
 
     /// A grouped count, cached.
