@@ -5,7 +5,7 @@ use secrecy::SecretString;
 
 use crate::auth::{api_token, clients, keys, ScopeSet};
 use crate::config::{
-    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, ServeArgs, TokenCommand,
+    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, PartnerCommand, ServeArgs, TokenCommand,
 };
 use crate::startup::Application;
 use crate::{audit, db, demo, graphql};
@@ -36,6 +36,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
+        Command::Partner(PartnerCommand::Grant { partner, scopes, defaults: _ }) => {
+            let scopes = scopes.map(|s| s.parse::<ScopeSet>()).transpose().map_err(crate::auth::AccessError::from)?;
+            let held = crate::auth::principal::set_grants(&connect(&cli.database_url).await?, &partner, scopes).await?;
+            println!("{partner} now holds: {held}");
+            Ok(())
+        }
     }
 }
 

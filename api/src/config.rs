@@ -54,6 +54,28 @@ pub enum Command {
     /// The audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Partners' grants.
+    #[command(subcommand)]
+    Partner(PartnerCommand),
+}
+
+/// Partners.
+#[derive(Debug, Subcommand)]
+pub enum PartnerCommand {
+    /// Grant a partner exactly these scopes instead of its kind's defaults, or go back
+    /// to the defaults with `--defaults`. Tokens already issued keep at most the new
+    /// grants from their next request on.
+    Grant {
+        /// The partner's code.
+        #[arg(long)]
+        partner: String,
+        /// Scopes, space- or comma-separated.
+        #[arg(long, required_unless_present = "defaults", conflicts_with = "defaults")]
+        scopes: Option<String>,
+        /// Back to the defaults of the partner's kind.
+        #[arg(long)]
+        defaults: bool,
+    },
 }
 
 /// Scoped API tokens.

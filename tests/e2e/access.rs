@@ -483,3 +483,89 @@ async fn a_trusted_issuers_token_acts_for_the_partner_of_its_organisation_number
     let (status, _, body) = with_header(&app, Some(&format!("Bearer {}", token("someone-else")))).await;
     assert_eq!(status, 401, "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotated_key_keeps_verifying_the_tokens_it_signed_while_new_ones_use_the_new_key() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let secret = consortium_api::auth::clients::register(
+        &app.db,
+        "OUS",
+        Some("ous-rotation".into()),
+        "enrollment:read".parse().expect("scopes"),
+        true,
+        None,
+    )
+    .await
+    .expect("register")
+    .secret
+    .expect("secret");
+    let grant = || async {
+        let body: Value = app
+            .client
+            .post(format!("{}/oauth/token", app.address))
+            .basic_auth("ous-rotation", Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("token")
+            .json()
+            .await
+            .expect("JSON");
+        body["access_token"].as_str().expect("an access token").to_owned()
+    };
+    let kid = |token: &str| {
+        let header = token.split('.').next().expect("header");
+        let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("JSON");
+        header["kid"].as_str().expect("kid").to_owned()
+    };
+    let before = grant().await;
+    let fresh = consortium_api::auth::keys::rotate(&app.db).await.expect("rotate");
+    let after = grant().await;
+    assert_ne!(kid(&before), kid(&after));
+    assert_eq!(kid(&after), fresh.kid);
+    for token in [&before, &after] {
+        let viewer = app.graphql_as(token, "{ viewer { partner { code } } }", json!({})).await;
+        assert_eq!(viewer["data"]["viewer"]["partner"]["code"], "OUS", "{viewer}");
+    }
+    let jwks: Value = app
+        .client
+        .get(format!("{}/.well-known/jwks.json", app.address))
+        .send()
+        .await
+        .expect("jwks")
+        .json()
+        .await
+        .expect("JSON");
+    let kids: Vec<&str> = jwks["keys"].as_array().expect("keys").iter().filter_map(|k| k["kid"].as_str()).collect();
+    assert!(kids.contains(&kid(&before).as_str()) && kids.contains(&fresh.kid.as_str()), "{jwks}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_granted_admin_reads_every_partners_audit_records_and_others_only_their_own() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let company = app.token_for("ROCHE", None).await;
+    app.graphql_as(&company, COHORTS, json!({})).await;
+    let query = "{ auditTrail(first: 100) { edges { node { partner } } } }";
+    let partners = |body: &Value| -> std::collections::BTreeSet<String> {
+        body["data"]["auditTrail"]["edges"]
+            .as_array()
+            .expect("edges")
+            .iter()
+            .filter_map(|e| e["node"]["partner"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let hospital = app.token_for("OUS", None).await;
+    // A request is on record once it has been answered: make one before reading.
+    app.graphql_as(&hospital, COHORTS, json!({})).await;
+    let before = app.graphql_as(&hospital, query, json!({})).await;
+    assert_eq!(partners(&before), ["OUS".to_owned()].into());
+    let held =
+        consortium_api::auth::principal::set_grants(&app.db, "OUS", Some("audit:read admin".parse().expect("scopes")))
+            .await
+            .expect("grant");
+    assert_eq!(held.to_string(), "audit:read admin");
+    let admin = app.graphql_as(&app.token_for("OUS", None).await, query, json!({})).await;
+    assert!(partners(&admin).contains("ROCHE"), "{admin}");
+    let refused = app.graphql_as(&app.token_for("OUS", None).await, COHORTS, json!({})).await;
+    assert_eq!(error_codes(&refused), vec!["FORBIDDEN"], "grants narrowed to audit and admin");
+}

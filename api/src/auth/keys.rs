@@ -4,7 +4,8 @@
 //! The newest unretired key signs. `consortium keys rotate` adds a key and retires the
 //! others; a retired key stays in the JWKS (and keeps verifying) for the overlap, the
 //! longest lifetime of a token it could have signed, then drops out. Replicas reload
-//! the ring when they meet a key id they do not know.
+//! the ring before signing, before publishing the JWKS, and when they meet a key id
+//! they do not know.
 
 use std::sync::RwLock;
 

@@ -182,6 +182,8 @@ async fn grant(auth: &Authenticator, headers: &HeaderMap, body: Body) -> Result<
     if scopes.is_empty() {
         return Err(OAuthError::new(StatusCode::BAD_REQUEST, "invalid_scope", "no scope to grant"));
     }
+    // Keys may have been rotated by another process; issuing is rare, so read them.
+    auth.keys.reload(auth.db()).await.map_err(|e| OAuthError::server(&e))?;
     let (kid, key) = auth.keys.signing().ok_or_else(|| OAuthError::server(&"no signing key"))?;
     let now = Authenticator::now();
     let jti = random(16).map_err(|e| OAuthError::server(&e))?;
@@ -302,6 +304,9 @@ pub async fn revoke(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, body: 
 /// `GET /.well-known/jwks.json`: our published public keys.
 #[handler]
 pub async fn jwks(auth: Data<&Arc<Authenticator>>) -> Json<Value> {
+    if let Err(error) = auth.keys.reload(auth.db()).await {
+        tracing::warn!(cause = %error, "cannot reload the signing keys; publishing the known ones");
+    }
     Json(auth.keys.jwks())
 }
 

@@ -3,7 +3,10 @@
 
 use consortium_analytics::{Catalogue, RowScope};
 use consortium_entity::{partner, PartnerKind};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
 
+use super::api_token::find_partner;
+use super::error::AccessError;
 use super::scope::{Scope, ScopeSet};
 
 /// An authenticated caller.
@@ -55,4 +58,17 @@ pub fn granted(partner: &partner::Model) -> ScopeSet {
     // The override is written by the CLI, which validates it; an unparsable one grants
     // nothing rather than the defaults.
     partner.scopes.as_deref().map_or_else(|| ScopeSet::default_for(partner.kind), |s| s.parse().unwrap_or_default())
+}
+
+/// Grants partner `code` exactly `scopes`, or its kind's defaults when `None`; returns
+/// what it now holds.
+pub async fn set_grants<C: ConnectionTrait>(
+    db: &C,
+    code: &str,
+    scopes: Option<ScopeSet>,
+) -> Result<ScopeSet, AccessError> {
+    let mut row = find_partner(db, code).await?.into_active_model();
+    row.scopes = Set(scopes.map(|s| s.to_string()));
+    let partner = row.update(db).await?;
+    Ok(granted(&partner))
 }
