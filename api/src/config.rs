@@ -203,6 +203,19 @@ pub struct ServeArgs {
     /// Length of a rate-limit window, in seconds.
     #[arg(long, env = "RATE_LIMIT_WINDOW_SECS", default_value_t = 60)]
     pub rate_limit_window_secs: i64,
+
+    /// An identity provider researchers sign in to GraphiQL with (`/auth/login`); it
+    /// must also be one of the trusted issuers.
+    #[arg(long, env = "SIGN_IN_ISSUER")]
+    pub sign_in_issuer: Option<String>,
+
+    /// Our client id at that identity provider (a public client using PKCE).
+    #[arg(long, env = "SIGN_IN_CLIENT_ID", default_value = "graphiql")]
+    pub sign_in_client_id: String,
+
+    /// Scopes asked for at sign-in, space-separated.
+    #[arg(long, env = "SIGN_IN_SCOPES", default_value = "openid")]
+    pub sign_in_scopes: String,
 }
 
 impl Default for ServeArgs {
@@ -219,6 +232,9 @@ impl Default for ServeArgs {
             trusted_issuers: None,
             rate_limit_points: 50_000,
             rate_limit_window_secs: 60,
+            sign_in_issuer: None,
+            sign_in_client_id: "graphiql".to_owned(),
+            sign_in_scopes: "openid".to_owned(),
         }
     }
 }

@@ -12,6 +12,7 @@ use poem::{get, post, EndpointExt, Route, Server};
 use sea_orm::DatabaseConnection;
 
 use crate::auth::federation::TrustedIssuer;
+use crate::auth::sign_in::{self, SignIn};
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
 use crate::graphql::build_schema;
@@ -51,6 +52,14 @@ impl Application {
             Some(path) => TrustedIssuer::load_all(path).await.context("cannot load the trusted issuers")?,
             None => Vec::new(),
         };
+        let sign_in = match &args.sign_in_issuer {
+            Some(provider) => Some(Arc::new(
+                SignIn::discover(provider, &args.sign_in_client_id, &args.sign_in_scopes, &issuer)
+                    .await
+                    .context("cannot set up sign-in")?,
+            )),
+            None => None,
+        };
         let auth =
             Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
                 .await
@@ -66,9 +75,12 @@ impl Application {
             .at("/oauth/revoke", post(oauth::revoke))
             .at("/.well-known/jwks.json", get(oauth::jwks))
             .at("/.well-known/oauth-authorization-server", get(oauth::metadata))
+            .at("/auth/login", get(sign_in::login))
+            .at("/auth/callback", get(sign_in::callback))
             .data(schema)
             .data(Arc::clone(&state))
             .data(Arc::new(auth))
+            .data(sign_in)
             .boxed();
         Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }

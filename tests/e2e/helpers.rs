@@ -37,6 +37,9 @@ pub struct TestApp {
 /// Patients in the consortium every test starts with (seeded, so answers are stable).
 pub const PATIENTS: u32 = 600;
 
+/// The seed of that consortium.
+pub const SEED: u64 = 7;
+
 impl TestApp {
     /// Spawns the service on `backend` with the standard test consortium; `None` when
     /// PostgreSQL is asked for but `TEST_DATABASE_URL` is not set.
@@ -59,7 +62,7 @@ impl TestApp {
         let db = db::connect(&database.url).await.expect("connect to the test database");
         db::migrate(&db).await.expect("migrate the test database");
         if let Some(patients) = patients {
-            let consortium = demo::generate(&demo::DemoSpec { seed: 7, patients }).expect("generate");
+            let consortium = demo::generate(&demo::DemoSpec { seed: SEED, patients }).expect("generate");
             demo::store(&db, &consortium).await.expect("store the consortium");
         }
         let mut args = ServeArgs { bind: "127.0.0.1:0".parse().expect("address"), ..ServeArgs::default() };

@@ -10,6 +10,7 @@ mod bad_input;
 mod enrolment_measures;
 mod reference_data;
 mod service;
+mod sign_in;
 mod small_trial;
 mod storage;
 mod trial_statistics;

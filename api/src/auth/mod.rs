@@ -11,6 +11,9 @@
 //!   so revocation is immediate;
 //! * access tokens of trusted external issuers ([`federation`]).
 //!
+//! Researchers can also sign in to GraphiQL through an identity provider
+//! ([`sign_in`]: authorization code with PKCE).
+//!
 //! What a principal may then see is decided twice, each in one place: scopes by
 //! `graphql::access` before any resolver runs its measure, rows by
 //! [`Principal::row_scope`] applied to the whole snapshot.
@@ -25,6 +28,7 @@ pub mod oauth;
 pub mod principal;
 pub mod scope;
 pub mod secret;
+pub mod sign_in;
 
 use chrono::Utc;
 use consortium_entity::access::issued_token;
