@@ -53,23 +53,42 @@ pub fn variables_hash(variables: &Value) -> String {
     sha256_hex(variables.to_string().as_bytes())
 }
 
-/// Appends `record` (its id and hashes are set here) at the head of the chain.
-pub async fn append(db: &DatabaseConnection, record: &audit_record::Model) -> Result<audit_record::Model, DbErr> {
-    const ATTEMPTS: usize = 20;
-    for _ in 0..ATTEMPTS {
-        let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(db).await?;
-        let prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
-        let mut row = record.clone().into_active_model();
-        row.id = NotSet;
-        row.hash = Set(hash(record, &prev_hash));
-        row.prev_hash = Set(prev_hash);
-        match row.insert(db).await {
-            Ok(model) => return Ok(model),
-            Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
-            Err(error) => return Err(error),
-        }
+/// The chain as this process appends to it.
+///
+/// Appends from one process take turns (a lock), so they never race each other for the
+/// head; appends from other replicas can still race, and the unique previous hash makes
+/// the loser read the new head and try again.
+#[derive(Debug)]
+pub struct AuditTrail {
+    db: DatabaseConnection,
+    appending: tokio::sync::Mutex<()>,
+}
+
+impl AuditTrail {
+    /// The trail kept in `db`.
+    pub fn new(db: DatabaseConnection) -> Self {
+        Self { db, appending: tokio::sync::Mutex::new(()) }
     }
-    Err(DbErr::Custom(format!("could not append to the audit chain in {ATTEMPTS} attempts")))
+
+    /// Appends `record` (its id and hashes are set here) at the head of the chain.
+    pub async fn append(&self, record: &audit_record::Model) -> Result<audit_record::Model, DbErr> {
+        const ATTEMPTS: usize = 20;
+        let _turn = self.appending.lock().await;
+        for _ in 0..ATTEMPTS {
+            let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(&self.db).await?;
+            let prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
+            let mut row = record.clone().into_active_model();
+            row.id = NotSet;
+            row.hash = Set(hash(record, &prev_hash));
+            row.prev_hash = Set(prev_hash);
+            match row.insert(&self.db).await {
+                Ok(model) => return Ok(model),
+                Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Err(DbErr::Custom(format!("could not append to the audit chain in {ATTEMPTS} attempts")))
+    }
 }
 
 /// The outcome of checking the chain.

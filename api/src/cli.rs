@@ -54,9 +54,9 @@ async fn connect(url: &SecretString) -> anyhow::Result<sea_orm::DatabaseConnecti
 
 async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Issue { partner, scopes, expires_in_days, label } => {
+        TokenCommand::Issue { partner, scopes, expires, label } => {
             let scopes: ScopeSet = scopes.parse().map_err(crate::auth::AccessError::from)?;
-            let issued = api_token::issue(db, &partner, scopes, &label, expires_in_days * DAY_SECS).await?;
+            let issued = api_token::issue(db, &partner, scopes, &label, expires).await?;
             println!("{}", issued.token);
             eprintln!(
                 "token {} for {partner} with '{}', expires {}; it is shown only now",

@@ -89,9 +89,10 @@ pub enum TokenCommand {
         /// Scopes, space- or comma-separated (within the partner's grants).
         #[arg(long)]
         scopes: String,
-        /// Days until the token expires.
-        #[arg(long, default_value_t = 90)]
-        expires_in_days: i64,
+        /// When the token expires: a lifetime (`90d`, `12h`, `30m`) or a date
+        /// (`2027-06-30`, the end of that day, UTC).
+        #[arg(long, default_value = "90d", value_parser = parse_lifetime)]
+        expires: i64,
         /// What the token is for.
         #[arg(long, default_value = "")]
         label: String,
@@ -259,6 +260,20 @@ pub struct DemoArgs {
     pub serve: ServeArgs,
 }
 
+/// A token lifetime in seconds from now, from `90d`, `12h`, `30m` or a date
+/// `YYYY-MM-DD` (valid to the end of that day, UTC).
+pub fn parse_lifetime(text: &str) -> Result<i64, String> {
+    let unit = |suffix: char, seconds: i64| {
+        text.strip_suffix(suffix).and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).map(|n| n * seconds)
+    };
+    let lifetime = unit('d', 86_400).or_else(|| unit('h', 3_600)).or_else(|| unit('m', 60)).or_else(|| {
+        let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+        let end = day.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+        Some(end - chrono::Utc::now().timestamp()).filter(|s| *s > 0)
+    });
+    lifetime.ok_or_else(|| format!("'{text}' is not a lifetime (90d, 12h, 30m) or a future date (YYYY-MM-DD)"))
+}
+
 /// The database URL with any password replaced by `***`, for messages and logs.
 pub fn masked(url: &SecretString) -> String {
     let raw = url.expose_secret();
@@ -307,6 +322,18 @@ mod tests {
         assert_eq!(sqlite_parent_dir(&url), Some(PathBuf::from("data")));
         assert_eq!(sqlite_parent_dir(&SecretString::from("sqlite::memory:")), None);
         assert_eq!(sqlite_parent_dir(&SecretString::from("postgres://x@y/z")), None);
+    }
+
+    #[test]
+    fn token_lifetimes_are_durations_or_future_dates() {
+        assert_eq!(parse_lifetime("90d"), Ok(90 * 86_400));
+        assert_eq!(parse_lifetime("12h"), Ok(12 * 3_600));
+        assert_eq!(parse_lifetime("30m"), Ok(1_800));
+        let next_year = chrono::Utc::now().date_naive().succ_opt().map(|d| d.format("%Y-%m-%d").to_string());
+        assert!(parse_lifetime(&next_year.unwrap_or_default()).is_ok_and(|s| s > 0 && s <= 2 * 86_400));
+        for bad in ["", "0d", "-3d", "ten days", "2001-01-01", "5y"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
-use crate::audit::{self, query_hash, variables_hash};
+use crate::audit::{query_hash, variables_hash};
 use crate::auth::{AuthError, Authenticator};
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
@@ -158,7 +158,7 @@ async fn on_record(state: &AppState, mut entry: audit_record::Model, started: In
         duration_ms = entry.duration_ms,
         "graphql request"
     );
-    match audit::append(&state.db, &entry).await {
+    match state.audit.append(&entry).await {
         Ok(_) => response,
         Err(error) => {
             tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");

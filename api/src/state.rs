@@ -20,6 +20,7 @@ use consortium_analytics::{
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
+use crate::audit::AuditTrail;
 use crate::error::ApiError;
 
 /// A grouped-count question.
@@ -41,6 +42,8 @@ type Answer = Arc<dyn Any + Send + Sync>;
 pub struct AppState {
     /// The database.
     pub db: DatabaseConnection,
+    /// The audit trail, appended to by every request.
+    pub audit: AuditTrail,
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
@@ -62,6 +65,7 @@ impl AppState {
         let rules = EndpointRules::default();
         let snapshot = load_snapshot(&db, rules).await?;
         Ok(Arc::new(Self {
+            audit: AuditTrail::new(db.clone()),
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
             rules,
