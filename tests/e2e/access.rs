@@ -262,17 +262,7 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
     let token_url = TokenUrl::new(format!("{}/oauth/token", app.address)).expect("url");
 
     // client_secret_basic
-    let registered = consortium_api::auth::clients::register(
-        &app.db,
-        "OUS",
-        Some("ous-dashboard".into()),
-        "enrollment:read response:read".parse().expect("scopes"),
-        true,
-        None,
-    )
-    .await
-    .expect("register");
-    let secret = registered.secret.expect("a secret");
+    let secret = app.client_with_secret("OUS", "ous-dashboard", "enrollment:read response:read").await;
     let client = BasicClient::new(ClientId::new("ous-dashboard".into()))
         .set_client_secret(ClientSecret::new(secret.clone()))
         .set_token_uri(token_url.clone());
@@ -487,32 +477,8 @@ async fn a_trusted_issuers_token_acts_for_the_partner_of_its_organisation_number
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_keeps_verifying_the_tokens_it_signed_while_new_ones_use_the_new_key() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let secret = consortium_api::auth::clients::register(
-        &app.db,
-        "OUS",
-        Some("ous-rotation".into()),
-        "enrollment:read".parse().expect("scopes"),
-        true,
-        None,
-    )
-    .await
-    .expect("register")
-    .secret
-    .expect("secret");
-    let grant = || async {
-        let body: Value = app
-            .client
-            .post(format!("{}/oauth/token", app.address))
-            .basic_auth("ous-rotation", Some(&secret))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .expect("token")
-            .json()
-            .await
-            .expect("JSON");
-        body["access_token"].as_str().expect("an access token").to_owned()
-    };
+    let secret = app.client_with_secret("OUS", "ous-rotation", "enrollment:read").await;
+    let grant = || app.client_credentials("ous-rotation", &secret);
     let kid = |token: &str| {
         let header = token.split('.').next().expect("header");
         let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).expect("base64")).expect("JSON");

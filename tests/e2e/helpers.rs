@@ -158,6 +158,34 @@ impl TestApp {
         body["data"].clone()
     }
 
+    /// Registers OAuth client `client_id` of partner `partner` with `scopes` and a
+    /// secret; returns the secret.
+    pub async fn client_with_secret(&self, partner: &str, client_id: &str, scopes: &str) -> String {
+        let scopes = scopes.parse().expect("valid scopes");
+        consortium_api::auth::clients::register(&self.db, partner, Some(client_id.to_owned()), scopes, true, None)
+            .await
+            .expect("register the client")
+            .secret
+            .expect("a generated secret")
+    }
+
+    /// An access token from our token endpoint for a client authenticating with its
+    /// secret (`client_secret_basic`).
+    pub async fn client_credentials(&self, client_id: &str, secret: &str) -> String {
+        let body: Value = self
+            .client
+            .post(format!("{}/oauth/token", self.address))
+            .basic_auth(client_id, Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .expect("POST /oauth/token")
+            .json()
+            .await
+            .expect("a JSON body");
+        body["access_token"].as_str().expect("an access token").to_owned()
+    }
+
     /// Runs a raw SQL count on the database, as an independent check of the answers.
     pub async fn sql_count(&self, sql: &str) -> u64 {
         let backend = self.db.get_database_backend();

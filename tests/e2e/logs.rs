@@ -44,29 +44,8 @@ async fn no_token_secret_or_patient_value_reaches_the_logs() {
     let log = captured();
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let token = app.token_for("OUS", None).await;
-    let registered = consortium_api::auth::clients::register(
-        &app.db,
-        "OUS",
-        Some("ous-logs".into()),
-        "enrollment:read".parse().expect("scopes"),
-        true,
-        None,
-    )
-    .await
-    .expect("register");
-    let secret = registered.secret.expect("secret");
-    let granted: serde_json::Value = app
-        .client
-        .post(format!("{}/oauth/token", app.address))
-        .basic_auth("ous-logs", Some(&secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("JSON");
-    let access = granted["access_token"].as_str().expect("an access token").to_owned();
+    let secret = app.client_with_secret("OUS", "ous-logs", "enrollment:read").await;
+    let access = app.client_credentials("ous-logs", &secret).await;
     let forged = "cat_FORGED00.this-is-not-a-real-token-but-must-not-be-logged";
     app.graphql_as(&token, "{ funnel { steps { patients { value } } } }", json!({})).await;
     app.graphql_as(&access, "{ patientCounts(groupBy: [SITE]) { total { value } } }", json!({})).await;
