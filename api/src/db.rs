@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use consortium_migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseBackend, DatabaseConnection};
+use sea_orm::sqlx::sqlite::SqliteJournalMode;
+use sea_orm::{ConnectOptions, Database, DatabaseConnection};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{masked, sqlite_parent_dir};
@@ -24,16 +25,15 @@ pub async fn connect(url: &SecretString) -> anyhow::Result<DatabaseConnection> {
         .min_connections(1)
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(10))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // Set on every connection of the pool, as SQLite keeps these per connection:
+        // WAL lets the snapshot loader read while a writer writes; foreign keys are
+        // enforced; a writer waits for another rather than failing at once.
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite.journal_mode(SqliteJournalMode::Wal).foreign_keys(true).busy_timeout(Duration::from_secs(10))
+        });
     let db = Database::connect(options).await.map_err(|e| anyhow::anyhow!("cannot connect to {shown}: {e}"))?;
     db.ping().await.map_err(|e| anyhow::anyhow!("cannot reach {shown}: {e}"))?;
-    if db.get_database_backend() == DatabaseBackend::Sqlite {
-        // WAL lets the snapshot loader read while a writer writes; foreign keys are
-        // enforced per connection in SQLite.
-        db.execute_unprepared("PRAGMA journal_mode=WAL; PRAGMA busy_timeout=10000; PRAGMA foreign_keys=ON;")
-            .await
-            .with_context(|| format!("cannot configure {shown}"))?;
-    }
     Ok(db)
 }
 

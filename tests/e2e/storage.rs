@@ -49,6 +49,23 @@ on_both_backends! {
     }
 }
 
+on_both_backends! {
+    async fn foreign_keys_hold_on_every_connection_of_the_pool(app: TestApp) {
+        use sea_orm::{ConnectionTrait, Statement};
+        let backend = app.db.get_database_backend();
+        // Many at once, so that several pooled connections run one each.
+        let attempts = (0..32).map(|i| {
+            let sql = format!(
+                "INSERT INTO patient (pseudonym, sex, birth_year, region, referring_site_id, referral_date) \
+                 VALUES ('FK{i}', 'MALE', 1960, 'WEST', 99999, '2024-01-01')"
+            );
+            app.db.execute(Statement::from_string(backend, sql))
+        });
+        let results = futures::future::join_all(attempts).await;
+        assert!(results.iter().all(Result::is_err), "a connection accepted a patient of a site that does not exist");
+    }
+}
+
 #[tokio::test]
 async fn an_unreachable_database_is_named_with_its_password_masked() {
     let url = SecretString::from("postgres://analyst:pa55word@127.0.0.1:1/trial");
