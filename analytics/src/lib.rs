@@ -26,6 +26,7 @@ pub mod safety;
 pub mod scope;
 pub mod selection;
 pub mod snapshot;
+mod sqlite_file;
 pub mod stats;
 pub mod survival;
 pub mod timeseries;

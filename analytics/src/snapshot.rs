@@ -28,12 +28,16 @@ use std::time::Instant;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use consortium_entity::*;
 use polars::prelude::*;
-use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QuerySelect, TryGetableMany};
+use std::path::PathBuf;
+
+use sea_orm::sea_query::{Query, SqliteQueryBuilder};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QuerySelect, TryGetableMany};
 
 use crate::catalogue::Catalogue;
 use crate::dimension::{age_band, day_number, month_number};
 use crate::endpoints::{self, non_negative, null_day, EndpointRules};
 use crate::error::AnalyticsError;
+use crate::sqlite_file;
 
 /// `treatment_group` key of patients who started study treatment.
 pub const TREATED: i32 = 0;
@@ -78,17 +82,55 @@ where
     }
 }
 
+/// Where the rows come from: the database through sea-orm, or, for an SQLite file,
+/// the file itself (see [`crate::sqlite_file`]).
+#[derive(Clone)]
+enum Source {
+    Database(DatabaseConnection),
+    SqliteFile(PathBuf),
+}
+
+impl Source {
+    fn of(db: &DatabaseConnection) -> Source {
+        if db.get_database_backend() == DatabaseBackend::Sqlite {
+            let options = db.get_sqlite_connection_pool().connect_options();
+            let file = options.get_filename();
+            if file.is_file() {
+                return Source::SqliteFile(file.to_path_buf());
+            }
+        }
+        Source::Database(db.clone())
+    }
+}
+
 /// Reads `columns` of every row of entity `E` as tuples `T`, in a task of its own.
-async fn read_columns<E, T, const N: usize>(
-    db: &DatabaseConnection,
-    columns: [E::Column; N],
-) -> Result<Vec<T>, AnalyticsError>
+async fn read_columns<E, T, const N: usize>(source: &Source, columns: [E::Column; N]) -> Result<Vec<T>, AnalyticsError>
 where
-    E: EntityTrait,
+    E: EntityTrait + Default,
     E::Column: Send + 'static,
-    T: TryGetableMany + Send + 'static,
+    T: TryGetableMany + sqlite_file::Tuple + Send + 'static,
 {
-    spawn(db, move |db| async move { E::find().select_only().columns(columns).into_tuple::<T>().all(&db).await }).await
+    match source {
+        Source::Database(db) => {
+            spawn(
+                db,
+                move |db| async move { E::find().select_only().columns(columns).into_tuple::<T>().all(&db).await },
+            )
+            .await
+        }
+        Source::SqliteFile(path) => {
+            let sql = Query::select().columns(columns).from(E::default()).to_string(SqliteQueryBuilder);
+            let path = path.clone();
+            match tokio::task::spawn_blocking(move || sqlite_file::read_all::<T>(&path, &sql)).await {
+                Ok(rows) => {
+                    rows.map_err(|e| AnalyticsError::Load(DbErr::Custom(format!("reading the SQLite file: {e}"))))
+                }
+                Err(join) => {
+                    Err(AnalyticsError::Load(DbErr::Custom(format!("a table read failed to complete: {join}"))))
+                }
+            }
+        }
+    }
 }
 
 /// Position of an enum value in its canonical order: the key the frames store.
@@ -143,6 +185,7 @@ impl TrialRows {
     /// spreads over the runtime's workers); the caller checks the version did not move.
     async fn read_tables(db: &DatabaseConnection, version: i64) -> Result<TrialRows, AnalyticsError> {
         let started = Instant::now();
+        let source = Source::of(db);
         let reference = spawn(db, |db| async move {
             Ok::<_, DbErr>(Catalogue {
                 partners: partner::Entity::find().all(&db).await?.into_iter().map(|m| (m.id, m)).collect(),
@@ -155,7 +198,7 @@ impl TrialRows {
 
         use molecular_profile as mp;
         let patients = read_columns::<patient::Entity, (i32, Sex, i32, HealthRegion, i32, NaiveDate), _>(
-            db,
+            &source,
             [
                 patient::Column::Id,
                 patient::Column::Sex,
@@ -166,11 +209,11 @@ impl TrialRows {
             ],
         );
         let profiles = read_columns::<mp::Entity, (i32, i32, String, f64, MsiStatus), _>(
-            db,
+            &source,
             [mp::Column::Id, mp::Column::PatientId, mp::Column::OncotreeCode, mp::Column::Tmb, mp::Column::MsiStatus],
         );
         let variants = read_columns::<variant::Entity, (i32, String, AlterationClass, EscatTier), _>(
-            db,
+            &source,
             [
                 variant::Column::ProfileId,
                 variant::Column::Gene,
@@ -179,11 +222,11 @@ impl TrialRows {
             ],
         );
         let reviews = read_columns::<mtb_review::Entity, (i32, NaiveDate, MtbOutcome), _>(
-            db,
+            &source,
             [mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome],
         );
         let enrolments = read_columns::<enrolment::Entity, EnrolmentRow, _>(
-            db,
+            &source,
             [
                 enrolment::Column::Id,
                 enrolment::Column::PatientId,
@@ -196,12 +239,12 @@ impl TrialRows {
         );
         use response_assessment as ra;
         let assessments = read_columns::<ra::Entity, (i32, i32, OverallResponse, NaiveDate), _>(
-            db,
+            &source,
             [ra::Column::EnrolmentId, ra::Column::StudyWeek, ra::Column::Response, ra::Column::AssessmentDate],
         );
         use adverse_event as ae;
         let adverse = read_columns::<ae::Entity, (i32, String, String, i32, bool, bool), _>(
-            db,
+            &source,
             [
                 ae::Column::EnrolmentId,
                 ae::Column::CtcaeTerm,
@@ -212,7 +255,7 @@ impl TrialRows {
             ],
         );
         let followups = read_columns::<followup::Entity, (i32, NaiveDate, Option<NaiveDate>), _>(
-            db,
+            &source,
             [followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate],
         );
         let (catalogue, patients, profiles, variants, reviews, enrolments, assessments, adverse, followups) = tokio::try_join!(
