@@ -98,7 +98,7 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let state = AppState::build(conn.clone(), 10_000).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort = |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f);
-    let everything = state.view(RowScope::everything()).await.expect("view");
+    let everything = state.view(|_| RowScope::everything()).await.expect("view");
     state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("warm the cache");
     let mut cached_statistic = Vec::new();
     for _ in 0..101 {

@@ -127,8 +127,9 @@ pub async fn graphql(
         async_graphql::BatchResponse::Batch(many) => many.iter().collect(),
     };
     let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
-    let code_of = |e: &async_graphql::ServerError| {
-        e.extensions.as_ref().and_then(|x| x.get("code")).map(|c| c.to_string().trim_matches('"').to_owned())
+    let code_of = |e: &async_graphql::ServerError| match e.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(async_graphql::Value::String(code)) => Some(code.clone()),
+        _ => None,
     };
     entry.outcome = errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| "OK".to_owned());
     let retry_after = errors

@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::{
-    count_patients, funnel, AnalyticsError, CountTable, Dimension, Filter, Funnel, Population, RowScope, Snapshot,
-    TrialRows,
+    count_patients, funnel, AnalyticsError, Catalogue, CountTable, Dimension, Filter, Funnel, Population, RowScope,
+    Snapshot, TrialRows,
 };
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
@@ -117,10 +117,12 @@ impl AppState {
         })
     }
 
-    /// The current snapshot restricted to `scope`, built at most once per data version
-    /// and scope.
-    pub async fn view(&self, scope: RowScope) -> Result<View, ApiError> {
+    /// The current snapshot restricted to the row scope `scope_of` derives from its
+    /// catalogue, built at most once per data version and scope. The scope is derived
+    /// from the very snapshot it restricts, so a swap in between cannot mix versions.
+    pub async fn view(&self, scope_of: impl FnOnce(&Catalogue) -> RowScope) -> Result<View, ApiError> {
         let full = self.snapshot();
+        let scope = scope_of(&full.catalogue);
         if scope.is_everything() {
             return Ok(View { snapshot: full, scope });
         }

@@ -68,20 +68,12 @@ pub async fn list<C: ConnectionTrait>(
     db: &C,
     partner_code: Option<&str>,
 ) -> Result<Vec<(api_token::Model, String)>, AccessError> {
-    let partners: std::collections::HashMap<i32, String> =
-        partner::Entity::find().all(db).await?.into_iter().map(|p| (p.id, p.code)).collect();
-    let mut query = api_token::Entity::find().order_by_desc(api_token::Column::Id);
+    let mut query = api_token::Entity::find().find_also_related(partner::Entity).order_by_desc(api_token::Column::Id);
     if let Some(code) = partner_code {
         query = query.filter(api_token::Column::PartnerId.eq(find_partner(db, code).await?.id));
     }
     let rows = query.all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let code = partners.get(&row.partner_id).cloned().unwrap_or_default();
-            (row, code)
-        })
-        .collect())
+    Ok(rows.into_iter().map(|(row, partner)| (row, partner.map(|p| p.code).unwrap_or_default())).collect())
 }
 
 /// Revokes the token with public `prefix`; false if there is none.

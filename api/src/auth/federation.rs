@@ -130,14 +130,10 @@ impl TrustedIssuer {
             .ok_or(AuthError::Invalid("the token names no organisation"))?
             .to_owned();
         let id = claims.get("jti").or_else(|| claims.get("sub")).and_then(Value::as_str).unwrap_or("-");
-        let token_id: String = format!("{}#{id}", self.config.issuer)
-            .chars()
-            .rev()
-            .take(80)
-            .collect::<Vec<_>>()
-            .into_iter()
-            .rev()
-            .collect();
+        // The audit column holds 80 characters; the end (the token's own id) matters most.
+        let token_id = format!("{}#{id}", self.config.issuer);
+        let start = token_id.char_indices().rev().nth(79).map_or(0, |(i, _)| i);
+        let token_id = token_id[start..].to_owned();
         Ok(FederatedIdentity {
             organisation,
             scope: claims.get("scope").and_then(Value::as_str).map(str::to_owned),

@@ -38,6 +38,5 @@ pub(super) fn require<'a>(ctx: &Context<'a>, scope: Scope) -> Result<&'a Princip
 pub(super) async fn view<'a>(ctx: &Context<'a>, scope: Scope) -> Result<(&'a Arc<AppState>, View), ApiError> {
     let principal = require(ctx, scope)?;
     let state = state(ctx)?;
-    let row_scope = principal.row_scope(&state.snapshot().catalogue);
-    Ok((state, state.view(row_scope).await?))
+    Ok((state, state.view(|catalogue| principal.row_scope(catalogue)).await?))
 }
