@@ -76,15 +76,14 @@ pub struct CohortMonitoring {
 /// mismatches; staying on once the stage is complete is.
 pub fn status_agrees(status: CohortStatus, decision: Decision, evaluable: u64, design: &SimonDesign) -> bool {
     match status {
-        CohortStatus::Stage1 => match decision {
-            Decision::RecruitingStage1 { .. } => true,
-            Decision::ContinueToStage2 => evaluable < design.n1(),
-            _ => false,
-        },
+        // Stage 1 runs to its n1 patients whatever the first of them show.
+        CohortStatus::Stage1 => matches!(decision, Decision::RecruitingStage1 { .. }) || evaluable < design.n1(),
+        // Stage 2 runs to its n patients once stage 1 is passed, even when the final
+        // rule is already met (or out of reach) early.
         CohortStatus::Stage2 => match decision {
             Decision::ContinueToStage2 | Decision::RecruitingStage2 { .. } => true,
-            Decision::Positive => evaluable < design.n(),
-            _ => false,
+            Decision::Positive | Decision::Negative => evaluable < design.n(),
+            Decision::RecruitingStage1 { .. } | Decision::ClosedForFutility => false,
         },
         CohortStatus::Expansion => decision == Decision::Positive,
         CohortStatus::ClosedFutility => decision == Decision::ClosedForFutility,
@@ -329,6 +328,18 @@ mod tests {
         assert!(!status_agrees(CohortStatus::Stage1, Decision::ContinueToStage2, 8, &design));
         assert!(status_agrees(CohortStatus::Stage2, Decision::Positive, 14, &design));
         assert!(!status_agrees(CohortStatus::Stage2, Decision::Positive, 24, &design));
-        assert!(!status_agrees(CohortStatus::Stage1, Decision::Positive, 3, &design));
+        assert!(status_agrees(CohortStatus::Stage2, Decision::Negative, 20, &design));
+        assert!(!status_agrees(CohortStatus::Stage2, Decision::ClosedForFutility, 5, &design));
+    }
+
+    #[test]
+    fn more_benefits_never_turn_an_agreeing_stage_1_into_a_mismatch() {
+        // 7 of the 8 stage-1 patients evaluable: however many had benefit, stage 1 is
+        // still completing its planned patients.
+        let design = SimonDesign::TRIAL;
+        for benefits in 0..=7 {
+            let decision = design.decide(7, benefits, 7, benefits).expect("consistent counts");
+            assert!(status_agrees(CohortStatus::Stage1, decision, 7, &design), "{benefits} of 7: {decision:?}");
+        }
     }
 }

@@ -8,6 +8,9 @@
 //! comma-separated, default `10000,100000,1000000`). Results go to standard output as
 //! a Markdown table; BENCHMARKS.md keeps the numbers measured on the reference machine.
 
+// Tests and benchmarks may panic on a broken expectation: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +26,7 @@ use consortium_api::auth::{api_token, Authenticator, Principal};
 use consortium_api::config::ServeArgs;
 use consortium_api::graphql::build_schema;
 use consortium_api::rate_limit::RateLimiter;
+use consortium_api::request::RequestContext;
 use consortium_api::state::{AppState, CountQuestion};
 use consortium_api::{db, demo};
 use consortium_entity::{partner, PartnerKind};
@@ -98,7 +102,7 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let state = AppState::build(conn.clone(), 10_000).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort = |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f);
-    let everything = state.view(|_| RowScope::everything()).await.expect("view");
+    let everything = state.view(state.snapshot(), |_| RowScope::everything()).await.expect("view");
     state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("warm the cache");
     let mut cached_statistic = Vec::new();
     for _ in 0..101 {
@@ -129,11 +133,12 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let auth =
         Authenticator::new(conn.clone(), "http://bench".into(), "bench".into(), 600, Vec::new()).await.expect("auth");
     let query = "{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }";
-    let as_known = || schema.execute(Request::new(query).data(known.clone()));
+    let request = || RequestContext::new(state.snapshot());
+    let as_known = || schema.execute(Request::new(query).data(known.clone()).data(request()));
     as_known().await;
     let authenticated = || async {
         let principal = auth.authenticate(Some(&format!("Bearer {token}"))).await.expect("authenticated");
-        schema.execute(Request::new(query).data(principal)).await
+        schema.execute(Request::new(query).data(principal).data(request())).await
     };
     authenticated().await;
     let (mut graphql, mut with_auth) = (Vec::new(), Vec::new());

@@ -8,6 +8,10 @@
 //! unique, so two replicas racing for the same place make one of them retry on the new
 //! head.
 
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{Directive, DocumentOperations, OperationDefinition, Selection, SelectionSet};
+use async_graphql::parser::Positioned;
+use async_graphql::Name;
 use consortium_entity::access::audit_record;
 use sea_orm::{
     ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryOrder, Set, SqlErr,
@@ -39,13 +43,113 @@ pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
     sha256_hex(canonical.to_string().as_bytes())
 }
 
-/// Hash of a query with comments dropped and whitespace runs collapsed, so layout does
-/// not make two identical questions look different.
+/// Hash of a query in its canonical form (see [`normalised_query`]), so layout and
+/// comments do not make two identical questions look different while any difference
+/// of content, strings included, does.
 pub fn query_hash(query: &str) -> String {
-    let without_comments: String =
-        query.lines().map(|line| line.split('#').next().unwrap_or("")).collect::<Vec<_>>().join(" ");
-    let normalised = without_comments.split_whitespace().collect::<Vec<_>>().join(" ");
-    sha256_hex(normalised.as_bytes())
+    sha256_hex(normalised_query(query).as_bytes())
+}
+
+/// A query parsed by the GraphQL parser and printed back canonically: no comments, one
+/// space between tokens, operations and fragments in name order. Text that does not
+/// parse is kept with only its whitespace runs collapsed.
+pub fn normalised_query(query: &str) -> String {
+    match parse_query(query) {
+        Ok(document) => {
+            let mut out = String::new();
+            match &document.operations {
+                DocumentOperations::Single(operation) => print_operation(&mut out, None, &operation.node),
+                DocumentOperations::Multiple(operations) => {
+                    let mut named: Vec<_> = operations.iter().collect();
+                    named.sort_by(|a, b| a.0.cmp(b.0));
+                    for (name, operation) in named {
+                        print_operation(&mut out, Some(name.as_str()), &operation.node);
+                    }
+                }
+            }
+            let mut fragments: Vec<_> = document.fragments.iter().collect();
+            fragments.sort_by(|a, b| a.0.cmp(b.0));
+            for (name, fragment) in fragments {
+                let fragment = &fragment.node;
+                out.push_str(&format!(" fragment {name} on {}", fragment.type_condition.node.on.node));
+                print_directives(&mut out, &fragment.directives);
+                print_selections(&mut out, &fragment.selection_set.node);
+            }
+            out.trim_start().to_owned()
+        }
+        Err(_) => query.split_whitespace().collect::<Vec<_>>().join(" "),
+    }
+}
+
+fn print_operation(out: &mut String, name: Option<&str>, operation: &OperationDefinition) {
+    out.push_str(&format!(" {}", operation.ty));
+    if let Some(name) = name {
+        out.push_str(&format!(" {name}"));
+    }
+    if !operation.variable_definitions.is_empty() {
+        let variables: Vec<String> = operation
+            .variable_definitions
+            .iter()
+            .map(|v| {
+                let v = &v.node;
+                let default = v.default_value.as_ref().map(|d| format!(" = {}", d.node)).unwrap_or_default();
+                format!("${}: {}{default}", v.name.node, v.var_type.node)
+            })
+            .collect();
+        out.push_str(&format!("({})", variables.join(", ")));
+    }
+    print_directives(out, &operation.directives);
+    print_selections(out, &operation.selection_set.node);
+}
+
+fn print_arguments<V: std::fmt::Display>(out: &mut String, arguments: &[(Positioned<Name>, Positioned<V>)]) {
+    if !arguments.is_empty() {
+        let printed: Vec<String> =
+            arguments.iter().map(|(name, value)| format!("{}: {}", name.node, value.node)).collect();
+        out.push_str(&format!("({})", printed.join(", ")));
+    }
+}
+
+fn print_directives(out: &mut String, directives: &[Positioned<Directive>]) {
+    for directive in directives {
+        out.push_str(&format!(" @{}", directive.node.name.node));
+        print_arguments(out, &directive.node.arguments);
+    }
+}
+
+fn print_selections(out: &mut String, set: &SelectionSet) {
+    if set.items.is_empty() {
+        return;
+    }
+    out.push_str(" {");
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                out.push(' ');
+                if let Some(alias) = &field.alias {
+                    out.push_str(&format!("{}: ", alias.node));
+                }
+                out.push_str(field.name.node.as_str());
+                print_arguments(out, &field.arguments);
+                print_directives(out, &field.directives);
+                print_selections(out, &field.selection_set.node);
+            }
+            Selection::FragmentSpread(spread) => {
+                out.push_str(&format!(" ...{}", spread.node.fragment_name.node));
+                print_directives(out, &spread.node.directives);
+            }
+            Selection::InlineFragment(inline) => {
+                out.push_str(" ...");
+                if let Some(condition) = &inline.node.type_condition {
+                    out.push_str(&format!(" on {}", condition.node.on.node));
+                }
+                print_directives(out, &inline.node.directives);
+                print_selections(out, &inline.node.selection_set.node);
+            }
+        }
+    }
+    out.push_str(" }");
 }
 
 /// Hash of variables as canonical JSON (object keys sorted).
@@ -131,6 +235,23 @@ mod tests {
         let b = query_hash("query {\n  funnel {   # the funnel\n    steps { population }\n  }\n}");
         assert_eq!(a, b);
         assert_ne!(a, query_hash("query { funnel { steps { patients { value } } } }"));
+    }
+
+    #[test]
+    fn a_hash_sign_inside_a_string_is_content_not_a_comment() {
+        let one = query_hash(r#"{ cohort(code: "CRC#1") { code } }"#);
+        let two = query_hash(r#"{ cohort(code: "CRC#2") { name status } }"#);
+        assert_ne!(one, two);
+        assert_eq!(one, query_hash("{\n  cohort(code: \"CRC#1\") { # the cohort\n code }\n}"));
+    }
+
+    #[test]
+    fn the_canonical_form_keeps_every_part_of_the_query() {
+        let query = "query Q($f: PatientFilter = {sexes: [FEMALE]}) @a { x: funnel(filter: $f) { ...F ... on Funnel { steps } } } fragment F on Funnel { steps { population } }";
+        assert_eq!(
+            normalised_query(query),
+            "query Q($f: PatientFilter = {sexes: [FEMALE]}) @a { x: funnel(filter: $f) { ...F ... on Funnel { steps } } } fragment F on Funnel { steps { population } }"
+        );
     }
 
     #[test]

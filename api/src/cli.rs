@@ -13,6 +13,9 @@ use crate::{audit, db, demo, graphql};
 /// Seconds in a day.
 const DAY_SECS: i64 = 24 * 60 * 60;
 
+/// The label of the tokens `demo` prints.
+const DEMO_TOKEN_LABEL: &str = "demo";
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
@@ -36,12 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
-        Command::Partner(PartnerCommand::Grant { partner, scopes, defaults: _ }) => {
-            let scopes = scopes.map(|s| s.parse::<ScopeSet>()).transpose().map_err(crate::auth::AccessError::from)?;
-            let held = crate::auth::principal::set_grants(&connect(&cli.database_url).await?, &partner, scopes).await?;
-            println!("{partner} now holds: {held}");
-            Ok(())
-        }
+        Command::Partner(command) => partner(&connect(&cli.database_url).await?, command).await,
     }
 }
 
@@ -50,6 +48,37 @@ async fn connect(url: &SecretString) -> anyhow::Result<sea_orm::DatabaseConnecti
     let db = db::connect(url).await?;
     db::ensure_migrated(&db, url).await?;
     Ok(db)
+}
+
+async fn partner(db: &sea_orm::DatabaseConnection, command: PartnerCommand) -> anyhow::Result<()> {
+    use crate::auth::principal::{granted, set_grants, GrantChange};
+    use consortium_entity::partner;
+    use sea_orm::{EntityTrait, QueryOrder};
+    let partners = partner::Entity::find().order_by_asc(partner::Column::Code).all(db).await?;
+    match command {
+        PartnerCommand::List => {
+            println!("{:<12} {:<9} {:<40} scopes", "code", "kind", "name");
+            for p in &partners {
+                println!("{:<12} {:<9} {:<40} {}", p.code, p.kind.label(), p.name, granted(p));
+            }
+        }
+        PartnerCommand::Grant { partner, add, scopes, defaults: _ } => {
+            if !partners.iter().any(|p| p.code == partner) {
+                let codes: Vec<&str> = partners.iter().map(|p| p.code.as_str()).collect();
+                anyhow::bail!("no partner '{partner}'; the partners are: {}", codes.join(", "));
+            }
+            let parse = |text: String| text.parse::<ScopeSet>().map_err(crate::auth::AccessError::from);
+            let change = match (add, scopes) {
+                (Some(add), _) => GrantChange::Add(parse(add)?),
+                (None, Some(scopes)) => GrantChange::Exactly(parse(scopes)?),
+                (None, None) => GrantChange::Defaults,
+            };
+            let (before, after) = set_grants(db, &partner, change).await?;
+            println!("{partner} held: {before}");
+            println!("{partner} now holds: {after}");
+        }
+    }
+    Ok(())
 }
 
 async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyhow::Result<()> {
@@ -125,16 +154,21 @@ fn timestamp(unix_secs: i64) -> String {
 }
 
 /// Fresh 30-day tokens with every scope its grants allow, for the first partner of each
-/// kind: what a new user needs to try the API as each kind of partner.
+/// kind: what a new user needs to try the API as each kind of partner. The tokens an
+/// earlier start of the demo printed are revoked, so restarts do not pile up live ones.
 async fn demo_tokens(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
     use sea_orm::{EntityTrait, QueryOrder};
+    let revoked = api_token::revoke_labelled(db, DEMO_TOKEN_LABEL).await?;
+    if revoked > 0 {
+        println!("revoked {revoked} demo tokens of an earlier start");
+    }
     let partners =
         consortium_entity::partner::Entity::find().order_by_asc(consortium_entity::partner::Column::Id).all(db).await?;
     let mut tokens = Vec::new();
     for kind in consortium_entity::PartnerKind::all() {
         if let Some(partner) = partners.iter().find(|p| p.kind == kind) {
             let scopes = crate::auth::principal::granted(partner);
-            let issued = api_token::issue(db, &partner.code, scopes, "demo", 30 * DAY_SECS).await?;
+            let issued = api_token::issue(db, &partner.code, scopes, DEMO_TOKEN_LABEL, 30 * DAY_SECS).await?;
             tokens.push((kind.label().to_owned(), partner.code.clone(), issued.token));
         }
     }

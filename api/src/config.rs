@@ -62,20 +62,27 @@ pub enum Command {
 /// Partners.
 #[derive(Debug, Subcommand)]
 pub enum PartnerCommand {
-    /// Grant a partner exactly these scopes instead of its kind's defaults, or go back
-    /// to the defaults with `--defaults`. Tokens already issued keep at most the new
-    /// grants from their next request on.
+    /// Change a partner's grants: add scopes (`--add`), set exactly these (`--scopes`),
+    /// or go back to its kind's defaults (`--defaults`); prints the grants before and
+    /// after. Tokens already issued keep at most the new grants from their next request
+    /// on. Scopes: enrolment:read, response:read, outcome:read, safety:read,
+    /// genomics:read, followup:write, data:write, audit:read, admin.
     Grant {
-        /// The partner's code.
+        /// The partner's code (`consortium partner list` shows them).
         #[arg(long)]
         partner: String,
-        /// Scopes, space- or comma-separated.
-        #[arg(long, required_unless_present = "defaults", conflicts_with = "defaults")]
+        /// Scopes to add to what the partner holds, space- or comma-separated.
+        #[arg(long, required_unless_present_any = ["scopes", "defaults"], conflicts_with_all = ["scopes", "defaults"])]
+        add: Option<String>,
+        /// Replace the partner's grants with exactly these scopes.
+        #[arg(long, conflicts_with = "defaults")]
         scopes: Option<String>,
         /// Back to the defaults of the partner's kind.
         #[arg(long)]
         defaults: bool,
     },
+    /// List partners: code, kind, name and the scopes each holds.
+    List,
 }
 
 /// Scoped API tokens.
@@ -176,6 +183,15 @@ pub struct ServeArgs {
     #[arg(long, env = "GRAPHQL_MAX_COMPLEXITY", default_value_t = 2000)]
     pub max_complexity: usize,
 
+    /// Most operations in one batched request; their complexity is also limited
+    /// together, by `GRAPHQL_MAX_COMPLEXITY`.
+    #[arg(long, env = "GRAPHQL_MAX_BATCH", default_value_t = 10)]
+    pub max_batch: usize,
+
+    /// Seconds a request may run; past it the caller gets `TIMEOUT` and its work stops.
+    #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
     /// Results kept in the answer cache (per data version and question).
     #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
     pub cache_capacity: u64,
@@ -226,6 +242,8 @@ impl Default for ServeArgs {
             refresh_secs: 2,
             max_depth: 15,
             max_complexity: 2000,
+            max_batch: 10,
+            request_timeout_secs: 30,
             cache_capacity: 10_000,
             public_url: None,
             audience: "consortium-analytics".to_owned(),
@@ -244,11 +262,11 @@ impl Default for ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Seed of the synthetic consortium (same seed, same consortium).
-    #[arg(long, env = "DEMO_SEED", default_value_t = 2021)]
+    #[arg(long, env = "DEMO_SEED", default_value_t = crate::demo::DemoSpec::DEMO.seed)]
     pub seed: u64,
 
     /// Number of referred patients, 100 to 1,000,000.
-    #[arg(long, env = "DEMO_PATIENTS", default_value_t = 3000)]
+    #[arg(long, env = "DEMO_PATIENTS", default_value_t = crate::demo::DemoSpec::DEMO.patients)]
     pub patients: u32,
 
     /// Fill the database and exit instead of serving.

@@ -35,6 +35,8 @@ pub enum Code {
     Throttled,
     /// A dependency (database, snapshot) is not available right now.
     Unavailable,
+    /// The request ran past its deadline and was stopped.
+    Timeout,
     /// A bug or an unexpected failure; details are in the server log.
     Internal,
 }
@@ -53,6 +55,7 @@ impl Code {
             Code::Forbidden => "FORBIDDEN",
             Code::Throttled => "THROTTLED",
             Code::Unavailable => "UNAVAILABLE",
+            Code::Timeout => "TIMEOUT",
             Code::Internal => "INTERNAL",
         }
     }

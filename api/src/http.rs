@@ -5,12 +5,12 @@
 //! gets a GraphQL-shaped error with a stable code, not a bare text response.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_graphql::http::GraphiQLSource;
 use chrono::Utc;
 use poem::http::{header, HeaderMap, StatusCode};
-use poem::web::{Data, Html, Json};
+use poem::web::{Data, Html, Json, Redirect};
 use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -19,7 +19,8 @@ use crate::audit::{query_hash, variables_hash};
 use crate::auth::{AuthError, Authenticator};
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
-use crate::rate_limit::RateSlot;
+use crate::rate_limit::RateLimiter;
+use crate::request::RequestContext;
 use crate::state::AppState;
 use consortium_entity::access::audit_record;
 
@@ -32,21 +33,35 @@ fn transport_error(status: StatusCode, code: Code, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
+/// Limits of one HTTP request to `/graphql`.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestLimits {
+    /// Most operations in a batch.
+    pub max_batch: usize,
+    /// How long a request may run before it is stopped.
+    pub timeout: Duration,
+}
+
 /// `POST /graphql`: one request or a batch, as JSON, from an authenticated caller.
 ///
 /// The whole release pipeline of one request runs here: authenticate, execute (where
 /// resolvers authorize and compute through `graphql::access`), then append the audit
 /// record, and only then respond. A request that cannot be put on record is not
-/// answered.
+/// answered. Every operation of the request reads the snapshot current when it arrived,
+/// which is the data version on record; a request past its deadline is dropped (its
+/// work stops at the next await) and answered `TIMEOUT`.
 #[handler]
 pub async fn graphql(
     schema: Data<&ConsortiumSchema>,
     state: Data<&Arc<AppState>>,
     auth: Data<&Arc<Authenticator>>,
+    limits: Data<&RequestLimits>,
+    limiter: Data<&Arc<RateLimiter>>,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
+    let context = RequestContext::new(state.snapshot());
     let mut entry = audit_record::Model {
         id: 0,
         prev_hash: String::new(),
@@ -57,7 +72,7 @@ pub async fn graphql(
         operation: None,
         query_hash: query_hash(""),
         variables_hash: variables_hash(&Value::Null),
-        data_version: state.snapshot().version,
+        data_version: context.snapshot().version,
         outcome: String::new(),
         duration_ms: 0,
         released: 0,
@@ -114,14 +129,31 @@ pub async fn graphql(
         }
     };
     let requests = request.iter().collect::<Vec<_>>();
+    if requests.len() > limits.max_batch {
+        entry.outcome = Code::BadRequest.as_str().to_owned();
+        let message =
+            format!("a batch may hold at most {} operations; this one holds {}", limits.max_batch, requests.len());
+        let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, &message);
+        return on_record(&state, entry, started, response).await;
+    }
     entry.query_hash = query_hash(&requests.iter().map(|r| r.query.as_str()).collect::<Vec<_>>().join("\n"));
     let variables: Vec<Value> =
         requests.iter().map(|r| serde_json::to_value(&r.variables).unwrap_or(Value::Null)).collect();
     entry.variables_hash = variables_hash(&Value::Array(variables));
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
-    let request = request.data(principal).data(Arc::new(RateSlot::default()));
-    let response = schema.execute_batch(request).await;
+    let token_id = principal.token_id.clone();
+    let request = request.data(principal).data(Arc::clone(&context));
+    let Ok(response) = tokio::time::timeout(limits.timeout, schema.execute_batch(request)).await else {
+        entry.outcome = Code::Timeout.as_str().to_owned();
+        let message = format!("the request ran longer than {} s and was stopped", limits.timeout.as_secs_f64());
+        let response = transport_error(StatusCode::GATEWAY_TIMEOUT, Code::Timeout, &message);
+        return on_record(&state, entry, started, response).await;
+    };
+    // A batch's later operations were charged in memory: put their points on record.
+    if let Err(error) = limiter.record(&token_id, context.take_unsaved_charge()).await {
+        tracing::warn!(error = ?error, "a batch's rate-limit charge could not be written");
+    }
     let responses: Vec<&async_graphql::Response> = match &response {
         async_graphql::BatchResponse::Single(one) => vec![one],
         async_graphql::BatchResponse::Batch(many) => many.iter().collect(),
@@ -187,6 +219,12 @@ fn released(data: &async_graphql::Value) -> i64 {
 #[handler]
 pub async fn graphiql() -> Html<String> {
     Html(GraphiQLSource::build().endpoint("/graphql").title("Consortium Analytics").finish())
+}
+
+/// `GET /`: people opening the service in a browser are sent to the playground.
+#[handler]
+pub async fn root() -> Redirect {
+    Redirect::see_other("/graphql")
 }
 
 /// `GET /healthz`: the process is alive.

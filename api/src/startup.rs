@@ -64,9 +64,14 @@ impl Application {
             Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
                 .await
                 .context("cannot set up authentication")?;
-        let limiter = RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs);
-        let schema = build_schema(Arc::clone(&state), Arc::new(limiter), args);
+        let limiter = Arc::new(RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs));
+        let schema = build_schema(Arc::clone(&state), Arc::clone(&limiter), args);
+        let limits = http::RequestLimits {
+            max_batch: args.max_batch,
+            timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+        };
         let route = Route::new()
+            .at("/", get(http::root))
             .at("/graphql", get(http::graphiql).post(http::graphql))
             .at("/healthz", get(http::healthz))
             .at("/readyz", get(http::readyz))
@@ -81,6 +86,8 @@ impl Application {
             .data(Arc::clone(&state))
             .data(Arc::new(auth))
             .data(sign_in)
+            .data(limits)
+            .data(limiter)
             .boxed();
         Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }

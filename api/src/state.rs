@@ -48,6 +48,7 @@ pub struct AppState {
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
     scoped: Cache<(i64, RowScope), Arc<Snapshot>>,
+    compute: tokio::sync::Semaphore,
 }
 
 /// The rows one request may read: a snapshot restricted to a row scope.
@@ -71,6 +72,7 @@ impl AppState {
             rules,
             answers: Cache::new(cache_capacity),
             scoped: Cache::new(256),
+            compute: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }))
     }
     /// The current snapshot.
@@ -117,11 +119,14 @@ impl AppState {
         })
     }
 
-    /// The current snapshot restricted to the row scope `scope_of` derives from its
-    /// catalogue, built at most once per data version and scope. The scope is derived
-    /// from the very snapshot it restricts, so a swap in between cannot mix versions.
-    pub async fn view(&self, scope_of: impl FnOnce(&Catalogue) -> RowScope) -> Result<View, ApiError> {
-        let full = self.snapshot();
+    /// `full` (a snapshot this state served) restricted to the row scope `scope_of`
+    /// derives from its catalogue, built at most once per data version and scope. The
+    /// scope is derived from the very snapshot it restricts, so versions cannot mix.
+    pub async fn view(
+        &self,
+        full: Arc<Snapshot>,
+        scope_of: impl FnOnce(&Catalogue) -> RowScope,
+    ) -> Result<View, ApiError> {
         let scope = scope_of(&full.catalogue);
         if scope.is_everything() {
             return Ok(View { snapshot: full, scope });
@@ -131,10 +136,7 @@ impl AppState {
         let snapshot = self
             .scoped
             .try_get_with(key, async move {
-                match tokio::task::spawn_blocking(move || full.restricted(&restrict)).await {
-                    Ok(restricted) => restricted.map(Arc::new).map_err(ApiError::from),
-                    Err(join) => Err(ApiError::Internal(format!("restriction task failed: {join}"))),
-                }
+                self.compute(move || full.restricted(&restrict)).await?.map(Arc::new).map_err(ApiError::from)
             })
             .await
             .map_err(|e| shared_error(&e))?;
@@ -158,15 +160,27 @@ impl AppState {
         let answer = self
             .answers
             .try_get_with(key, async move {
-                let computed = tokio::task::spawn_blocking(move || measure(&snapshot, &question)).await;
-                match computed {
-                    Ok(result) => result.map(|value| Arc::new(value) as Answer).map_err(ApiError::from),
-                    Err(join) => Err(ApiError::Internal(format!("computation task failed: {join}"))),
-                }
+                let computed = self.compute(move || measure(&snapshot, &question)).await?;
+                computed.map(|value| Arc::new(value) as Answer).map_err(ApiError::from)
             })
             .await
             .map_err(|e| shared_error(&e))?;
         answer.downcast::<T>().map_err(|_| ApiError::Internal("cached answer of an unexpected type".into()))
+    }
+
+    /// Runs CPU-bound `work` on a blocking thread, at most one per core at a time: the
+    /// async workers stay free for other requests (health checks, cached answers), and
+    /// a flood of heavy questions queues here instead of crowding the CPU out.
+    pub async fn compute<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let _permit =
+            self.compute.acquire().await.map_err(|_| ApiError::Internal("the compute queue is closed".into()))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|join| ApiError::Internal(format!("computation failed: {join}")))
     }
 
     /// The funnel over `filter`, cached.

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::{error_codes, Backend, TestApp};
 use crate::on_both_backends;
+use crate::schema_walk::SchemaDoc;
 
 const COHORTS: &str = "{ cohorts { edges { node { code } } } }";
 
@@ -83,7 +84,7 @@ async fn hostile_tokens_are_refused_with_the_right_reason() {
     let ours = base64::engine::general_purpose::STANDARD.decode(&key.private_pkcs8).expect("pkcs8");
     let claims = |patch: Value| {
         let mut claims = json!({ "iss": issuer, "sub": "c", "aud": "consortium-analytics", "exp": now() + 300,
-                                 "iat": now(), "nbf": now(), "jti": "j", "client_id": "c", "scope": "enrollment:read" });
+                                 "iat": now(), "nbf": now(), "jti": "j", "client_id": "c", "scope": "enrolment:read" });
         for (k, v) in patch.as_object().expect("object") {
             claims[k] = v.clone();
         }
@@ -101,7 +102,7 @@ async fn hostile_tokens_are_refused_with_the_right_reason() {
         URL_SAFE_NO_PAD.encode(json!({ "alg": "none", "typ": "at+jwt" }).to_string()),
         URL_SAFE_NO_PAD.encode(claims(json!({})).to_string())
     );
-    let revoked = app.token_for("OUS", Some("enrollment:read")).await;
+    let revoked = app.token_for("OUS", Some("enrolment:read")).await;
     consortium_api::auth::api_token::revoke(&app.db, &revoked[..12]).await.expect("revoke");
     let cases: Vec<(&str, String, &str)> = vec![
         ("expired", sign(&ours, Some(&key.kid), "at+jwt", &claims(json!({ "exp": now() - 120 }))), "expired"),
@@ -227,32 +228,38 @@ on_both_backends! {
     }
 }
 
+/// Root fields that read no trial data and need no scope.
+const OPEN_FIELDS: [&str; 3] = ["viewer", "rateLimit", "operatingCharacteristics"];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_needs_its_scope() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let token = app.token_for("OUS", Some("enrollment:read")).await;
-    let allowed = app
-        .graphql_as(&token, "{ funnel { steps { population } } viewer { scopes partner { code } } }", json!({}))
-        .await;
-    assert!(allowed.get("errors").is_none(), "{allowed}");
-    assert_eq!(allowed["data"]["viewer"]["scopes"], json!(["enrollment:read"]));
-    for query in [
-        "{ cohortMonitoring { cohort { code } } }",
-        "{ survival(endpoint: OVERALL) { curves { median { months } } } }",
-        "{ adverseEvents { rows { term } } }",
-        "{ tmb { groups { median } } }",
-        "{ auditTrail { edges { node { id } } } }",
-    ] {
-        let refused = app.graphql_as(&token, query, json!({})).await;
-        let codes = error_codes(&refused);
-        assert!(
-            codes.contains(&"FORBIDDEN".to_owned()) || codes.contains(&"GRAPHQL_VALIDATION_FAILED".to_owned()),
-            "{query}: {refused}"
-        );
-        if !codes.contains(&"GRAPHQL_VALIDATION_FAILED".to_owned()) {
-            assert_eq!(codes, vec!["FORBIDDEN"], "{query}");
+    let schema = SchemaDoc::of(&app).await;
+    // A hospital token holding only a write scope: no field that reads data may answer.
+    let writer = app.token_for("OUS", Some("data:write")).await;
+    let fields = schema.root_fields();
+    assert!(fields.len() > 15, "the walk sees every root field");
+    for field in &fields {
+        let name = field["name"].as_str().expect("a field name");
+        let query = schema.minimal_query(field);
+        // The query is valid and answered with every scope ...
+        let full = app.graphql(&query, json!({})).await;
+        let codes = error_codes(&full);
+        assert!(codes.iter().all(|c| c != "GRAPHQL_VALIDATION_FAILED" && c != "FORBIDDEN"), "{query}: {full}");
+        // ... and refused without the field's scope, unless it reads no data at all.
+        let refused = app.graphql_as(&writer, &query, json!({})).await;
+        if OPEN_FIELDS.contains(&name) {
+            assert!(refused.get("errors").is_none(), "{query}: {refused}");
+        } else {
+            assert_eq!(error_codes(&refused), vec!["FORBIDDEN"], "{query}: {refused}");
+            assert!(refused["data"].is_null(), "{query}: {refused}");
         }
     }
+    let only_enrolment = app.token_for("OUS", Some("enrolment:read")).await;
+    let allowed =
+        app.graphql_as(&only_enrolment, "{ funnel { steps { population } } viewer { scopes } }", json!({})).await;
+    assert!(allowed.get("errors").is_none(), "{allowed}");
+    assert_eq!(allowed["data"]["viewer"]["scopes"], json!(["enrolment:read"]));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -262,19 +269,19 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
     let token_url = TokenUrl::new(format!("{}/oauth/token", app.address)).expect("url");
 
     // client_secret_basic
-    let secret = app.client_with_secret("OUS", "ous-dashboard", "enrollment:read response:read").await;
+    let secret = app.client_with_secret("OUS", "ous-dashboard", "enrolment:read response:read").await;
     let client = BasicClient::new(ClientId::new("ous-dashboard".into()))
         .set_client_secret(ClientSecret::new(secret.clone()))
         .set_token_uri(token_url.clone());
     let token = client
         .exchange_client_credentials()
-        .add_scope(OAuthScope::new("enrollment:read".into()))
+        .add_scope(OAuthScope::new("enrolment:read".into()))
         .request_async(&http)
         .await
         .expect("a token for the secret");
     let access = token.access_token().secret().clone();
     let viewer = app.graphql_as(&access, "{ viewer { scopes partner { code } } }", json!({})).await;
-    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrollment:read"]), "{viewer}");
+    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrolment:read"]), "{viewer}");
     let wrong = BasicClient::new(ClientId::new("ous-dashboard".into()))
         .set_client_secret(ClientSecret::new("wrong".into()))
         .set_token_uri(token_url.clone());
@@ -315,7 +322,7 @@ async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion(
         &app.db,
         "OUS",
         Some("ous-machine".into()),
-        "enrollment:read".parse().expect("scopes"),
+        "enrolment:read".parse().expect("scopes"),
         false,
         Some(json!({ "keys": [jwk] }).to_string()),
     )
@@ -464,12 +471,12 @@ async fn a_trusted_issuers_token_acts_for_the_partner_of_its_organisation_number
             "at+jwt",
             &json!({ "iss": "https://helseid.example", "aud": aud, "sub": "x",
             "iat": now(), "exp": now() + 120, "jti": uuid::Uuid::new_v4().to_string(), claim: hospital.org_number,
-            "scope": "enrollment:read genomics:read" }),
+            "scope": "enrolment:read genomics:read" }),
         )
     };
     let viewer = app.graphql_as(&token("consortium"), "{ viewer { partner { code } scopes } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["partner"]["code"], hospital.code.as_str(), "{viewer}");
-    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrollment:read", "genomics:read"]));
+    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrolment:read", "genomics:read"]));
     let (status, _, body) = with_header(&app, Some(&format!("Bearer {}", token("someone-else")))).await;
     assert_eq!(status, 401, "{body}");
 }
@@ -477,7 +484,7 @@ async fn a_trusted_issuers_token_acts_for_the_partner_of_its_organisation_number
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotated_key_keeps_verifying_the_tokens_it_signed_while_new_ones_use_the_new_key() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let secret = app.client_with_secret("OUS", "ous-rotation", "enrollment:read").await;
+    let secret = app.client_with_secret("OUS", "ous-rotation", "enrolment:read").await;
     let grant = || app.client_credentials("ous-rotation", &secret);
     let kid = |token: &str| {
         let header = token.split('.').next().expect("header");
@@ -525,13 +532,17 @@ async fn a_partner_granted_admin_reads_every_partners_audit_records_and_others_o
     app.graphql_as(&hospital, COHORTS, json!({})).await;
     let before = app.graphql_as(&hospital, query, json!({})).await;
     assert_eq!(partners(&before), ["OUS".to_owned()].into());
-    let held =
-        consortium_api::auth::principal::set_grants(&app.db, "OUS", Some("audit:read admin".parse().expect("scopes")))
-            .await
-            .expect("grant");
-    assert_eq!(held.to_string(), "audit:read admin");
+    use consortium_api::auth::principal::{set_grants, GrantChange};
+    let (before, held) =
+        set_grants(&app.db, "OUS", GrantChange::Add("admin".parse().expect("scopes"))).await.expect("grant");
+    assert!(!before.to_string().contains("admin"), "{before}");
+    assert_eq!(held.to_string(), format!("{before} admin"), "adding keeps what the partner held");
     let admin = app.graphql_as(&app.token_for("OUS", None).await, query, json!({})).await;
     assert!(partners(&admin).contains("ROCHE"), "{admin}");
+    let (_, narrowed) = set_grants(&app.db, "OUS", GrantChange::Exactly("audit:read admin".parse().expect("scopes")))
+        .await
+        .expect("grant");
+    assert_eq!(narrowed.to_string(), "audit:read admin");
     let refused = app.graphql_as(&app.token_for("OUS", None).await, COHORTS, json!({})).await;
     assert_eq!(error_codes(&refused), vec!["FORBIDDEN"], "grants narrowed to audit and admin");
 }

@@ -77,7 +77,11 @@ async fn wrong_arguments_are_bad_user_input() {
             "after it ends",
         ),
         (json!({ "by": ["SEX", "SEX"] }), bad_input, "grouped by twice"),
-        (json!({ "by": ["SEX"], "f": { "referredBetween": { "from": "2024-02-30" } } }), bad_input, "NaiveDate"),
+        (
+            json!({ "by": ["SEX"], "f": { "referredBetween": { "from": "2024-02-30" } } }),
+            bad_input,
+            "'2024-02-30' is not a date (YYYY-MM-DD)",
+        ),
         (json!({ "by": ["NOT_A_DIMENSION"] }), invalid, "NOT_A_DIMENSION"),
         (json!({ "by": ["SEX"], "f": { "noSuchField": 1 } }), invalid, "noSuchField"),
     ];
@@ -86,6 +90,42 @@ async fn wrong_arguments_are_bad_user_input() {
         assert_eq!(error_codes(&body), [code], "{variables}: {body}");
         let text = body["errors"][0]["message"].as_str().unwrap_or_default();
         assert!(text.contains(message), "{variables}: message {text:?} should mention {message:?}");
+    }
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_value_is_not_echoed_back_whole() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let huge = "X".repeat(100_000);
+    let query = "query($f: PatientFilter) { funnel(filter: $f) { steps { population } } }";
+    for variables in [json!({ "f": { "genes": [huge] } }), json!({ "f": { "referredBetween": { "from": huge } } })] {
+        let body = app.graphql(query, variables).await;
+        assert_eq!(
+            error_codes(&body),
+            ["BAD_USER_INPUT"],
+            "{}",
+            body.to_string().chars().take(300).collect::<String>()
+        );
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.len() < 400, "a message of {} bytes", message.len());
+        assert!(message.contains("XXXX…"), "{message}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn designs_and_rate_lists_no_trial_could_have_are_refused() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let cases = [
+        ("{ operatingCharacteristics(design: {r1: 0, n1: 8, r: 4, n: 10000000}, benefitRates: [0.1]) { pet: probabilityEarlyStop } }", "n <= 250"),
+        ("{ operatingCharacteristics(benefitRates: []) { probabilityEarlyStop } }", "1 to 101 benefit rates"),
+        ("{ operatingCharacteristics(benefitRates: [1.5]) { probabilityEarlyStop } }", "1.5"),
+    ];
+    for (query, message) in cases {
+        let body = app.graphql(query, json!({})).await;
+        assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{query}: {body}");
+        let text = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "{text:?} should mention {message:?}");
     }
     still_serving(&app).await;
 }
@@ -111,7 +151,9 @@ async fn queries_over_the_depth_or_complexity_limits_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_and_health_endpoints_answer() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
-    let page = app.client.get(format!("{}/graphql", app.address)).send().await.expect("GET /graphql");
+    // The root sends a browser on to the playground.
+    let page = app.client.get(format!("{}/", app.address)).send().await.expect("GET /");
+    assert_eq!(page.url().path(), "/graphql");
     assert_eq!(page.status().as_u16(), 200);
     assert!(page.text().await.expect("html").contains("graphiql"));
     let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");

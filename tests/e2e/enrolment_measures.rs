@@ -95,6 +95,7 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    spawn = crate::helpers::TestApp::spawn_refreshed_by_hand;
     async fn a_new_data_version_is_served_after_the_snapshot_refreshes(app: TestApp) {
         use sea_orm::{ActiveModelTrait, Set, TransactionTrait};
         let before = steps(&app.data(FUNNEL, json!({})).await)[0].1;

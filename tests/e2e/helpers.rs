@@ -47,6 +47,12 @@ impl TestApp {
         Self::spawn_with(backend, Some(PATIENTS)).await
     }
 
+    /// Spawns the service on `backend` with the standard consortium and no snapshot
+    /// watcher: the snapshot moves only when the test calls `state.refresh()`.
+    pub async fn spawn_refreshed_by_hand(backend: Backend) -> Option<TestApp> {
+        Self::spawn_configured(backend, Some(PATIENTS), |args| args.refresh_secs = 24 * 60 * 60).await
+    }
+
     /// Spawns the service on `backend`, with a consortium of `patients` (none: empty).
     pub async fn spawn_with(backend: Backend, patients: Option<u32>) -> Option<TestApp> {
         Self::spawn_configured(backend, patients, |_| {}).await
@@ -58,11 +64,26 @@ impl TestApp {
         patients: Option<u32>,
         configure: impl FnOnce(&mut ServeArgs),
     ) -> Option<TestApp> {
+        Self::spawn_consortium(backend, patients.map(|patients| demo::DemoSpec { seed: SEED, patients }), configure)
+            .await
+    }
+
+    /// Spawns the service on `backend` with the consortium `demo` serves by default.
+    pub async fn spawn_demo(backend: Backend) -> Option<TestApp> {
+        Self::spawn_consortium(backend, Some(demo::DemoSpec::DEMO), |_| {}).await
+    }
+
+    /// Spawns the service on `backend` with the consortium `spec` (none: empty).
+    pub async fn spawn_consortium(
+        backend: Backend,
+        spec: Option<demo::DemoSpec>,
+        configure: impl FnOnce(&mut ServeArgs),
+    ) -> Option<TestApp> {
         let database = TestDatabase::create(backend).await?;
         let db = db::connect(&database.url).await.expect("connect to the test database");
         db::migrate(&db).await.expect("migrate the test database");
-        if let Some(patients) = patients {
-            let consortium = demo::generate(&demo::DemoSpec { seed: SEED, patients }).expect("generate");
+        if let Some(spec) = spec {
+            let consortium = demo::generate(&spec).expect("generate");
             demo::store(&db, &consortium).await.expect("store the consortium");
         }
         let mut args = ServeArgs { bind: "127.0.0.1:0".parse().expect("address"), ..ServeArgs::default() };
@@ -276,8 +297,17 @@ impl Drop for TestDatabase {
     }
 }
 
+/// A component a test needs is not there: under CI (`CI=true`) the test fails; locally
+/// it is skipped, saying so.
+pub fn missing(what: &str) {
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        panic!("{what} cannot be skipped under CI=true");
+    }
+    eprintln!("{what} is skipped: a component is missing");
+}
+
 /// Declares a test that runs once on SQLite and once on PostgreSQL (skipped, with a
-/// note, when `TEST_DATABASE_URL` is not set).
+/// note, when `TEST_DATABASE_URL` is not set; failed under `CI=true`).
 #[macro_export]
 macro_rules! on_both_backends {
     ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block) => {
@@ -301,7 +331,7 @@ macro_rules! on_both_backends {
             async fn on_postgres() {
                 match $spawn(Backend::Postgres).await {
                     Some(app) => scenario(app).await,
-                    None => eprintln!("TEST_DATABASE_URL is not set: PostgreSQL run skipped"),
+                    None => $crate::helpers::missing("TEST_DATABASE_URL is not set: the PostgreSQL run"),
                 }
             }
         }

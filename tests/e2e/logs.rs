@@ -44,7 +44,7 @@ async fn no_token_secret_or_patient_value_reaches_the_logs() {
     let log = captured();
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let token = app.token_for("OUS", None).await;
-    let secret = app.client_with_secret("OUS", "ous-logs", "enrollment:read").await;
+    let secret = app.client_with_secret("OUS", "ous-logs", "enrolment:read").await;
     let access = app.client_credentials("ous-logs", &secret).await;
     let forged = "cat_FORGED00.this-is-not-a-real-token-but-must-not-be-logged";
     app.graphql_as(&token, "{ funnel { steps { patients { value } } } }", json!({})).await;

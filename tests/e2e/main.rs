@@ -2,12 +2,17 @@
 //! SQLite always and on PostgreSQL when `TEST_DATABASE_URL` points at a server.
 //! One test binary (this file's modules) so the build links once.
 
+// Tests and benchmarks may panic on a broken expectation: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod helpers;
 mod logs;
+mod schema_walk;
 
 mod access;
 mod bad_input;
 mod enrolment_measures;
+mod fuzz;
 mod reference_data;
 mod service;
 mod sign_in;

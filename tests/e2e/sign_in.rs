@@ -36,7 +36,7 @@ fn free_port() -> u16 {
 async fn identity_provider(redirect_uri: &str, organisation: &str) -> Option<IdentityProvider> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("idp");
     if !dir.join("node_modules/oidc-provider").exists() {
-        eprintln!("tests/idp is not installed (npm ci --prefix tests/idp): sign-in test skipped");
+        crate::helpers::missing("tests/idp is not installed (npm ci --prefix tests/idp): the sign-in test");
         return None;
     }
     let port = free_port();
@@ -111,7 +111,7 @@ async fn a_researcher_signs_in_to_graphiql_with_pkce_and_acts_for_their_hospital
         args.bind = format!("127.0.0.1:{port}").parse().expect("address");
         args.trusted_issuers = Some(issuers);
         args.sign_in_issuer = Some(issuer);
-        args.sign_in_scopes = "openid enrollment:read genomics:read".into();
+        args.sign_in_scopes = "openid enrolment:read genomics:read".into();
     })
     .await
     .expect("app");
@@ -140,7 +140,7 @@ async fn a_researcher_signs_in_to_graphiql_with_pkce_and_acts_for_their_hospital
 
     let viewer = app.graphql_as(&token, "{ viewer { partner { code } scopes } }", json!({})).await;
     assert_eq!(viewer["data"]["viewer"]["partner"]["code"], hospital.as_str(), "{viewer}");
-    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrollment:read", "genomics:read"]));
+    assert_eq!(viewer["data"]["viewer"]["scopes"], json!(["enrolment:read", "genomics:read"]));
 
     // A callback is single use, and a made-up one is refused.
     let replay = browser.get(&back).send().await.expect("replayed callback");

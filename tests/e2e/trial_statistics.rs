@@ -5,9 +5,9 @@ use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};
 
-/// Rows of `shared/reference/<file>` as maps of column → value.
+/// Rows of `tests/fixtures/reference/<file>` as maps of column → value.
 fn reference(file: &str) -> Vec<std::collections::HashMap<String, f64>> {
-    let path = format!("{}/../../shared/reference/{file}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!("{}/fixtures/reference/{file}", env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
@@ -187,5 +187,20 @@ crate::on_both_backends! {
         );
         let fatigue = row(Some("Fatigue"));
         assert_eq!((n(&fatigue["grade3Plus"]["numerator"]), n(&fatigue["related"]["numerator"])), (0, 0));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_cohort_of_the_demo_consortium_agrees_with_its_recorded_status() {
+    for app in [
+        TestApp::spawn_demo(Backend::Sqlite).await.expect("the demo consortium"),
+        TestApp::spawn(Backend::Sqlite).await.expect("the test consortium"),
+    ] {
+        let data =
+            app.data("{ cohortMonitoring { cohort { code status } decision { kind } statusAgrees } }", json!({})).await;
+        let cohorts = data["cohortMonitoring"].as_array().expect("a list");
+        assert!(cohorts.len() > 20, "{data}");
+        let mismatched: Vec<&serde_json::Value> = cohorts.iter().filter(|c| c["statusAgrees"] != true).collect();
+        assert!(mismatched.is_empty(), "{mismatched:?}");
     }
 }

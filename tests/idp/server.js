@@ -7,7 +7,7 @@
 import Provider from 'oidc-provider';
 
 const [port, redirectUri, organisation, audience] = process.argv.slice(2);
-const scope = 'enrollment:read genomics:read';
+const scope = 'enrolment:read genomics:read';
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {
   clients: [{

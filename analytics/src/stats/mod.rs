@@ -3,7 +3,7 @@
 //! Everything here is a pure function of slices and counts, with no polars, no I/O and no
 //! shared state, so the measures built on the snapshot can call these functions and tests
 //! can check them against independently computed reference values
-//! (`shared/reference/*.csv`, produced with lifelines, statsmodels and exact binomial sums).
+//! (`tests/fixtures/reference/*.csv`, produced with lifelines, statsmodels and exact binomial sums).
 //!
 //! * [`binomial`]: the exact (Clopper–Pearson) interval for a rate such as clinical
 //!   benefit at week 16, and the binomial probabilities the two-stage rule needs.
@@ -70,7 +70,7 @@ pub enum StatsError {
     #[error("cannot read a survival curve at time {0}")]
     InvalidTimePoint(f64),
     /// Two-stage design parameters that do not describe a two-stage rule.
-    #[error("invalid two-stage design r1 = {r1}, n1 = {n1}, r = {r}, n = {n}: need r1 < n1 < n and r1 <= r < n")]
+    #[error("invalid two-stage design r1 = {r1}, n1 = {n1}, r = {r}, n = {n}: need r1 < n1 < n <= {max} and r1 <= r < n", max = SimonDesign::MAX_N)]
     InvalidDesign {
         /// Stage-1 boundary: stop for futility with this many benefits or fewer.
         r1: u64,
@@ -100,7 +100,7 @@ pub enum StatsError {
     },
 }
 
-/// Reading the reference files in `shared/reference/`, for the tests of every module.
+/// Reading the reference files in `tests/fixtures/reference/`, for the tests of every module.
 #[cfg(test)]
 pub(crate) mod reference {
     use std::collections::HashMap;
@@ -114,9 +114,9 @@ pub(crate) mod reference {
     }
 
     impl Table {
-        /// Reads `shared/reference/<name>.csv`, which sits beside the repository.
+        /// Reads `tests/fixtures/reference/<name>.csv` (copied from the shared reference values).
         pub(crate) fn read(name: &str) -> Table {
-            let path = format!("{}/../../shared/reference/{name}.csv", env!("CARGO_MANIFEST_DIR"));
+            let path = format!("{}/../tests/fixtures/reference/{name}.csv", env!("CARGO_MANIFEST_DIR"));
             let text =
                 std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read reference file {path}: {e}"));
             let mut lines = text.lines().filter(|l| !l.trim().is_empty());

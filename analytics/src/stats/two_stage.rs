@@ -102,13 +102,19 @@ impl SimonDesign {
     /// positive.
     pub const TRIAL: SimonDesign = SimonDesign { r1: 0, n1: 8, r: 4, n: 24 };
 
+    /// The largest total sample size a design may have. Phase II two-stage designs
+    /// enrol a few dozen patients (Simon's optimal and minimax designs stay under 150
+    /// even for small differences in rate); the bound keeps the cost of the operating
+    /// characteristics, quadratic in the sample size, to milliseconds.
+    pub const MAX_N: u64 = 250;
+
     /// A design `r1/n1, r/n`.
     ///
     /// # Errors
     ///
-    /// [`StatsError::InvalidDesign`] unless `r1 < n1 < n` and `r1 ≤ r < n`.
+    /// [`StatsError::InvalidDesign`] unless `r1 < n1 < n ≤ MAX_N` and `r1 ≤ r < n`.
     pub fn new(r1: u64, n1: u64, r: u64, n: u64) -> Result<Self, StatsError> {
-        if r1 < n1 && n1 < n && r1 <= r && r < n {
+        if r1 < n1 && n1 < n && n <= Self::MAX_N && r1 <= r && r < n {
             Ok(Self { r1, n1, r, n })
         } else {
             Err(StatsError::InvalidDesign { r1, n1, r, n })
@@ -350,12 +356,13 @@ mod tests {
     #[test]
     fn designs_that_break_an_inequality_are_rejected() {
         for (r1, n1, r, n) in [
-            (8, 8, 10, 24), // r1 < n1
-            (0, 24, 4, 24), // n1 < n
-            (0, 30, 4, 24), // n1 < n
-            (3, 8, 2, 24),  // r1 <= r
-            (0, 8, 24, 24), // r < n
-            (0, 0, 0, 1),   // r1 < n1 needs a stage 1
+            (8, 8, 10, 24),        // r1 < n1
+            (0, 24, 4, 24),        // n1 < n
+            (0, 30, 4, 24),        // n1 < n
+            (3, 8, 2, 24),         // r1 <= r
+            (0, 8, 24, 24),        // r < n
+            (0, 0, 0, 1),          // r1 < n1 needs a stage 1
+            (0, 8, 4, 10_000_000), // no trial is that large
         ] {
             assert_eq!(SimonDesign::new(r1, n1, r, n), Err(StatsError::InvalidDesign { r1, n1, r, n }));
         }

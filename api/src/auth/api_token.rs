@@ -78,13 +78,22 @@ pub async fn list<C: ConnectionTrait>(
 
 /// Revokes the token with public `prefix`; false if there is none.
 pub async fn revoke<C: ConnectionTrait>(db: &C, prefix: &str) -> Result<bool, AccessError> {
+    Ok(revoke_where(db, api_token::Column::Prefix.eq(prefix)).await? > 0)
+}
+
+/// Revokes every active token labelled `label`; returns how many.
+pub async fn revoke_labelled<C: ConnectionTrait>(db: &C, label: &str) -> Result<u64, AccessError> {
+    revoke_where(db, api_token::Column::Label.eq(label)).await
+}
+
+async fn revoke_where<C: ConnectionTrait>(db: &C, which: sea_orm::sea_query::SimpleExpr) -> Result<u64, AccessError> {
     let result = api_token::Entity::update_many()
         .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(Utc::now().timestamp()))
-        .filter(api_token::Column::Prefix.eq(prefix))
+        .filter(which)
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
-    Ok(result.rows_affected > 0)
+    Ok(result.rows_affected)
 }
 
 /// The principal a presented API token stands for.

@@ -61,7 +61,7 @@ pub enum AccessError {
         granted: String,
     },
     /// A scope name that does not exist.
-    #[error("unknown scope '{0}'")]
+    #[error("unknown scope '{name}'; the scopes are: {}", super::scope::Scope::names(), name = .0)]
     UnknownScope(String),
     /// A key or JWK that cannot be used.
     #[error("invalid key: {0}")]

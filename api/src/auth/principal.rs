@@ -60,15 +60,31 @@ pub fn granted(partner: &partner::Model) -> ScopeSet {
     partner.scopes.as_deref().map_or_else(|| ScopeSet::default_for(partner.kind), |s| s.parse().unwrap_or_default())
 }
 
-/// Grants partner `code` exactly `scopes`, or its kind's defaults when `None`; returns
-/// what it now holds.
+/// A change to a partner's grants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantChange {
+    /// Add these scopes to what the partner holds.
+    Add(ScopeSet),
+    /// Hold exactly these scopes.
+    Exactly(ScopeSet),
+    /// Back to the defaults of the partner's kind.
+    Defaults,
+}
+
+/// Changes partner `code`'s grants; returns what it held before and holds now.
 pub async fn set_grants<C: ConnectionTrait>(
     db: &C,
     code: &str,
-    scopes: Option<ScopeSet>,
-) -> Result<ScopeSet, AccessError> {
-    let mut row = find_partner(db, code).await?.into_active_model();
-    row.scopes = Set(scopes.map(|s| s.to_string()));
+    change: GrantChange,
+) -> Result<(ScopeSet, ScopeSet), AccessError> {
+    let partner = find_partner(db, code).await?;
+    let before = granted(&partner);
+    let mut row = partner.into_active_model();
+    row.scopes = Set(match change {
+        GrantChange::Add(scopes) => Some(before.union(scopes).to_string()),
+        GrantChange::Exactly(scopes) => Some(scopes.to_string()),
+        GrantChange::Defaults => None,
+    });
     let partner = row.update(db).await?;
-    Ok(granted(&partner))
+    Ok((before, granted(&partner)))
 }

@@ -10,7 +10,7 @@ use consortium_entity::PartnerKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scope {
     /// Enrolment, screening funnel, activity and reference data.
-    EnrollmentRead,
+    EnrolmentRead,
     /// Response, two-stage monitoring.
     ResponseRead,
     /// Survival and registry outcomes.
@@ -32,7 +32,7 @@ pub enum Scope {
 impl Scope {
     /// Every scope, in canonical order.
     pub const ALL: [Scope; 9] = [
-        Scope::EnrollmentRead,
+        Scope::EnrolmentRead,
         Scope::ResponseRead,
         Scope::OutcomeRead,
         Scope::SafetyRead,
@@ -46,7 +46,7 @@ impl Scope {
     /// The scope's wire form, as in tokens.
     pub fn as_str(self) -> &'static str {
         match self {
-            Scope::EnrollmentRead => "enrollment:read",
+            Scope::EnrolmentRead => "enrolment:read",
             Scope::ResponseRead => "response:read",
             Scope::OutcomeRead => "outcome:read",
             Scope::SafetyRead => "safety:read",
@@ -55,6 +55,20 @@ impl Scope {
             Scope::DataWrite => "data:write",
             Scope::AuditRead => "audit:read",
             Scope::Admin => "admin",
+        }
+    }
+
+    /// Every scope's wire form, comma-separated: for help texts and error messages.
+    pub fn names() -> String {
+        Scope::ALL.map(Scope::as_str).join(", ")
+    }
+
+    /// The scope named `name`; `enrollment:read`, the spelling of earlier tokens, is
+    /// still accepted for `enrolment:read`.
+    pub fn named(name: &str) -> Option<Scope> {
+        match name {
+            "enrollment:read" => Some(Scope::EnrolmentRead),
+            _ => Scope::ALL.into_iter().find(|s| s.as_str() == name),
         }
     }
 
@@ -108,11 +122,11 @@ impl ScopeSet {
     /// What a partner of `kind` is granted unless its own row overrides it.
     pub fn default_for(kind: PartnerKind) -> ScopeSet {
         use Scope::*;
-        let reads = [EnrollmentRead, ResponseRead, OutcomeRead, SafetyRead, GenomicsRead, AuditRead];
+        let reads = [EnrolmentRead, ResponseRead, OutcomeRead, SafetyRead, GenomicsRead, AuditRead];
         match kind {
             PartnerKind::Hospital => ScopeSet::of(&reads).union(ScopeSet::of(&[DataWrite])),
             PartnerKind::Registry => ScopeSet::of(&reads).union(ScopeSet::of(&[FollowupWrite])),
-            PartnerKind::Industry => ScopeSet::of(&[EnrollmentRead, ResponseRead, OutcomeRead, SafetyRead, AuditRead]),
+            PartnerKind::Industry => ScopeSet::of(&[EnrolmentRead, ResponseRead, OutcomeRead, SafetyRead, AuditRead]),
             PartnerKind::Academic => ScopeSet::of(&reads),
         }
     }
@@ -129,8 +143,7 @@ impl FromStr for ScopeSet {
     /// Parses space- (or comma-) separated scopes, as in an OAuth `scope` parameter.
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         text.split([' ', ',']).filter(|s| !s.is_empty()).try_fold(ScopeSet::EMPTY, |set, name| {
-            let scope = Scope::ALL.into_iter().find(|s| s.as_str() == name);
-            scope.map(|s| set.union(ScopeSet::of(&[s]))).ok_or_else(|| UnknownScope(name.to_owned()))
+            Scope::named(name).map(|s| set.union(ScopeSet::of(&[s]))).ok_or_else(|| UnknownScope(name.to_owned()))
         })
     }
 }
@@ -149,14 +162,20 @@ mod tests {
 
     #[test]
     fn scope_strings_round_trip() {
-        let set: ScopeSet = "response:read enrollment:read".parse().expect("parses");
-        assert_eq!(set.to_string(), "enrollment:read response:read");
+        let set: ScopeSet = "response:read enrolment:read".parse().expect("parses");
+        assert_eq!(set.to_string(), "enrolment:read response:read");
         assert_eq!(set.to_string().parse::<ScopeSet>(), Ok(set));
     }
 
     #[test]
+    fn the_earlier_spelling_of_enrolment_is_still_understood() {
+        let old: ScopeSet = "enrollment:read".parse().expect("parses");
+        assert_eq!(old.to_string(), "enrolment:read");
+    }
+
+    #[test]
     fn an_unknown_scope_is_named() {
-        assert_eq!("enrollment:read patients:read".parse::<ScopeSet>(), Err(UnknownScope("patients:read".into())));
+        assert_eq!("enrolment:read patients:read".parse::<ScopeSet>(), Err(UnknownScope("patients:read".into())));
     }
 
     #[test]

@@ -39,6 +39,9 @@ pub struct DemoSpec {
 }
 
 impl DemoSpec {
+    /// The consortium `consortium demo` serves unless told otherwise.
+    pub const DEMO: DemoSpec = DemoSpec { seed: 2021, patients: 3000 };
+
     /// Fewest patients: enough for every partner, drug and cohort to make sense.
     pub const MIN_PATIENTS: u32 = 100;
     /// Most patients: the benchmark scale.

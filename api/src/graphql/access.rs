@@ -11,6 +11,7 @@ use async_graphql::Context;
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::request::RequestContext;
 use crate::state::{AppState, View};
 
 /// The service state.
@@ -34,9 +35,13 @@ pub(super) fn require<'a>(ctx: &Context<'a>, scope: Scope) -> Result<&'a Princip
     }
 }
 
-/// The state and the principal's view of the current data, if it holds `scope`.
+/// The state and the principal's view of the request's snapshot, if it holds `scope`.
 pub(super) async fn view<'a>(ctx: &Context<'a>, scope: Scope) -> Result<(&'a Arc<AppState>, View), ApiError> {
     let principal = require(ctx, scope)?;
     let state = state(ctx)?;
-    Ok((state, state.view(|catalogue| principal.row_scope(catalogue)).await?))
+    let request = ctx
+        .data::<Arc<RequestContext>>()
+        .map_err(|_| ApiError::Internal("request context missing from the operation".into()))?;
+    let snapshot = Arc::clone(request.snapshot());
+    Ok((state, state.view(snapshot, |catalogue| principal.row_scope(catalogue)).await?))
 }

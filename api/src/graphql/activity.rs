@@ -47,7 +47,7 @@ impl ActivityQuery {
         split: Option<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<MonthlyActivity>> {
-        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
         let snapshot = Arc::clone(&view.snapshot);
         let split: Option<Dim> = split.map(Into::into);
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;

@@ -1,9 +1,17 @@
-//! Gives every error that async-graphql raises itself a stable `extensions.code`.
+//! Gives every error a client sees a stable `extensions.code`, and enforces the query
+//! limits with errors of our own.
 //!
-//! Our resolvers set codes through [`crate::error::ApiError`]; this extension covers
-//! the rest: unparsable queries, validation failures, the depth and complexity limits,
-//! and arguments or variables that cannot be coerced to their types (unknown enum
-//! values, malformed dates), which are the caller's input errors.
+//! Our resolvers set codes through [`crate::error::ApiError`], and input that only a
+//! resolver can check (a malformed date) carries its code from where it is parsed. What
+//! async-graphql raises itself is coded by phase: a query that does not parse is
+//! `GRAPHQL_PARSE_FAILED`, one that does not validate `GRAPHQL_VALIDATION_FAILED`. The
+//! depth and complexity limits are checked here, on the numbers validation computed
+//! (not by async-graphql, whose limit errors differ from other validation errors only in
+//! their English text), and the complexity of a batch's operations is limited together.
+//!
+//! Anything else without a code is a bug (a bare `?` on a foreign error would otherwise
+//! ship its message as if the caller were at fault): it is logged and the client gets
+//! `INTERNAL` with a generic message. Every message is cut to [`MESSAGE_LIMIT`].
 
 use std::sync::Arc;
 
@@ -12,8 +20,13 @@ use async_graphql::extensions::{
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value, Variables};
+use consortium_analytics::error::echo;
 
-use crate::error::Code;
+use crate::error::{ApiError, Code};
+use crate::request::RequestContext;
+
+/// Longest error message sent, in characters (values inside are cut shorter still).
+pub const MESSAGE_LIMIT: usize = 300;
 
 /// The extension factory.
 #[derive(Debug, Clone, Copy)]
@@ -27,10 +40,26 @@ impl ExtensionFactory for ErrorCodes {
 
 struct ErrorCodesExtension;
 
+fn code_of(error: &ServerError) -> Option<&Value> {
+    error.extensions.as_ref().and_then(|e| e.get("code"))
+}
+
 fn with_code(mut error: ServerError, code: Code) -> ServerError {
-    let has_code = error.extensions.as_ref().is_some_and(|e| e.get("code").is_some());
-    if !has_code {
+    if code_of(&error).is_none() {
         error.extensions.get_or_insert_with(Default::default).set("code", Value::from(code.as_str()));
+    }
+    error
+}
+
+/// The error as a client may see it: coded, or else `INTERNAL`; never overlong.
+fn finished(mut error: ServerError) -> ServerError {
+    if code_of(&error).is_none() {
+        tracing::error!(cause = %echo(&error.message), path = ?error.path, "error without a code");
+        error.message = ApiError::Internal(String::new()).message().to_owned();
+        error = with_code(error, Code::Internal);
+    }
+    if error.message.chars().count() > MESSAGE_LIMIT {
+        error.message = error.message.chars().take(MESSAGE_LIMIT).chain(['…']).collect();
     }
     error
 }
@@ -39,8 +68,7 @@ fn with_code(mut error: ServerError, code: Code) -> ServerError {
 impl Extension for ErrorCodesExtension {
     async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
         let mut response = next.run(ctx).await;
-        // Whatever is still without a code came from coercing the caller's arguments.
-        response.errors = response.errors.into_iter().map(|e| with_code(e, Code::BadUserInput)).collect();
+        response.errors = response.errors.into_iter().map(finished).collect();
         response
     }
 
@@ -59,14 +87,115 @@ impl Extension for ErrorCodesExtension {
         ctx: &ExtensionContext<'_>,
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let limit = e.message.contains("too complex") || e.message.contains("nested too deep");
-                    with_code(e, if limit { Code::QueryTooComplex } else { Code::ValidationFailed })
-                })
-                .collect()
-        })
+        next.run(ctx).await.map_err(|errors| errors.into_iter().map(|e| with_code(e, Code::ValidationFailed)).collect())
+    }
+}
+
+/// The depth and complexity limits, per operation and (complexity) per HTTP request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Deepest selection allowed.
+    pub max_depth: usize,
+    /// Most complexity allowed in one operation, and in all operations of a batch.
+    pub max_complexity: usize,
+}
+
+impl ExtensionFactory for Limits {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(*self)
+    }
+}
+
+fn too_complex(message: String) -> Vec<ServerError> {
+    let mut error = ServerError::new(message, None);
+    error.extensions.get_or_insert_with(Default::default).set("code", Value::from(Code::QueryTooComplex.as_str()));
+    vec![error]
+}
+
+#[async_graphql::async_trait::async_trait]
+impl Extension for Limits {
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await?;
+        if result.depth > self.max_depth {
+            return Err(too_complex(format!(
+                "the query is nested {} deep; at most {} is allowed",
+                result.depth, self.max_depth
+            )));
+        }
+        if result.complexity > self.max_complexity {
+            return Err(too_complex(format!(
+                "the query's complexity is {}; at most {} is allowed",
+                result.complexity, self.max_complexity
+            )));
+        }
+        if let Some(request) = ctx.data_opt::<Arc<RequestContext>>() {
+            let total = request.add_complexity(result.complexity);
+            if total > self.max_complexity {
+                return Err(too_complex(format!(
+                    "the batch's operations together have complexity {total}; at most {} is allowed",
+                    self.max_complexity
+                )));
+            }
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{EmptyMutation, EmptySubscription, Object, Schema};
+
+    use super::*;
+
+    struct Buggy;
+
+    #[Object]
+    impl Buggy {
+        /// Fails with a foreign error through a bare `?`, as a bug would.
+        async fn broken(&self) -> async_graphql::Result<i32> {
+            let number: i32 = "password=hunter2".parse()?;
+            Ok(number)
+        }
+
+        /// Fails with a coded error.
+        async fn refused(&self) -> async_graphql::Result<i32> {
+            Err(ApiError::Forbidden("no".into()).into())
+        }
+    }
+
+    async fn run(query: &str) -> Vec<ServerError> {
+        let schema = Schema::build(Buggy, EmptyMutation, EmptySubscription)
+            .extension(ErrorCodes)
+            .extension(Limits { max_depth: 3, max_complexity: 1 })
+            .finish();
+        schema.execute(query).await.errors
+    }
+
+    fn code(error: &ServerError) -> Option<String> {
+        match code_of(error) {
+            Some(Value::String(code)) => Some(code.clone()),
+            _ => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_error_without_a_code_is_internal_and_its_cause_stays_in_the_log() {
+        let errors = run("{ broken }").await;
+        assert_eq!(errors.len(), 1);
+        assert_eq!(code(&errors[0]).as_deref(), Some("INTERNAL"));
+        assert_eq!(errors[0].message, "internal error");
+        let refused = run("{ refused }").await;
+        assert_eq!(code(&refused[0]).as_deref(), Some("FORBIDDEN"));
+    }
+
+    #[tokio::test]
+    async fn limits_and_validation_get_codes_by_phase() {
+        assert_eq!(code(&run("{ broken refused }").await[0]).as_deref(), Some("QUERY_TOO_COMPLEX"));
+        assert_eq!(code(&run("{ nothing }").await[0]).as_deref(), Some("GRAPHQL_VALIDATION_FAILED"));
+        assert_eq!(code(&run("{ broken ").await[0]).as_deref(), Some("GRAPHQL_PARSE_FAILED"));
     }
 }

@@ -2,9 +2,9 @@
 //! against the snapshot's catalogue (an unknown code is the caller's error).
 
 use async_graphql::InputObject;
-use chrono::NaiveDate;
 use consortium_analytics::{Catalogue, DateRange, Dimension, Filter};
 
+use super::date::Date;
 use super::enums::{CohortStage, HealthRegion, Sex};
 use crate::error::ApiError;
 
@@ -12,9 +12,9 @@ use crate::error::ApiError;
 #[derive(InputObject, Debug, Clone, Copy)]
 pub struct DateRangeInput {
     /// First day included.
-    pub from: Option<NaiveDate>,
+    pub from: Option<Date>,
     /// Last day included.
-    pub to: Option<NaiveDate>,
+    pub to: Option<Date>,
 }
 
 /// Which patients to count: within a field every listed value is accepted (OR);
@@ -77,7 +77,8 @@ impl PatientFilter {
             keys.dedup();
             filter.keys.push((dimension, keys));
         }
-        let range = |r: &Option<DateRangeInput>| r.map(|r| DateRange::new(r.from, r.to)).transpose();
+        let range =
+            |r: &Option<DateRangeInput>| r.map(|r| DateRange::new(r.from.map(|d| d.0), r.to.map(|d| d.0))).transpose();
         filter.referred = range(&self.referred_between)?;
         filter.enrolled = range(&self.enrolled_between)?;
         Ok(filter)

@@ -8,6 +8,7 @@
 mod access;
 mod activity;
 mod codes;
+mod date;
 mod design;
 mod enums;
 mod genomics;
@@ -26,7 +27,7 @@ use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
 use crate::config::ServeArgs;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::state::AppState;
-pub use codes::ErrorCodes;
+pub use codes::{ErrorCodes, Limits};
 pub use query::Query;
 
 /// The service's schema type.
@@ -34,11 +35,12 @@ pub type ConsortiumSchema = Schema<Query, EmptyMutation, EmptySubscription>;
 
 /// The schema's structure with its limits and extensions, without runtime data.
 fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+    // Extensions run outermost first: the rate limit charges only queries that pass the
+    // limits, which are checked on what validation computed.
     Schema::build(Query::default(), EmptyMutation, EmptySubscription)
-        .limit_depth(limits.max_depth)
-        .limit_complexity(limits.max_complexity)
         .extension(ErrorCodes)
         .extension(RateLimit)
+        .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })
 }
 
 /// Builds the schema around a running service's state and rate limiter.

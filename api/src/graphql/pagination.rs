@@ -6,6 +6,8 @@
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::OutputType;
 
+use consortium_analytics::error::echo;
+
 use crate::error::ApiError;
 
 /// The largest page a client may ask for, and the page size when it does not say.
@@ -29,7 +31,7 @@ pub fn page<T: OutputType>(
             .ok()
             .filter(|position| *position < items.len())
             .map(|position| position + 1)
-            .ok_or_else(|| ApiError::BadUserInput(format!("invalid cursor '{cursor}'")))?,
+            .ok_or_else(|| ApiError::BadUserInput(format!("invalid cursor '{}'", echo(&cursor))))?,
     };
     let end = (start + first).min(items.len());
     let mut connection = Connection::new(start > 0, end < items.len());

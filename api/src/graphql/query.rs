@@ -17,6 +17,8 @@ use super::safety::SafetyQuery;
 use super::types::{Cohort, DataVersion, Drug, Funnel, FunnelStep, Partner, PatientCounts, Site};
 use super::viewer::AccessQuery;
 use crate::auth::Scope;
+use consortium_analytics::error::echo;
+
 use crate::error::ApiError;
 use crate::state::CountQuestion;
 
@@ -44,7 +46,7 @@ pub struct EnrolmentQuery;
 impl EnrolmentQuery {
     /// The data version answers are computed on.
     async fn data_version(&self, ctx: &Context<'_>) -> Result<DataVersion> {
-        let (_, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let (_, view) = view(ctx, Scope::EnrolmentRead).await?;
         let snapshot = view.snapshot;
         Ok(DataVersion { version: snapshot.version, built_at: snapshot.built_at })
     }
@@ -52,7 +54,7 @@ impl EnrolmentQuery {
     /// The screening funnel: referred → profiled → actionable → matched → enrolled →
     /// treated → evaluable.
     async fn funnel(&self, ctx: &Context<'_>, filter: Option<PatientFilter>) -> Result<Funnel> {
-        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
         let filter = filter.unwrap_or_default().resolve(&view.snapshot.catalogue)?;
         let funnel = state.funnel(&view, filter).await?;
         let steps = funnel
@@ -71,7 +73,7 @@ impl EnrolmentQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<PatientCounts> {
-        let (state, view) = view(ctx, Scope::EnrollmentRead).await?;
+        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
         let snapshot = Arc::clone(&view.snapshot);
         let question = CountQuestion {
             population: population.into(),
@@ -97,7 +99,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Partner>> {
-        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
+        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
         let kind = kind.map(consortium_entity::PartnerKind::from);
         let items = snapshot
             .catalogue
@@ -117,7 +119,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Site>> {
-        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
+        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
         let region = region.map(consortium_entity::HealthRegion::from);
         let catalogue = &snapshot.catalogue;
         let items = catalogue
@@ -131,7 +133,7 @@ impl ReferenceQuery {
 
     /// Study drugs.
     async fn drugs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Drug>> {
-        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
+        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
         let catalogue = &snapshot.catalogue;
         let items = catalogue.drugs.values().map(|d| Drug::new(d, catalogue)).collect();
         Ok(page(items, after, first)?)
@@ -145,7 +147,7 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Cohort>> {
-        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
+        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
         let status = status.map(consortium_entity::CohortStatus::from);
         let catalogue = &snapshot.catalogue;
         let items = catalogue
@@ -159,11 +161,11 @@ impl ReferenceQuery {
 
     /// One cohort by code.
     async fn cohort(&self, ctx: &Context<'_>, code: String) -> Result<Cohort> {
-        let snapshot = view(ctx, Scope::EnrollmentRead).await?.1.snapshot;
+        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
         let catalogue = &snapshot.catalogue;
         let cohort = catalogue.cohorts.values().find(|c| c.code == code);
         cohort
             .map(|c| Cohort::new(c, catalogue))
-            .ok_or_else(|| ApiError::NotFound(format!("no cohort '{code}'")).into())
+            .ok_or_else(|| ApiError::NotFound(format!("no cohort '{}'", echo(&code))).into())
     }
 }

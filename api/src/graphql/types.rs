@@ -2,10 +2,11 @@
 //! analytics values, so a column rename cannot silently change the public schema.
 
 use async_graphql::SimpleObject;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use consortium_analytics::{Catalogue, CountTable};
 use consortium_entity::{cohort, drug, partner, site};
 
+use super::date::Date;
 use super::enums::{AlterationClass, CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
 
 /// A released number of patients.
@@ -225,9 +226,9 @@ pub struct Cohort {
     /// Recorded status.
     pub status: CohortStatus,
     /// Opening date.
-    pub opened_on: NaiveDate,
+    pub opened_on: Date,
     /// Closing date.
-    pub closed_on: Option<NaiveDate>,
+    pub closed_on: Option<Date>,
 }
 
 impl Cohort {
@@ -242,8 +243,8 @@ impl Cohort {
             drug_code: catalogue.drugs.get(&c.drug_id).map(|d| d.code.clone()),
             design: TwoStageDesign { r1: c.design_r1, n1: c.design_n1, r: c.design_r, n: c.design_n },
             status: c.status.into(),
-            opened_on: c.opened_on,
-            closed_on: c.closed_on,
+            opened_on: c.opened_on.into(),
+            closed_on: c.closed_on.map(Date),
         }
     }
 }

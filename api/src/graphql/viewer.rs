@@ -13,8 +13,10 @@ use super::access::{principal, require, state};
 use super::pagination::MAX_PAGE;
 use super::types::Partner;
 use crate::auth::Scope;
+use consortium_analytics::error::echo;
+
 use crate::error::ApiError;
-use crate::rate_limit::RateSlot;
+use crate::request::RequestContext;
 
 /// Who is asking.
 #[derive(SimpleObject, Debug)]
@@ -113,7 +115,7 @@ impl AccessQuery {
     /// The caller's rate-limit budget, after this request's charge.
     async fn rate_limit(&self, ctx: &Context<'_>) -> Result<Option<RateLimit>> {
         principal(ctx)?;
-        let status = ctx.data_opt::<Arc<RateSlot>>().and_then(|slot| slot.get());
+        let status = ctx.data_opt::<Arc<RequestContext>>().and_then(|request| request.rate());
         Ok(status.map(|s| RateLimit {
             limit: s.limit,
             remaining: s.remaining,
@@ -143,7 +145,9 @@ impl AccessQuery {
             query = query.filter(audit_record::Column::PartnerCode.eq(principal.partner.code.as_str()));
         }
         if let Some(cursor) = &after {
-            let id = cursor.parse::<i32>().map_err(|_| ApiError::BadUserInput(format!("invalid cursor '{cursor}'")))?;
+            let id = cursor
+                .parse::<i32>()
+                .map_err(|_| ApiError::BadUserInput(format!("invalid cursor '{}'", echo(cursor))))?;
             query = query.filter(audit_record::Column::Id.lt(id));
         }
         let rows = query.limit(first as u64 + 1).all(&state(ctx)?.db).await.map_err(ApiError::from)?;

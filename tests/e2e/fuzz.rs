@@ -1,0 +1,74 @@
+//! Generated queries against the real schema: random root fields, arguments (valid,
+//! wrong-typed, extreme, malformed) and selections built from introspection, plus the
+//! same queries cut and corrupted as text. Whatever arrives, the service answers with
+//! a coded error or data, never a server error, and stays healthy.
+//!
+//! The cases are drawn from a fixed seed (`FUZZ_SEED` picks another, `FUZZ_CASES` how
+//! many), so a failure names its query and can be replayed.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_every_error_has_a_code, error_codes, Backend, TestApp};
+use crate::schema_walk::SchemaDoc;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// The query text, sometimes cut short or with a character replaced.
+fn corrupted(query: String, rng: &mut ChaCha8Rng) -> String {
+    match rng.gen_range(0..10) {
+        0 => query.chars().take(rng.gen_range(0..query.chars().count().max(1))).collect(),
+        1 => {
+            let mut chars: Vec<char> = query.chars().collect();
+            let at = rng.gen_range(0..chars.len());
+            chars[at] = ['{', '}', '(', ')', '"', '$', '@', '#', '\u{0}', 'é'][rng.gen_range(0..10)];
+            chars.into_iter().collect()
+        }
+        _ => query,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generated_queries_get_data_or_coded_errors_and_never_break_the_service() {
+    let app = TestApp::spawn_configured(Backend::Sqlite, Some(crate::helpers::PATIENTS), |args| {
+        args.rate_limit_points = i64::MAX / 4;
+    })
+    .await
+    .expect("app");
+    let schema = SchemaDoc::of(&app).await;
+    let token = app.token_for("ROCHE", None).await;
+    let seed = setting("FUZZ_SEED", 2026);
+    let cases = setting("FUZZ_CASES", 300);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut answered = 0;
+    for case in 0..cases {
+        let query = corrupted(schema.random_query(&mut rng), &mut rng);
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .json(&json!({ "query": query }))
+            .send()
+            .await
+            .expect("POST /graphql");
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status < 500, "case {case} (seed {seed}) got HTTP {status}: {query}\n{body}");
+        assert!(body.is_object(), "case {case}: not a GraphQL response: {query}");
+        assert_every_error_has_a_code(&body);
+        let codes = error_codes(&body);
+        assert!(!codes.iter().any(|c| c == "INTERNAL"), "case {case} (seed {seed}) hit a bug: {query}\n{body}");
+        if codes.is_empty() {
+            answered += 1;
+        }
+    }
+    // The generator must reach the resolvers, not only the parser.
+    assert!(answered * 5 > cases, "only {answered} of {cases} generated queries were answered");
+    let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");
+    assert_eq!(health.status().as_u16(), 200);
+    let still = app.graphql_as(&token, "{ funnel { steps { population } } }", json!({})).await;
+    assert!(still.get("errors").is_none(), "{still}");
+}
