@@ -1,0 +1,24 @@
+//! Disclosure control: the rules that decide, for every number computed about patients,
+//! whether and how it may be released. Pure functions of (policy, cells with the patient
+//! sets behind them, who asks): no database, no HTTP, no GraphQL, no polars.
+//!
+//! * [`patients`]: [`PatientSet`], the compact sorted set of patients behind a cell.
+//! * [`policy`]: [`Policy`], the thresholds a partner kind gets, with a version every
+//!   release names.
+//! * [`rules`]: the rules that look at one cell at a time (primary suppression, the
+//!   insider rule for hospitals, site dominance for industry).
+//! * [`complementary`]: secondary suppression across all cells of one response, so no
+//!   withheld cell can be recomputed from published ones (a rank test over the cells'
+//!   patient sets, in the manner of Statistics Norway's GaussSuppression).
+//! * [`release`]: [`protect`] runs them in order and says, per cell, what happened.
+#![warn(missing_docs)]
+
+pub mod complementary;
+pub mod patients;
+pub mod policy;
+pub mod release;
+pub mod rules;
+
+pub use patients::PatientSet;
+pub use policy::{Policy, Requester};
+pub use release::{protect, Outcome, Precision};

@@ -1,0 +1,71 @@
+//! Policies: the thresholds each kind of partner gets, and who is asking.
+//!
+//! Defaults, and what each protects against (the README's disclosure section has the
+//! full table):
+//!
+//! | kind | k | zeros | insider rule | dominance |
+//! |---|---|---|---|---|
+//! | industry | 5 | shown | — | no site above 80% of a cell |
+//! | hospital | 5 | shown | ≥ k patients from other sites | — |
+//! | registry | 3 | shown | — | — |
+//! | academic | 3 | shown | — | — |
+//!
+//! Industry and hospitals get the consortium's k = 5 (`disclosure.md`). The registry
+//! already holds every profiled patient's identity and vital status by law, and the
+//! academic partners (trial statisticians, the tumour board) work under the trial's
+//! data-processing agreement with pseudonymised data; for both, released aggregates
+//! still end up in reports, so they keep the floor Norwegian health statistics use for
+//! publication (counts under three are disclosive, helsedata.no).
+
+/// A disclosure policy. Its `version` is named by every release made under it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    /// The policy's version: bumped whenever a default changes.
+    pub version: u32,
+    /// A count resting on 1..k−1 patients is withheld.
+    pub k: u32,
+    /// Whether a zero count is withheld too (it tells that nobody has the property).
+    pub zeros_disclosive: bool,
+    /// Cells must rest on at least k patients outside the requester's own (hospitals).
+    pub insider: bool,
+    /// No single site may hold more than this share of a cell's patients (industry).
+    pub dominance: Option<f64>,
+}
+
+impl Policy {
+    /// The version of the defaults below.
+    pub const VERSION: u32 = 1;
+
+    /// An industry partner's default.
+    pub const INDUSTRY: Policy =
+        Policy { version: Self::VERSION, k: 5, zeros_disclosive: false, insider: false, dominance: Some(0.8) };
+    /// A hospital's default.
+    pub const HOSPITAL: Policy =
+        Policy { version: Self::VERSION, k: 5, zeros_disclosive: false, insider: true, dominance: None };
+    /// The registry's default.
+    pub const REGISTRY: Policy =
+        Policy { version: Self::VERSION, k: 3, zeros_disclosive: false, insider: false, dominance: None };
+    /// An academic partner's default.
+    pub const ACADEMIC: Policy =
+        Policy { version: Self::VERSION, k: 3, zeros_disclosive: false, insider: false, dominance: None };
+}
+
+/// Who is asking, as far as the rules care.
+#[derive(Clone, Copy)]
+pub struct Requester<'a> {
+    /// The patients the requester knows individually (a hospital's own patients).
+    pub own: Option<&'a crate::PatientSet>,
+    /// Each patient's site, for the dominance rule.
+    pub site_of: Option<&'a (dyn Fn(u32) -> Option<i32> + Sync)>,
+}
+
+impl std::fmt::Debug for Requester<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Requester").field("own", &self.own.map(|o| o.len())).finish_non_exhaustive()
+    }
+}
+
+impl Requester<'_> {
+    /// A requester the rules know nothing particular about.
+    pub const ANYONE: Requester<'static> = Requester { own: None, site_of: None };
+}
