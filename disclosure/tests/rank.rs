@@ -25,8 +25,9 @@ fn rank(mut rows: Vec<Vec<f64>>) -> usize {
             if row != rank {
                 let factor = rows[row][column] / rows[rank][column];
                 if factor != 0.0 {
-                    for c in column..columns {
-                        rows[row][c] -= factor * rows[rank][c];
+                    let pivot_row = rows[rank].clone();
+                    for (value, p) in rows[row].iter_mut().zip(&pivot_row).skip(column) {
+                        *value -= factor * p;
                     }
                 }
             }
