@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use crate::cells::{patients, sets, PatientSet};
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
@@ -16,7 +17,7 @@ pub struct CountGroup {
     /// dimension does not apply (e.g. the cohort of a patient who is not enrolled).
     pub keys: Vec<Option<i32>>,
     /// Patients in the group.
-    pub patients: u64,
+    pub patients: PatientSet,
 }
 
 /// A grouped count: the groups, sorted by key, and the total they add up to.
@@ -27,7 +28,7 @@ pub struct CountTable {
     /// Non-empty groups, sorted by their keys (`None` first).
     pub groups: Vec<CountGroup>,
     /// Patients over all groups.
-    pub total: u64,
+    pub total: PatientSet,
 }
 
 /// Counts the patients of `population` passing `filter`, grouped by `group_by`
@@ -40,16 +41,12 @@ pub fn count_patients(
 ) -> Result<CountTable, AnalyticsError> {
     let dimensions = distinct_dimensions(group_by)?;
     let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter));
-    let (out, keys) = aggregate_by(selected, &dimensions, vec![len().cast(DataType::UInt64).alias("patients")])?;
-    let counts = out.column("patients")?.u64()?;
-    let mut groups: Vec<CountGroup> = keys
-        .into_iter()
-        .enumerate()
-        .map(|(row, keys)| CountGroup { keys, patients: counts.get(row).unwrap_or(0) })
-        .collect();
-    groups.retain(|g| g.patients > 0);
+    let (out, keys) = aggregate_by(selected, &dimensions, vec![patients("patients")])?;
+    let mut groups: Vec<CountGroup> =
+        keys.into_iter().zip(sets(&out, "patients")?).map(|(keys, patients)| CountGroup { keys, patients }).collect();
+    groups.retain(|g| !g.patients.is_empty());
     groups.sort_by(|a, b| a.keys.cmp(&b.keys));
-    let total = groups.iter().map(|g| g.patients).sum();
+    let total = groups.iter().fold(PatientSet::empty(), |all, g| all.union(&g.patients));
     Ok(CountTable { dimensions, groups, total })
 }
 
@@ -73,8 +70,8 @@ pub(crate) type GroupKeys = Vec<Option<i32>>;
 /// combination of the dimensions' keys, and returns the aggregated frame with each
 /// row's keys in `dimensions` order (`None` where a dimension does not apply).
 ///
-/// With no dimensions the aggregates are evaluated once over the whole frame, so the
-/// result has exactly one row even when the frame is empty; callers drop empty groups.
+/// With no dimensions the aggregates are evaluated once over the whole frame: one row,
+/// or none when the frame is empty.
 /// Rows come in no particular order.
 pub(crate) fn aggregate_by(
     frame: LazyFrame,
@@ -82,7 +79,8 @@ pub(crate) fn aggregate_by(
     aggregates: Vec<Expr>,
 ) -> Result<(DataFrame, Vec<GroupKeys>), AnalyticsError> {
     if dimensions.is_empty() {
-        let out = frame.select(aggregates).collect()?;
+        // One group of everything (none when the frame is empty).
+        let out = frame.with_column(lit(true).alias("__all")).group_by([col("__all")]).agg(aggregates).collect()?;
         let keys = vec![Vec::new(); out.height()];
         return Ok((out, keys));
     }

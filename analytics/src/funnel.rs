@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use crate::cells::{patients, patients_where, sets, PatientSet};
 use crate::dimension::{Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
@@ -12,13 +13,13 @@ use crate::snapshot::Snapshot;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Funnel {
     /// `(step, patients)` pairs, each step a subset of the one before.
-    pub steps: Vec<(Population, u64)>,
+    pub steps: Vec<(Population, PatientSet)>,
 }
 
 impl Funnel {
     /// Patients at one step.
     pub fn count(&self, step: Population) -> u64 {
-        self.steps.iter().find(|(s, _)| *s == step).map_or(0, |(_, n)| *n)
+        self.steps.iter().find(|(s, _)| *s == step).map_or(0, |(_, n)| n.len() as u64)
     }
 }
 
@@ -28,16 +29,16 @@ pub fn funnel(snapshot: &Snapshot, filter: &Filter) -> Result<Funnel, AnalyticsE
         .iter()
         .enumerate()
         .map(|(i, step)| match step.column() {
-            None => len().cast(DataType::UInt64).alias(format!("s{i}")),
-            Some(flag) => col(flag).sum().cast(DataType::UInt64).alias(format!("s{i}")),
+            None => patients(&format!("s{i}")).implode(true),
+            Some(flag) => patients_where(col(flag), &format!("s{i}")).implode(true),
         })
         .collect();
     let out =
         snapshot.patients.clone().lazy().filter(predicate(Population::Referred, filter)).select(sums).collect()?;
     let steps = Population::FUNNEL
         .iter()
-        .zip(out.columns())
-        .map(|(step, column)| Ok((*step, column.u64()?.get(0).unwrap_or(0))))
+        .enumerate()
+        .map(|(i, step)| Ok((*step, sets(&out, &format!("s{i}"))?.pop().unwrap_or_default())))
         .collect::<Result<_, AnalyticsError>>()?;
     Ok(Funnel { steps })
 }

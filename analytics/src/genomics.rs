@@ -15,12 +15,12 @@ use std::collections::HashMap;
 use consortium_entity::AlterationClass;
 use polars::prelude::*;
 
-use crate::counts::{aggregate_by, distinct_dimensions, exact_proportion};
+use crate::cells::{patients, patients_where, sets, PatientSet, Rate};
+use crate::counts::{aggregate_by, distinct_dimensions};
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::Snapshot;
-use crate::stats::Proportion;
 
 /// How often one gene × alteration class occurs among profiled patients.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,12 +32,9 @@ pub struct AlterationFrequency {
     pub gene: Option<i32>,
     /// The kind of alteration.
     pub alteration_class: AlterationClass,
-    /// Profiled patients with at least one such alteration (each patient once).
-    pub patients: u64,
-    /// Profiled patients (of the tumour type, when split): the denominator.
-    pub profiled: u64,
-    /// `patients / profiled` with its exact 95% interval.
-    pub proportion: Proportion,
+    /// Profiled patients with at least one such alteration (each patient once), among
+    /// the profiled patients (of the tumour type, when split), with its exact interval.
+    pub carriers: Rate,
 }
 
 /// Tumour mutational burden (mutations per megabase) of one group.
@@ -45,10 +42,10 @@ pub struct AlterationFrequency {
 /// Quantiles interpolate linearly between the two nearest order statistics: with the `n`
 /// values sorted, the `q` quantile sits at position `(n − 1)·q`, as polars' `Linear`
 /// method, numpy's default and R's type 7 define it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct TmbSummary {
     /// Profiles with a TMB value: the values the statistics are over.
-    pub measured: u64,
+    pub measured: PatientSet,
     /// Smallest value.
     pub min: f64,
     /// 10th percentile.
@@ -74,11 +71,11 @@ pub struct TmbGroup {
     /// dimension does not apply.
     pub keys: Vec<Option<i32>>,
     /// Profiled patients in the group.
-    pub profiled: u64,
+    pub profiled: PatientSet,
     /// The TMB distribution; `None` when no profile of the group has a TMB value.
     pub tmb: Option<TmbSummary>,
     /// Profiled patients with an MSI-high tumour, as a share of [`TmbGroup::profiled`].
-    pub msi_high: Proportion,
+    pub msi_high: Rate,
 }
 
 /// Actionability of the profiles of one group.
@@ -88,10 +85,10 @@ pub struct ActionabilityGroup {
     /// dimension does not apply.
     pub keys: Vec<Option<i32>>,
     /// Profiled patients in the group.
-    pub profiled: u64,
+    pub profiled: PatientSet,
     /// Profiled patients with an actionable alteration (ESCAT I–III), as a share of
     /// [`ActionabilityGroup::profiled`].
-    pub actionable: Proportion,
+    pub actionable: Rate,
 }
 
 /// Patients carrying each gene × alteration class among the profiled patients passing
@@ -113,14 +110,9 @@ pub fn alteration_frequencies(
         .select([col("patient_id"), col(Dimension::TumourType.column())])
         .collect()?;
 
-    let (out, keys) =
-        aggregate_by(profiled.clone().lazy(), dimensions, vec![len().cast(DataType::UInt64).alias("profiled")])?;
-    let counts = out.column("profiled")?.u64()?;
-    let denominators: HashMap<Option<i32>, u64> = keys
-        .iter()
-        .enumerate()
-        .map(|(row, keys)| (keys.first().copied().flatten(), counts.get(row).unwrap_or(0)))
-        .collect();
+    let (out, keys) = aggregate_by(profiled.clone().lazy(), dimensions, vec![patients("profiled")])?;
+    let denominators: HashMap<Option<i32>, PatientSet> =
+        keys.iter().map(|keys| keys.first().copied().flatten()).zip(sets(&out, "profiled")?).collect();
 
     let mut by = vec![col("gene"), col("alteration_class")];
     if by_tumour_type {
@@ -134,41 +126,31 @@ pub fn alteration_frequencies(
         .lazy()
         .inner_join(profiled.lazy(), col("patient_id"), col("patient_id"))
         .group_by(by)
-        .agg([col("patient_id").n_unique().cast(DataType::UInt64).alias("patients")])
+        .agg([patients("patients")])
         .collect()?;
     let genes = carriers.column("gene")?.i32()?;
     let classes = carriers.column("alteration_class")?.i32()?;
-    let patients = carriers.column("patients")?.u64()?;
+    let patients = sets(&carriers, "patients")?;
     let tumour_types =
         if by_tumour_type { Some(carriers.column(Dimension::TumourType.column())?.i32()?) } else { None };
 
     let all_classes = AlterationClass::all();
     let mut rows: Vec<(i32, AlterationFrequency)> = Vec::with_capacity(carriers.height());
-    for row in 0..carriers.height() {
+    for (row, carriers) in patients.into_iter().enumerate() {
         let tumour_type = tumour_types.and_then(|t| t.get(row));
         let class_key = classes.get(row).unwrap_or(-1);
         let alteration_class =
             usize::try_from(class_key).ok().and_then(|i| all_classes.get(i)).copied().ok_or_else(|| {
                 PolarsError::ComputeError(format!("variant with unknown alteration class key {class_key}").into())
             })?;
-        let carriers = patients.get(row).unwrap_or(0);
-        let profiled = denominators.get(&tumour_type).copied().unwrap_or(0);
-        rows.push((
-            class_key,
-            AlterationFrequency {
-                tumour_type,
-                gene: genes.get(row),
-                alteration_class,
-                patients: carriers,
-                profiled,
-                proportion: exact_proportion(carriers, profiled)?,
-            },
-        ));
+        let profiled = denominators.get(&tumour_type).cloned().unwrap_or_default();
+        let carriers = Rate::nonempty(carriers, profiled)?;
+        rows.push((class_key, AlterationFrequency { tumour_type, gene: genes.get(row), alteration_class, carriers }));
     }
     rows.sort_by(|(class_a, a), (class_b, b)| {
-        (a.tumour_type, std::cmp::Reverse(a.patients), a.gene, class_a).cmp(&(
+        (a.tumour_type, std::cmp::Reverse(a.carriers.events), a.gene, class_a).cmp(&(
             b.tumour_type,
-            std::cmp::Reverse(b.patients),
+            std::cmp::Reverse(b.carriers.events),
             b.gene,
             class_b,
         ))
@@ -190,8 +172,8 @@ pub fn tmb_distribution(
     let tmb = || col("tmb");
     let quantile = |q: f64, name: &str| tmb().quantile(lit(q), QuantileMethod::Linear).alias(name);
     let aggregates = vec![
-        len().cast(DataType::UInt64).alias("profiled"),
-        tmb().count().cast(DataType::UInt64).alias("measured"),
+        patients("profiled"),
+        patients_where(tmb().is_not_null(), "measured"),
         tmb().min().alias("min"),
         quantile(0.10, "p10"),
         quantile(0.25, "p25"),
@@ -200,14 +182,14 @@ pub fn tmb_distribution(
         quantile(0.90, "p90"),
         tmb().max().alias("max"),
         tmb().mean().alias("mean"),
-        col("msi_high").fill_null(lit(false)).cast(DataType::UInt64).sum().alias("msi_high"),
+        patients_where(col("msi_high"), "msi_high"),
     ];
     let selected = snapshot.patients.clone().lazy().filter(predicate(Population::Profiled, filter));
     let (out, keys) = aggregate_by(selected, &dimensions, aggregates)?;
 
-    let count = |name: &str| out.column(name).and_then(|c| c.u64().cloned());
     let value = |name: &str| out.column(name).and_then(|c| c.cast(&DataType::Float64)).and_then(|c| c.f64().cloned());
-    let (profiled, measured, msi_high) = (count("profiled")?, count("measured")?, count("msi_high")?);
+    let (mut profiled, mut measured, mut msi_high) =
+        (sets(&out, "profiled")?, sets(&out, "measured")?, sets(&out, "msi_high")?);
     let stats = ["min", "p10", "p25", "median", "p75", "p90", "max", "mean"]
         .into_iter()
         .map(value)
@@ -215,24 +197,20 @@ pub fn tmb_distribution(
 
     let mut groups = Vec::with_capacity(keys.len());
     for (row, keys) in keys.into_iter().enumerate() {
-        let n = profiled.get(row).unwrap_or(0);
-        if n == 0 {
+        let n = std::mem::take(&mut profiled[row]);
+        if n.is_empty() {
             continue;
         }
-        let measured = measured.get(row).unwrap_or(0);
+        let measured = std::mem::take(&mut measured[row]);
         let at = |i: usize| stats.get(i).and_then(|c| c.get(row));
-        let tmb = match (measured, at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)) {
-            (1.., Some(min), Some(p10), Some(p25), Some(median), Some(p75), Some(p90), Some(max), Some(mean)) => {
+        let tmb = match (measured.is_empty(), at(0), at(1), at(2), at(3), at(4), at(5), at(6), at(7)) {
+            (false, Some(min), Some(p10), Some(p25), Some(median), Some(p75), Some(p90), Some(max), Some(mean)) => {
                 Some(TmbSummary { measured, min, p10, p25, median, p75, p90, max, mean })
             }
             _ => None,
         };
-        groups.push(TmbGroup {
-            keys,
-            profiled: n,
-            tmb,
-            msi_high: exact_proportion(msi_high.get(row).unwrap_or(0), n)?,
-        });
+        let msi_high = Rate::nonempty(std::mem::take(&mut msi_high[row]), n.clone())?;
+        groups.push(TmbGroup { keys, profiled: n, tmb, msi_high });
     }
     groups.sort_by(|a, b| a.keys.cmp(&b.keys));
     Ok(groups)
@@ -250,21 +228,18 @@ pub fn actionability(
     filter: &Filter,
 ) -> Result<Vec<ActionabilityGroup>, AnalyticsError> {
     let dimensions = distinct_dimensions(group_by)?;
-    let aggregates = vec![
-        len().cast(DataType::UInt64).alias("profiled"),
-        col("actionable").fill_null(lit(false)).cast(DataType::UInt64).sum().alias("actionable"),
-    ];
+    let aggregates = vec![patients("profiled"), patients_where(col("actionable"), "actionable")];
     let selected = snapshot.patients.clone().lazy().filter(predicate(Population::Profiled, filter));
     let (out, keys) = aggregate_by(selected, &dimensions, aggregates)?;
-    let (profiled, actionable) = (out.column("profiled")?.u64()?, out.column("actionable")?.u64()?);
+    let (mut profiled, mut actionable) = (sets(&out, "profiled")?, sets(&out, "actionable")?);
 
     let mut groups = Vec::with_capacity(keys.len());
     for (row, keys) in keys.into_iter().enumerate() {
-        let n = profiled.get(row).unwrap_or(0);
-        if n == 0 {
+        let n = std::mem::take(&mut profiled[row]);
+        if n.is_empty() {
             continue;
         }
-        let actionable = exact_proportion(actionable.get(row).unwrap_or(0), n)?;
+        let actionable = Rate::nonempty(std::mem::take(&mut actionable[row]), n.clone())?;
         groups.push(ActionabilityGroup { keys, profiled: n, actionable });
     }
     groups.sort_by(|a, b| a.keys.cmp(&b.keys));
@@ -331,7 +306,15 @@ mod tests {
         alteration_frequencies(&snapshot(), by_tumour_type, &everyone())
             .expect("frequencies")
             .into_iter()
-            .map(|r| (r.tumour_type, r.gene, r.alteration_class, r.patients, r.profiled))
+            .map(|r| {
+                (
+                    r.tumour_type,
+                    r.gene,
+                    r.alteration_class,
+                    r.carriers.numerator.count(),
+                    r.carriers.denominator.count(),
+                )
+            })
             .collect()
     }
 
@@ -360,8 +343,8 @@ mod tests {
             ]
         );
         let rows = alteration_frequencies(&snapshot(), true, &everyone()).expect("frequencies");
-        assert_eq!(rows[0].proportion, clopper_pearson(2, 3, 0.95).expect("interval"));
-        assert_close(rows[3].proportion.estimate, 0.25, "1 of 4");
+        assert_eq!(rows[0].carriers.proportion, clopper_pearson(2, 3, 0.95).expect("interval"));
+        assert_close(rows[3].carriers.estimate, 0.25, "1 of 4");
     }
 
     #[test]
@@ -374,10 +357,10 @@ mod tests {
         let groups = tmb_distribution(&snapshot(), &[], &everyone()).expect("distribution");
         assert_eq!(groups.len(), 1);
         let g = &groups[0];
-        assert_eq!((g.keys.clone(), g.profiled), (vec![], 7));
-        let tmb = g.tmb.expect("values");
+        assert_eq!((g.keys.clone(), g.profiled.count()), (vec![], 7));
+        let tmb = g.tmb.clone().expect("values");
         // Sorted values 1, 2, 3, 4, 6, 10; the q quantile sits at position 5q.
-        assert_eq!(tmb.measured, 6, "patient 8 has no TMB value");
+        assert_eq!(tmb.measured.count(), 6, "patient 8 has no TMB value");
         for (actual, expected, what) in [
             (tmb.min, 1.0, "min"),
             (tmb.p10, 1.5, "p10 at 0.5"),
@@ -395,18 +378,18 @@ mod tests {
     #[test]
     fn tmb_groups_follow_the_dimensions_and_give_the_msi_high_share() {
         let groups = tmb_distribution(&snapshot(), &[Dimension::TumourType], &everyone()).expect("distribution");
-        let keys: Vec<_> = groups.iter().map(|g| (g.keys.clone(), g.profiled)).collect();
+        let keys: Vec<_> = groups.iter().map(|g| (g.keys.clone(), g.profiled.count())).collect();
         assert_eq!(keys, [(vec![Some(0)], 3), (vec![Some(1)], 4)]);
-        let (first, second) = (groups[0].tmb.expect("values"), groups[1].tmb.expect("values"));
+        let (first, second) = (groups[0].tmb.clone().expect("values"), groups[1].tmb.clone().expect("values"));
         // Type 0: 1, 2, 3 (positions 2q); type 1: 4, 6, 10 (patient 8 unmeasured).
         assert_close(first.p10, 1.2, "type 0 p10");
         assert_close(first.median, 2.0, "type 0 median");
         assert_close(second.p25, 5.0, "type 1 p25");
         assert_close(second.p75, 8.0, "type 1 p75");
         assert_close(second.p90, 9.2, "type 1 p90");
-        assert_eq!(second.measured, 3);
-        assert_eq!(groups[0].msi_high, clopper_pearson(1, 3, 0.95).expect("interval"));
-        assert_eq!(groups[1].msi_high, clopper_pearson(1, 4, 0.95).expect("interval"));
+        assert_eq!(second.measured.count(), 3);
+        assert_eq!(groups[0].msi_high.proportion, clopper_pearson(1, 3, 0.95).expect("interval"));
+        assert_eq!(groups[1].msi_high.proportion, clopper_pearson(1, 4, 0.95).expect("interval"));
     }
 
     #[test]
@@ -415,7 +398,7 @@ mod tests {
             Filter { keys: vec![(Dimension::Region, vec![0]), (Dimension::TumourType, vec![1])], ..everyone() };
         let groups = tmb_distribution(&snapshot(), &[], &only_8).expect("distribution");
         assert_eq!(groups.len(), 1);
-        assert_eq!((groups[0].profiled, groups[0].tmb, groups[0].msi_high.events), (1, None, 0));
+        assert_eq!((groups[0].profiled.count(), groups[0].tmb.clone(), groups[0].msi_high.events), (1, None, 0));
     }
 
     #[test]
@@ -428,11 +411,11 @@ mod tests {
     fn actionability_is_a_share_of_the_profiled_patients_of_each_group() {
         let groups = actionability(&snapshot(), &[Dimension::Region], &everyone()).expect("actionability");
         // Region 0: patients 1, 2 and 8 (6 is not profiled); region 1: 3, 4, 5 and 7.
-        let got: Vec<_> = groups.iter().map(|g| (g.keys.clone(), g.profiled, g.actionable.events)).collect();
+        let got: Vec<_> = groups.iter().map(|g| (g.keys.clone(), g.profiled.count(), g.actionable.events)).collect();
         assert_eq!(got, [(vec![Some(0)], 3, 1), (vec![Some(1)], 4, 2)]);
-        assert_eq!(groups[1].actionable, clopper_pearson(2, 4, 0.95).expect("interval"));
+        assert_eq!(groups[1].actionable.proportion, clopper_pearson(2, 4, 0.95).expect("interval"));
         let overall = actionability(&snapshot(), &[], &everyone()).expect("actionability");
-        assert_eq!((overall[0].profiled, overall[0].actionable.events), (7, 3));
+        assert_eq!((overall[0].profiled.count(), overall[0].actionable.events), (7, 3));
         assert_close(overall[0].actionable.estimate, 3.0 / 7.0, "3 of 7");
     }
 

@@ -14,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod catalogue;
+pub mod cells;
 pub mod counts;
 pub mod dimension;
 pub mod endpoints;
@@ -32,6 +33,7 @@ pub mod survival;
 pub mod timeseries;
 
 pub use catalogue::Catalogue;
+pub use cells::{PatientSet, Rate};
 pub use counts::{count_patients, CountGroup, CountTable};
 pub use dimension::{DateRange, Dimension, Filter, Population};
 pub use error::AnalyticsError;

@@ -13,18 +13,18 @@ use std::collections::BTreeMap;
 use consortium_entity::CohortStatus;
 use polars::prelude::*;
 
+use crate::cells::{PatientSet, Rate};
 use crate::error::AnalyticsError;
-use crate::response::proportion;
 use crate::snapshot::Snapshot;
 pub use crate::stats::{Decision, OperatingCharacteristics, Proportion, SimonDesign};
 
 /// Evaluable patients of one stage and how many of them have clinical benefit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StageCounts {
     /// Evaluable patients in the stage.
-    pub evaluable: u64,
+    pub evaluable: PatientSet,
     /// Of those, with clinical benefit at week 16.
-    pub benefits: u64,
+    pub benefits: PatientSet,
 }
 
 /// One cohort's progress through its two-stage rule.
@@ -47,9 +47,9 @@ pub struct CohortMonitoring {
     /// [`status_agrees`]).
     pub status_agrees: bool,
     /// Patients enrolled in the cohort.
-    pub enrolled: u64,
+    pub enrolled: PatientSet,
     /// Of those, treated.
-    pub treated: u64,
+    pub treated: PatientSet,
     /// The first `n1` evaluable patients.
     pub stage1: StageCounts,
     /// The evaluable patients `n1 + 1 ..= n`.
@@ -58,10 +58,10 @@ pub struct CohortMonitoring {
     pub expansion: StageCounts,
     /// Clinical benefit over every evaluable patient (all stages) with its exact 95%
     /// interval; `None` while no patient is evaluable.
-    pub benefit_rate: Option<Proportion>,
+    pub benefit_rate: Option<Rate>,
     /// For a cohort recorded as in expansion, the patients with benefit in the expansion
     /// stage: those the health authorities pay for (pay-for-performance); `None` otherwise.
-    pub expansion_benefits: Option<u64>,
+    pub expansion_benefits: Option<PatientSet>,
 }
 
 /// Whether a recorded status is the one a decision calls for, given `evaluable`
@@ -95,10 +95,10 @@ pub fn status_agrees(status: CohortStatus, decision: Decision, evaluable: u64, d
 /// Enrolment of one cohort while the patient rows are read.
 #[derive(Default)]
 struct Tally {
-    enrolled: u64,
-    treated: u64,
-    /// Benefit of each evaluable patient, in order of evaluation.
-    outcomes: Vec<bool>,
+    enrolled: Vec<u32>,
+    treated: Vec<u32>,
+    /// Each evaluable patient and whether they had benefit, in order of evaluation.
+    outcomes: Vec<(u32, bool)>,
 }
 
 /// Every cohort of the catalogue, in id order, with its monitoring (cohorts without
@@ -129,15 +129,20 @@ pub fn cohort_monitoring(snapshot: &Snapshot) -> Result<Vec<CohortMonitoring>, A
     let treated = rows.column("treated")?.bool()?;
     let evaluable = rows.column("evaluable")?.bool()?;
     let benefit = rows.column("benefit")?.bool()?;
+    let patient = rows.column("patient_id")?.i32()?;
 
     let mut tallies: BTreeMap<i32, Tally> = BTreeMap::new();
     for row in 0..rows.height() {
-        let Some(id) = cohort.get(row) else { continue };
+        let (Some(id), Some(patient)) = (cohort.get(row), patient.get(row).and_then(|p| u32::try_from(p).ok())) else {
+            continue;
+        };
         let tally = tallies.entry(id).or_default();
-        tally.enrolled += 1;
-        tally.treated += u64::from(treated.get(row).unwrap_or(false));
+        tally.enrolled.push(patient);
+        if treated.get(row).unwrap_or(false) {
+            tally.treated.push(patient);
+        }
         if evaluable.get(row).unwrap_or(false) {
-            tally.outcomes.push(benefit.get(row).unwrap_or(false));
+            tally.outcomes.push((patient, benefit.get(row).unwrap_or(false)));
         }
     }
 
@@ -149,18 +154,19 @@ pub fn cohort_monitoring(snapshot: &Snapshot) -> Result<Vec<CohortMonitoring>, A
             let design = design_of(c.design_r1, c.design_n1, c.design_r, c.design_n)
                 .map_err(|e| compute_error(format!("cohort {}: {e}", c.code)))?;
             let tally = tallies.remove(&c.id).unwrap_or_default();
-            let decision = design.decide_in_order(&tally.outcomes);
+            let in_order: Vec<bool> = tally.outcomes.iter().map(|(_, benefit)| *benefit).collect();
+            let decision = design.decide_in_order(&in_order);
             let (n1, n) = (to_usize(design.n1()), to_usize(design.n()));
             let stage = |from: usize, to: usize| {
                 let outcomes = tally.outcomes.get(from.min(tally.outcomes.len())..to.min(tally.outcomes.len()));
                 let outcomes = outcomes.unwrap_or_default();
                 StageCounts {
-                    evaluable: outcomes.len() as u64,
-                    benefits: outcomes.iter().filter(|b| **b).count() as u64,
+                    evaluable: outcomes.iter().map(|(p, _)| *p).collect(),
+                    benefits: outcomes.iter().filter(|(_, b)| *b).map(|(p, _)| *p).collect(),
                 }
             };
             let (stage1, stage2, expansion) = (stage(0, n1), stage(n1, n), stage(n, usize::MAX));
-            let benefits = tally.outcomes.iter().filter(|b| **b).count() as u64;
+            let all = stage(0, usize::MAX);
             Ok(CohortMonitoring {
                 cohort_id: c.id,
                 drug_id: c.drug_id,
@@ -169,13 +175,13 @@ pub fn cohort_monitoring(snapshot: &Snapshot) -> Result<Vec<CohortMonitoring>, A
                 status: c.status,
                 decision,
                 status_agrees: status_agrees(c.status, decision, tally.outcomes.len() as u64, &design),
-                enrolled: tally.enrolled,
-                treated: tally.treated,
+                enrolled: PatientSet::new(tally.enrolled),
+                treated: PatientSet::new(tally.treated),
+                expansion_benefits: (c.status == CohortStatus::Expansion).then(|| expansion.benefits.clone()),
                 stage1,
                 stage2,
                 expansion,
-                benefit_rate: proportion(benefits, tally.outcomes.len() as u64)?,
-                expansion_benefits: (c.status == CohortStatus::Expansion).then_some(expansion.benefits),
+                benefit_rate: Rate::of(all.benefits, all.evaluable)?,
             })
         })
         .collect()
@@ -243,20 +249,25 @@ mod tests {
         rows.iter().find(|m| m.cohort_id == id).expect("cohort listed")
     }
 
+    /// A stage's (evaluable, benefits) counts.
+    fn counts(stage: &StageCounts) -> (u64, u64) {
+        (stage.evaluable.count(), stage.benefits.count())
+    }
+
     #[test]
     fn no_benefit_in_the_first_eight_closes_the_cohort_for_futility() {
         let rows = cohort_monitoring(&trial()).expect("monitoring");
         let m = cohort(&rows, 10);
         assert_eq!(m.decision, Decision::ClosedForFutility);
         assert!(m.status_agrees);
-        assert_eq!((m.enrolled, m.treated), (8, 8));
-        assert_eq!(m.stage1, StageCounts { evaluable: 8, benefits: 0 });
-        assert_eq!((m.stage2, m.expansion), (StageCounts::default(), StageCounts::default()));
-        let rate = m.benefit_rate.expect("evaluable patients");
+        assert_eq!((m.enrolled.count(), m.treated.count()), (8, 8));
+        assert_eq!(counts(&m.stage1), (8, 0));
+        assert_eq!((counts(&m.stage2), counts(&m.expansion)), ((0, 0), (0, 0)));
+        let rate = m.benefit_rate.clone().expect("evaluable patients");
         assert_eq!((rate.events, rate.n, rate.lower), (0, 8, 0.0));
         // 0 of n: the upper bound is 1 − 0.025^(1/n).
         assert!((rate.upper - (1.0 - 0.025_f64.powf(1.0 / 8.0))).abs() < 1e-12, "{}", rate.upper);
-        assert_eq!((m.supplier_id, m.expansion_benefits), (Some(1), None));
+        assert_eq!((m.supplier_id, m.expansion_benefits.as_ref().map(PatientSet::count)), (Some(1), None));
     }
 
     #[test]
@@ -264,18 +275,18 @@ mod tests {
         let rows = cohort_monitoring(&trial()).expect("monitoring");
         let m = cohort(&rows, 11);
         // Stage 1: 201 (no), 202 (yes, the tie at day 60 goes to the lower id).
-        assert_eq!(m.stage1, StageCounts { evaluable: 2, benefits: 1 });
+        assert_eq!(counts(&m.stage1), (2, 1));
         // Stage 2: 204 (no), 203 (yes): 2 of 4 in total, more than r = 1.
-        assert_eq!(m.stage2, StageCounts { evaluable: 2, benefits: 1 });
+        assert_eq!(counts(&m.stage2), (2, 1));
         assert_eq!(m.decision, Decision::Positive);
         assert!(m.status_agrees);
         // Expansion: 206 (died, no), 205 (yes).
-        assert_eq!(m.expansion, StageCounts { evaluable: 2, benefits: 1 });
-        assert_eq!(m.expansion_benefits, Some(1));
+        assert_eq!(counts(&m.expansion), (2, 1));
+        assert_eq!(m.expansion_benefits.as_ref().map(PatientSet::count), Some(1));
         assert_eq!((m.drug_id, m.supplier_id), (2, Some(2)));
         // 207 is treated but not evaluable; 208 was never treated.
-        assert_eq!((m.enrolled, m.treated), (8, 7));
-        assert_eq!(m.benefit_rate.map(|p| (p.events, p.n)), Some((3, 6)));
+        assert_eq!((m.enrolled.count(), m.treated.count()), (8, 7));
+        assert_eq!(m.benefit_rate.as_ref().map(|p| (p.events, p.n)), Some((3, 6)));
     }
 
     #[test]

@@ -20,12 +20,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use polars::prelude::*;
 
-use crate::counts::exact_proportion;
+use crate::cells::{patients, patients_where, sets, PatientSet, Rate};
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::Snapshot;
-use crate::stats::Proportion;
 
 /// What the rows of an adverse-event summary are about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -81,17 +80,17 @@ pub struct AdverseEventRow {
     /// The CTCAE term or organ class; `None` on the split's "any adverse event" row.
     pub category: Option<String>,
     /// Treated patients in the split: the denominator of every proportion in the row.
-    pub treated: u64,
+    pub treated: PatientSet,
     /// Patients with at least one event of any grade.
-    pub any_grade: Proportion,
+    pub any_grade: Rate,
     /// Patients with at least one event of grade 3 or higher.
-    pub grade_3_plus: Proportion,
+    pub grade_3_plus: Rate,
     /// Patients with at least one treatment-related event of any grade.
-    pub related: Proportion,
+    pub related: Rate,
     /// Patients with at least one treatment-related event of grade 3 or higher.
-    pub related_grade_3_plus: Proportion,
+    pub related_grade_3_plus: Rate,
     /// Patients with at least one serious event.
-    pub serious: Proportion,
+    pub serious: Rate,
 }
 
 /// The per-patient flags, in the order of the row's proportions.
@@ -121,15 +120,10 @@ pub fn adverse_event_summary(
         .select([col("patient_id"), col("enrolment_id"), split.alias("split")])
         .collect()?;
 
-    let denominators = treated
-        .clone()
-        .lazy()
-        .group_by([col("split")])
-        .agg([len().cast(DataType::UInt64).alias("treated")])
-        .collect()?;
-    let treated_per_split: BTreeMap<Option<i32>, u64> = {
-        let (keys, counts) = (denominators.column("split")?.i32()?, denominators.column("treated")?.u64()?);
-        (0..denominators.height()).map(|row| (keys.get(row), counts.get(row).unwrap_or(0))).collect()
+    let denominators = treated.clone().lazy().group_by([col("split")]).agg([patients("treated")]).collect()?;
+    let treated_per_split: BTreeMap<Option<i32>, PatientSet> = {
+        let keys = denominators.column("split")?.i32()?;
+        (0..denominators.height()).map(|row| keys.get(row)).zip(sets(&denominators, "treated")?).collect()
     };
 
     let grade_3_plus = || col("grade").gt_eq(lit(3)).fill_null(lit(false));
@@ -156,7 +150,7 @@ pub fn adverse_event_summary(
     let per_patient = |keys: &[&str]| {
         let by: Vec<Expr> = keys.iter().map(|k| col(*k)).chain([col("patient_id")]).collect();
         let patient_any: Vec<Expr> = FLAGS.iter().map(|f| col(*f).any(true)).collect();
-        let patients: Vec<Expr> = FLAGS.iter().map(|f| col(*f).cast(DataType::UInt64).sum()).collect();
+        let patients: Vec<Expr> = FLAGS.iter().map(|f| patients_where(col(*f), f)).collect();
         events
             .clone()
             .group_by(by)
@@ -168,13 +162,13 @@ pub fn adverse_event_summary(
     let by_category = per_patient(&["split", "category"])?;
     let overall = per_patient(&["split"])?;
 
-    let mut counts: HashMap<(Option<i32>, Option<String>), [u64; 5]> = HashMap::new();
+    let mut counts: HashMap<(Option<i32>, Option<String>), Flags> = HashMap::new();
     let mut categories: BTreeSet<String> = BTreeSet::new();
-    let flag_columns = |out: &DataFrame| -> PolarsResult<Vec<UInt64Chunked>> {
-        FLAGS.iter().map(|f| out.column(f).and_then(|c| c.u64().cloned())).collect()
+    let flag_columns = |out: &DataFrame| -> Result<Vec<Vec<PatientSet>>, AnalyticsError> {
+        FLAGS.iter().map(|f| sets(out, f)).collect()
     };
-    let read = |columns: &[UInt64Chunked], row: usize| -> [u64; 5] {
-        std::array::from_fn(|i| columns.get(i).and_then(|c| c.get(row)).unwrap_or(0))
+    let read = |columns: &[Vec<PatientSet>], row: usize| -> Flags {
+        std::array::from_fn(|i| columns.get(i).and_then(|c| c.get(row)).cloned().unwrap_or_default())
     };
     {
         let (splits, names, flags) =
@@ -187,7 +181,7 @@ pub fn adverse_event_summary(
             counts.insert((splits.get(row), name), read(&flags, row));
         }
     }
-    let mut any_event: HashMap<Option<i32>, [u64; 5]> = HashMap::new();
+    let mut any_event: HashMap<Option<i32>, Flags> = HashMap::new();
     {
         let (splits, flags) = (overall.column("split")?.i32()?, flag_columns(&overall)?);
         for row in 0..overall.height() {
@@ -196,32 +190,37 @@ pub fn adverse_event_summary(
     }
 
     let mut rows = Vec::with_capacity(treated_per_split.len() * (categories.len() + 1));
-    for (&split, &n) in &treated_per_split {
-        rows.push(row(split, None, n, any_event.get(&split).copied().unwrap_or_default())?);
+    for (&split, treated) in &treated_per_split {
+        rows.push(row(split, None, treated, any_event.remove(&split).unwrap_or_default())?);
         for name in &categories {
-            let found = counts.get(&(split, Some(name.clone()))).copied().unwrap_or_default();
-            rows.push(row(split, Some(name.clone()), n, found)?);
+            let found = counts.remove(&(split, Some(name.clone()))).unwrap_or_default();
+            rows.push(row(split, Some(name.clone()), treated, found)?);
         }
     }
     Ok(rows)
 }
 
-/// A row from its counts, in [`FLAGS`] order.
+/// The patients of each of [`FLAGS`].
+type Flags = [PatientSet; 5];
+
+/// A row from its patients, in [`FLAGS`] order.
 fn row(
     split: Option<i32>,
     category: Option<String>,
-    treated: u64,
-    c: [u64; 5],
+    treated: &PatientSet,
+    flags: Flags,
 ) -> Result<AdverseEventRow, AnalyticsError> {
+    let [any_grade, grade_3_plus, related, related_grade_3_plus, serious] = flags;
+    let rate = |patients: PatientSet| Rate::nonempty(patients, treated.clone());
     Ok(AdverseEventRow {
         split,
         category,
-        treated,
-        any_grade: exact_proportion(c[0], treated)?,
-        grade_3_plus: exact_proportion(c[1], treated)?,
-        related: exact_proportion(c[2], treated)?,
-        related_grade_3_plus: exact_proportion(c[3], treated)?,
-        serious: exact_proportion(c[4], treated)?,
+        treated: treated.clone(),
+        any_grade: rate(any_grade)?,
+        grade_3_plus: rate(grade_3_plus)?,
+        related: rate(related)?,
+        related_grade_3_plus: rate(related_grade_3_plus)?,
+        serious: rate(serious)?,
     })
 }
 
@@ -290,7 +289,7 @@ mod tests {
         let rows = summary(AdverseEventLevel::Term, SafetyGrouping::None, &Filter::default());
         // Patient 1 had two diarrhoea events (grade 1 and grade 3); patient 2 one.
         let diarrhoea = find(&rows, None, Some("Diarrhea"));
-        assert_eq!(diarrhoea.treated, 4);
+        assert_eq!(diarrhoea.treated.count(), 4);
         assert_eq!(counts(diarrhoea), [2, 1, 2, 1, 1]);
         assert_eq!(counts(find(&rows, None, Some("Fatigue"))), [2, 1, 1, 0, 0]);
         assert_eq!(counts(find(&rows, None, Some("Nausea"))), [1, 0, 1, 0, 0]);
@@ -312,7 +311,7 @@ mod tests {
         let rows = summary(AdverseEventLevel::Term, SafetyGrouping::Drug, &Filter::default());
         // Patient 5 (drug 200) had a grade-4 diarrhoea but never started treatment.
         let drug_200 = find(&rows, Some(200), Some("Diarrhea"));
-        assert_eq!(drug_200.treated, 2);
+        assert_eq!(drug_200.treated.count(), 2);
         assert_eq!(counts(drug_200), [0, 0, 0, 0, 0]);
         assert_eq!(counts(find(&rows, Some(200), None)), [1, 0, 1, 0, 0]);
     }
@@ -344,7 +343,7 @@ mod tests {
         let rows =
             adverse_event_summary(&no_events, AdverseEventLevel::Term, SafetyGrouping::Cohort, &Filter::default())
                 .expect("summary");
-        let listed: Vec<_> = rows.iter().map(|r| (r.split, r.category.clone(), r.treated, counts(r))).collect();
+        let listed: Vec<_> = rows.iter().map(|r| (r.split, r.category.clone(), r.treated.count(), counts(r))).collect();
         assert_eq!(listed, [(Some(1), None, 2, [0; 5]), (Some(2), None, 2, [0; 5])]);
     }
 
@@ -353,7 +352,7 @@ mod tests {
         // Region 1 keeps patients 3 and 4 (patient 5 is not treated): only fatigue is seen.
         let filter = Filter { keys: vec![(Dimension::Region, vec![1])], ..Filter::default() };
         let rows = summary(AdverseEventLevel::Term, SafetyGrouping::None, &filter);
-        let listed: Vec<_> = rows.iter().map(|r| (r.category.as_deref(), r.treated, counts(r))).collect();
+        let listed: Vec<_> = rows.iter().map(|r| (r.category.as_deref(), r.treated.count(), counts(r))).collect();
         assert_eq!(listed, [(None, 2, [1, 0, 1, 0, 0]), (Some("Fatigue"), 2, [1, 0, 1, 0, 0])]);
     }
 
@@ -372,7 +371,7 @@ mod tests {
         let any = &find(&rows, None, None).any_grade;
         assert_eq!((any.events, any.n), (3, 4));
         assert!((any.estimate - 0.75).abs() < 1e-12);
-        assert_eq!(*any, clopper_pearson(3, 4, 0.95).expect("interval"));
+        assert_eq!(any.proportion, clopper_pearson(3, 4, 0.95).expect("interval"));
         // 3 of 4: the lower bound solves P(X >= 3 | p) = 4p³ − 3p⁴ = 0.025 (by bisection:
         // 0.194120449…) and the upper bound P(X <= 3 | p) = 1 − p⁴ = 0.025, so p = 0.975^(1/4).
         assert!((any.lower - 0.194_120_449_683).abs() < 1e-9, "{}", any.lower);

@@ -69,6 +69,19 @@ impl Snapshot {
     }
 }
 
+impl Snapshot {
+    /// Each patient with a site (as the `site` dimension has it), `(patient, site)`
+    /// sorted by patient: in a hospital's view only its own sites are left.
+    pub fn patient_sites(&self) -> Result<Vec<(u32, i32)>, AnalyticsError> {
+        let ids = self.patients.column("patient_id")?.i32()?;
+        let sites = self.patients.column("site")?.i32()?;
+        let mut pairs: Vec<(u32, i32)> =
+            keys(ids).zip(keys(sites)).filter_map(|(id, site)| Some((u32::try_from(id?).ok()?, site?))).collect();
+        pairs.sort_unstable();
+        Ok(pairs)
+    }
+}
+
 /// A mask of the rows whose `column` key satisfies `keep`.
 fn membership(frame: &DataFrame, column: &str, keep: impl Fn(Option<i32>) -> bool) -> PolarsResult<BooleanChunked> {
     Ok(keys(frame.column(column)?.i32()?).map(|key| Some(keep(key))).collect())
@@ -108,11 +121,11 @@ mod tests {
         let scoped = full.restricted(&supplier_two()).expect("restricts");
         // Patients 6, 7, 8, 12 are in cohort 2 and 13 in cohort 3.
         assert_eq!(scoped.patients.height(), 5);
-        let referred = funnel(&scoped, &Filter::default()).expect("funnel").steps[0].1;
+        let referred = funnel(&scoped, &Filter::default()).expect("funnel").steps[0].1.count();
         assert_eq!(referred, 5);
         let by_cohort =
             count_patients(&scoped, Population::Enrolled, &[Dimension::Cohort], &Filter::default()).expect("counts");
-        let total: u64 = by_cohort.groups.iter().map(|g| g.patients).sum();
+        let total: u64 = by_cohort.groups.iter().map(|g| g.patients.count()).sum();
         assert_eq!(total, 5);
         assert!(scoped.assessments.height() < full.assessments.height());
         assert!(scoped.assessments.height() > 0);

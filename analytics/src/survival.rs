@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
+use crate::cells::PatientSet;
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
@@ -112,9 +113,9 @@ pub struct SurvivalCurve {
     /// ungrouped curve and for patients without a value of the grouping dimension.
     pub key: Option<i32>,
     /// Patients in the curve.
-    pub patients: u64,
-    /// Events among them.
-    pub events: u64,
+    pub patients: PatientSet,
+    /// Patients with an event.
+    pub events: PatientSet,
     /// The step table (empty without patients).
     pub table: Vec<KaplanMeierRow>,
     /// Median with its 95% interval.
@@ -125,7 +126,8 @@ pub struct SurvivalCurve {
     pub at_risk: Vec<AtRisk>,
 }
 
-/// Kaplan–Meier curves of `endpoint` over the patients passing `filter`: one curve when
+/// Kaplan–Meier curves of `endpoint` over the patients passing `filter`, times coarsened
+/// to the end of their `time_bin_months` bin when given: one curve when
 /// `group_by` is `None` (present even without patients), otherwise one per group as
 /// [`SurvivalGrouping`] describes, in key order (`None` first).
 ///
@@ -138,6 +140,7 @@ pub fn survival(
     endpoint: Endpoint,
     group_by: Option<SurvivalGrouping>,
     filter: &Filter,
+    time_bin_months: Option<f64>,
 ) -> Result<Vec<SurvivalCurve>, AnalyticsError> {
     let (selection, key) = match group_by {
         None => (predicate(Population::Treated, filter), lit(NULL).cast(DataType::Int32)),
@@ -159,13 +162,19 @@ pub fn survival(
         .clone()
         .lazy()
         .filter(selection.and(col(days).is_not_null()))
-        .select([key.alias("key"), col(days).alias("days"), col(event).fill_null(lit(false)).alias("event")])
+        .select([
+            col("patient_id"),
+            key.alias("key"),
+            col(days).alias("days"),
+            col(event).fill_null(lit(false)).alias("event"),
+        ])
         .collect()?;
+    let patients = rows.column("patient_id")?.i32()?;
     let keys = rows.column("key")?.i32()?;
     let times = rows.column("days")?.i32()?;
     let events = rows.column("event")?.bool()?;
 
-    let mut groups: BTreeMap<Option<i32>, (Vec<f64>, Vec<bool>)> = BTreeMap::new();
+    let mut groups: BTreeMap<Option<i32>, Subjects> = BTreeMap::new();
     match group_by {
         None => {
             groups.insert(None, Default::default());
@@ -175,18 +184,34 @@ pub fn survival(
         }
         Some(SurvivalGrouping::Dimension(_)) => {}
     }
+    let bin = time_bin_months.filter(|b| *b > 0.0);
     for row in 0..rows.height() {
-        let Some(days) = times.get(row) else { continue };
+        let (Some(days), Some(patient)) = (times.get(row), patients.get(row).and_then(|p| u32::try_from(p).ok()))
+        else {
+            continue;
+        };
         let group = groups.entry(keys.get(row)).or_default();
-        group.0.push(f64::from(days) / DAYS_PER_MONTH);
-        group.1.push(events.get(row).unwrap_or(false));
+        let months = f64::from(days) / DAYS_PER_MONTH;
+        // Coarsened: the end of the bin the time falls in, so no step is one patient's day.
+        group.times.push(bin.map_or(months, |b| (months / b).ceil() * b));
+        let event = events.get(row).unwrap_or(false);
+        group.events.push(event);
+        group.patients.push(patient);
     }
-    groups.into_iter().map(|(key, (times, events))| curve(key, &times, &events)).collect()
+    groups.into_iter().map(|(key, subjects)| curve(key, &subjects)).collect()
+}
+
+/// The subjects of one curve: time (months), event flag and patient, row by row.
+#[derive(Default)]
+struct Subjects {
+    times: Vec<f64>,
+    events: Vec<bool>,
+    patients: Vec<u32>,
 }
 
 /// The curve of one group; an empty group has an empty table and no estimates.
-fn curve(key: Option<i32>, times: &[f64], events: &[bool]) -> Result<SurvivalCurve, AnalyticsError> {
-    let fitted = match kaplan_meier(times, events) {
+fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, AnalyticsError> {
+    let fitted = match kaplan_meier(&subjects.times, &subjects.events) {
         Ok(fitted) => Some(fitted),
         Err(StatsError::Empty) => None,
         // Times are non-negative day counts divided by a constant: any other failure is a
@@ -196,8 +221,8 @@ fn curve(key: Option<i32>, times: &[f64], events: &[bool]) -> Result<SurvivalCur
     let Some(km) = fitted else {
         return Ok(SurvivalCurve {
             key,
-            patients: 0,
-            events: 0,
+            patients: PatientSet::empty(),
+            events: PatientSet::empty(),
             table: Vec::new(),
             median: MedianSurvival { median: None, lower: None, upper: None },
             landmarks: LANDMARK_MONTHS.map(|months| Landmark { months, survival: None }).to_vec(),
@@ -209,10 +234,11 @@ fn curve(key: Option<i32>, times: &[f64], events: &[bool]) -> Result<SurvivalCur
         .iter()
         .map(|&months| Ok(AtRisk { months: months as u32, patients: km.at_risk_at(months).map_err(stats_fault)? }))
         .collect::<Result<_, AnalyticsError>>()?;
+    let with_event = subjects.patients.iter().zip(&subjects.events).filter(|(_, e)| **e).map(|(p, _)| *p);
     Ok(SurvivalCurve {
         key,
-        patients: km.subjects(),
-        events: km.events(),
+        patients: subjects.patients.iter().copied().collect(),
+        events: with_event.collect(),
         table: km.rows().to_vec(),
         median: km.median_with_interval(),
         landmarks,
@@ -254,8 +280,8 @@ mod tests {
     #[test]
     fn progression_free_survival_of_the_treated_steps_as_computed_by_hand() {
         // Days: 0 c (12), 42 c (5), 56 e ×3 (3, 7, 13), 60 e (4), 133 e (6), 168 e (1) and c (2).
-        let c = one(survival(&dozen(), Endpoint::Pfs, None, &Filter::default()).expect("curve"));
-        assert_eq!((c.key, c.patients, c.events), (None, 9, 6));
+        let c = one(survival(&dozen(), Endpoint::Pfs, None, &Filter::default(), None).expect("curve"));
+        assert_eq!((c.key, c.patients.count(), c.events.count()), (None, 9, 6));
         let steps: Vec<(f64, u64, u64, u64)> =
             c.table.iter().map(|r| (r.time * M, r.at_risk, r.events, r.censored)).collect();
         let expected =
@@ -280,21 +306,22 @@ mod tests {
     #[test]
     fn an_event_and_a_censoring_at_the_same_time_keep_the_censored_patient_at_risk() {
         // OS of the treated: patient 1 censored and patient 6 dead, both at day 300.
-        let c = one(survival(&dozen(), Endpoint::Os, None, &Filter::default()).expect("curve"));
+        let c = one(survival(&dozen(), Endpoint::Os, None, &Filter::default(), None).expect("curve"));
         let tie = c.table.iter().find(|r| close(r.time * M, 300.0)).expect("a step at day 300");
         // At risk at 300: patients 1, 6 and 2 (400).
         assert_eq!((tie.at_risk, tie.events, tie.censored), (3, 1, 1));
         let before = c.table.iter().rev().find(|r| r.time < tie.time).expect("earlier steps").survival;
         assert!(close(tie.survival, before * 2.0 / 3.0));
         // Events: 3 (day 90), 4 (60), 6 (300).
-        assert_eq!((c.patients, c.events), (9, 3));
+        assert_eq!((c.patients.count(), c.events.count()), (9, 3));
     }
 
     #[test]
     fn overall_survival_by_treatment_group_covers_every_reviewed_patient() {
         let filter = Filter::default();
-        let curves = survival(&dozen(), Endpoint::Os, Some(SurvivalGrouping::TreatmentGroup), &filter).expect("curves");
-        let keys: Vec<_> = curves.iter().map(|c| (c.key, c.patients, c.events)).collect();
+        let curves =
+            survival(&dozen(), Endpoint::Os, Some(SurvivalGrouping::TreatmentGroup), &filter, None).expect("curves");
+        let keys: Vec<_> = curves.iter().map(|c| (c.key, c.patients.count(), c.events.count())).collect();
         // Treated: 9 (3 deaths); matched not treated: 8 (died 250 days after review), 9;
         // not matched: 10. Patient 11 was never reviewed.
         assert_eq!(keys, vec![(Some(0), 9, 3), (Some(1), 2, 1), (Some(2), 1, 1)]);
@@ -312,10 +339,10 @@ mod tests {
     fn a_group_without_events_has_no_median() {
         // OS by cohort: cohort 3's only patient (13) is alive at 200 days.
         let by_cohort = Some(SurvivalGrouping::Dimension(Dimension::Cohort));
-        let curves = survival(&dozen(), Endpoint::Os, by_cohort, &Filter::default()).expect("curves");
+        let curves = survival(&dozen(), Endpoint::Os, by_cohort, &Filter::default(), None).expect("curves");
         assert_eq!(curves.iter().map(|c| c.key).collect::<Vec<_>>(), vec![Some(1), Some(2), Some(3)]);
         let c3 = &curves[2];
-        assert_eq!((c3.patients, c3.events), (1, 0));
+        assert_eq!((c3.patients.count(), c3.events.count()), (1, 0));
         assert_eq!(c3.median, MedianSurvival { median: None, lower: None, upper: None });
         // Followed 6.6 months: survival at 6 months is 1 with the band [1, 1].
         let six = c3.landmarks[0].survival.expect("followed past 6 months");
@@ -328,8 +355,8 @@ mod tests {
         // Enrolled in 2024: patient 12, treated, never assessed, no follow-up.
         let filter = Filter { keys: vec![(Dimension::EnrolmentYear, vec![2024])], ..Filter::default() };
         for endpoint in [Endpoint::Pfs, Endpoint::Os] {
-            let c = one(survival(&dozen(), endpoint, None, &filter).expect("curve"));
-            assert_eq!((c.patients, c.events), (1, 0));
+            let c = one(survival(&dozen(), endpoint, None, &filter, None).expect("curve"));
+            assert_eq!((c.patients.count(), c.events.count()), (1, 0));
             assert_eq!(c.table.len(), 1);
             assert_eq!((c.table[0].time, c.table[0].survival, c.table[0].censored), (0.0, 1.0, 1));
             assert_eq!(c.median.median, None);
@@ -341,24 +368,26 @@ mod tests {
     #[test]
     fn an_empty_selection_gives_an_empty_curve_and_empty_treatment_groups_are_kept() {
         let nobody = Filter { keys: vec![(Dimension::Cohort, vec![99])], ..Filter::default() };
-        let c = one(survival(&dozen(), Endpoint::Pfs, None, &nobody).expect("curve"));
-        assert_eq!((c.patients, c.events, c.table.len(), c.median.median), (0, 0, 0, None));
+        let c = one(survival(&dozen(), Endpoint::Pfs, None, &nobody, None).expect("curve"));
+        assert_eq!((c.patients.count(), c.events.count(), c.table.len(), c.median.median), (0, 0, 0, None));
         assert!(c.landmarks.iter().all(|l| l.survival.is_none()));
         assert!(c.at_risk.iter().all(|a| a.patients == 0));
         let by_dimension = Some(SurvivalGrouping::Dimension(Dimension::Cohort));
-        assert!(survival(&dozen(), Endpoint::Pfs, by_dimension, &nobody).expect("curves").is_empty());
+        assert!(survival(&dozen(), Endpoint::Pfs, by_dimension, &nobody, None).expect("curves").is_empty());
         // The men (2 and 6) are both treated: the other two groups are present and empty.
         let men = Filter { keys: vec![(Dimension::Sex, vec![1])], ..Filter::default() };
-        let groups = survival(&dozen(), Endpoint::Os, Some(SurvivalGrouping::TreatmentGroup), &men).expect("curves");
+        let groups =
+            survival(&dozen(), Endpoint::Os, Some(SurvivalGrouping::TreatmentGroup), &men, None).expect("curves");
         assert_eq!(
-            groups.iter().map(|c| (c.key, c.patients)).collect::<Vec<_>>(),
+            groups.iter().map(|c| (c.key, c.patients.count())).collect::<Vec<_>>(),
             vec![(Some(0), 2), (Some(1), 0), (Some(2), 0)]
         );
     }
 
     #[test]
     fn progression_free_survival_by_treatment_group_is_refused() {
-        let err = survival(&dozen(), Endpoint::Pfs, Some(SurvivalGrouping::TreatmentGroup), &Filter::default()).err();
+        let err =
+            survival(&dozen(), Endpoint::Pfs, Some(SurvivalGrouping::TreatmentGroup), &Filter::default(), None).err();
         assert!(err.is_some_and(|e| e.is_user_error()));
     }
 
@@ -374,7 +403,7 @@ mod tests {
                 t.assess(p, 57, consortium_entity::OverallResponse::Sd)
             };
         }
-        let c = one(survival(&t.build(), Endpoint::Pfs, None, &Filter::default()).expect("curve"));
+        let c = one(survival(&t.build(), Endpoint::Pfs, None, &Filter::default(), None).expect("curve"));
         for landmark in &c.landmarks {
             let s = landmark.survival.expect("followed past the landmark");
             assert!(close(s.survival, 0.9), "{s:?}");

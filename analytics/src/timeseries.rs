@@ -11,33 +11,43 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use polars::prelude::*;
 
+use crate::cells::{patients, sets, PatientSet};
 use crate::dimension::{date_of_day, month_number, Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::Snapshot;
 
 /// Referrals, enrolments and treatment starts: in one month, or summed up to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Activity {
     /// Patients referred to molecular profiling (screening).
-    pub referrals: u64,
+    pub referrals: PatientSet,
     /// Patients enrolled in a cohort.
-    pub enrolments: u64,
+    pub enrolments: PatientSet,
     /// Patients who started study treatment.
-    pub treatment_starts: u64,
+    pub treatment_starts: PatientSet,
 }
 
 impl Activity {
-    /// Adds another month's counts to these.
-    fn add(&mut self, other: Activity) {
-        self.referrals += other.referrals;
-        self.enrolments += other.enrolments;
-        self.treatment_starts += other.treatment_starts;
+    /// Adds another month's patients to these.
+    fn add(&mut self, other: &Activity) {
+        self.referrals = self.referrals.union(&other.referrals);
+        self.enrolments = self.enrolments.union(&other.enrolments);
+        self.treatment_starts = self.treatment_starts.union(&other.treatment_starts);
+    }
+
+    /// The set of event `index` (referrals, enrolments, treatment starts).
+    fn event_mut(&mut self, index: usize) -> &mut PatientSet {
+        match index {
+            0 => &mut self.referrals,
+            1 => &mut self.enrolments,
+            _ => &mut self.treatment_starts,
+        }
     }
 }
 
 /// One month of one split.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyActivity {
     /// The month number (`year * 12 + month0`).
     pub month: i32,
@@ -75,7 +85,7 @@ pub fn monthly_activity(
         .clone()
         .lazy()
         .filter(predicate(Population::Referred, filter))
-        .select([split_key.alias("split"), col(EVENTS[0]), col(EVENTS[1]), col(EVENTS[2])])
+        .select([col("patient_id"), split_key.alias("split"), col(EVENTS[0]), col(EVENTS[1]), col(EVENTS[2])])
         .collect()?;
 
     let mut per_month: BTreeMap<(Option<i32>, i32), Activity> = BTreeMap::new();
@@ -88,22 +98,17 @@ pub fn monthly_activity(
             .lazy()
             .filter(col(*day_column).is_not_null())
             .group_by([col("split"), col(*day_column)])
-            .agg([len().cast(DataType::UInt64).alias("patients")])
+            .agg([patients("patients")])
             .collect()?;
         let (splits, days, patients) =
-            (out.column("split")?.i32()?, out.column(day_column)?.i32()?, out.column("patients")?.u64()?);
-        for row in 0..out.height() {
+            (out.column("split")?.i32()?, out.column(day_column)?.i32()?, sets(&out, "patients")?);
+        for (row, patients) in patients.iter().enumerate() {
             let Some(day) = days.get(row) else { continue };
             let month = date_of_day(day).map(month_number).ok_or_else(|| {
                 PolarsError::ComputeError(format!("{day_column} {day} is not a calendar date").into())
             })?;
-            let n = patients.get(row).unwrap_or(0);
-            let activity = per_month.entry((splits.get(row), month)).or_default();
-            match event {
-                0 => activity.referrals += n,
-                1 => activity.enrolments += n,
-                _ => activity.treatment_starts += n,
-            }
+            let slot = per_month.entry((splits.get(row), month)).or_default().event_mut(event);
+            *slot = slot.union(patients);
         }
     }
 
@@ -117,9 +122,9 @@ pub fn monthly_activity(
     for split in splits {
         let mut cumulative = Activity::default();
         for month in first..=last {
-            let count = per_month.get(&(split, month)).copied().unwrap_or_default();
-            cumulative.add(count);
-            rows.push(MonthlyActivity { month, split, count, cumulative });
+            let count = per_month.remove(&(split, month)).unwrap_or_default();
+            cumulative.add(&count);
+            rows.push(MonthlyActivity { month, split, count, cumulative: cumulative.clone() });
         }
     }
     Ok(rows)
@@ -168,8 +173,11 @@ mod tests {
 
     /// `(month code, [referrals, enrolments, starts], [their cumulative sums])` per row.
     fn table(rows: &[MonthlyActivity]) -> Vec<(String, [u64; 3], [u64; 3])> {
-        let counts = |a: Activity| [a.referrals, a.enrolments, a.treatment_starts];
-        rows.iter().map(|r| (month_code(r.month), counts(r.count), counts(r.cumulative))).collect()
+        rows.iter().map(|r| (month_code(r.month), counts(&r.count), counts(&r.cumulative))).collect()
+    }
+
+    fn counts(a: &Activity) -> [u64; 3] {
+        [a.referrals.count(), a.enrolments.count(), a.treatment_starts.count()]
     }
 
     fn expect(rows: &[(&str, [u64; 3], [u64; 3])]) -> Vec<(String, [u64; 3], [u64; 3])> {
@@ -199,7 +207,7 @@ mod tests {
     fn every_split_covers_the_whole_range_with_its_own_running_totals() {
         let rows = activity(Some(Dimension::Region), &Filter::default());
         assert_eq!(rows.len(), 14, "two regions × seven months");
-        let (region_0, region_1): (Vec<_>, Vec<_>) = rows.iter().partition(|r| r.split == Some(0));
+        let (region_0, region_1): (Vec<_>, Vec<_>) = rows.into_iter().partition(|r| r.split == Some(0));
         assert_eq!(
             table(&region_1),
             expect(&[
@@ -213,10 +221,7 @@ mod tests {
             ])
         );
         let last = region_0.last().expect("rows");
-        assert_eq!(
-            (month_code(last.month), last.cumulative),
-            ("2024-06".to_owned(), Activity { referrals: 3, enrolments: 1, treatment_starts: 1 })
-        );
+        assert_eq!((month_code(last.month), counts(&last.cumulative)), ("2024-06".to_owned(), [3, 1, 1]));
     }
 
     #[test]
@@ -225,7 +230,7 @@ mod tests {
         let splits: BTreeSet<Option<i32>> = rows.iter().map(|r| r.split).collect();
         assert_eq!(splits.into_iter().collect::<Vec<_>>(), [None, Some(7), Some(8)]);
         let unenrolled = rows.iter().rfind(|r| r.split.is_none()).expect("rows");
-        assert_eq!(unenrolled.cumulative, Activity { referrals: 3, enrolments: 0, treatment_starts: 0 });
+        assert_eq!(counts(&unenrolled.cumulative), [3, 0, 0]);
     }
 
     #[test]

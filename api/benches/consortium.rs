@@ -26,6 +26,7 @@ use consortium_api::auth::{api_token, Authenticator, Principal};
 use consortium_api::config::ServeArgs;
 use consortium_api::graphql::build_schema;
 use consortium_api::rate_limit::RateLimiter;
+use consortium_api::release::{PolicyOverrides, Release};
 use consortium_api::request::RequestContext;
 use consortium_api::state::{AppState, CountQuestion};
 use consortium_api::{db, demo};
@@ -95,13 +96,14 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let t = Instant::now();
     response_summary(&snapshot, &[Dimension::Cohort], &all).expect("responses");
     cohort_monitoring(&snapshot).expect("monitoring");
-    survival(&snapshot, Endpoint::Pfs, by_cohort, &all).expect("pfs");
-    survival(&snapshot, Endpoint::Os, by_cohort, &all).expect("os");
+    survival(&snapshot, Endpoint::Pfs, by_cohort, &all, None).expect("pfs");
+    survival(&snapshot, Endpoint::Os, by_cohort, &all, None).expect("os");
     let cohort_statistics = t.elapsed();
 
     let state = AppState::build(conn.clone(), 10_000).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
-    let os_by_cohort = |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f);
+    let os_by_cohort =
+        |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f, None);
     let everything = state.view(state.snapshot(), |_| RowScope::everything()).await.expect("view");
     state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("warm the cache");
     let mut cached_statistic = Vec::new();
@@ -133,7 +135,8 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let auth =
         Authenticator::new(conn.clone(), "http://bench".into(), "bench".into(), 600, Vec::new()).await.expect("auth");
     let query = "{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }";
-    let request = || RequestContext::new(state.snapshot());
+    let request =
+        || RequestContext::new(state.snapshot(), Release::new(PolicyOverrides::default().for_partner(&known.partner)));
     let as_known = || schema.execute(Request::new(query).data(known.clone()).data(request()));
     as_known().await;
     let authenticated = || async {

@@ -192,6 +192,12 @@ pub struct ServeArgs {
     #[arg(long, env = "REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// Changes to the disclosure policies: `target:setting=value,…;…`, the target a
+    /// partner kind or code, the settings `k`, `zeros` (withheld|shown), `insider`
+    /// (on|off), `dominance` (a share or off) and `survival-bin` (months or exact).
+    #[arg(long, env = "DISCLOSURE_OVERRIDES", default_value = "")]
+    pub disclosure_overrides: crate::release::PolicyOverrides,
+
     /// Results kept in the answer cache (per data version and question).
     #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
     pub cache_capacity: u64,
@@ -243,6 +249,7 @@ impl Default for ServeArgs {
             max_depth: 15,
             max_complexity: 2000,
             max_batch: 10,
+            disclosure_overrides: crate::release::PolicyOverrides::default(),
             request_timeout_secs: 30,
             cache_capacity: 10_000,
             public_url: None,

@@ -16,13 +16,17 @@ use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
 use crate::audit::{query_hash, variables_hash};
+use crate::auth::Principal;
 use crate::auth::{AuthError, Authenticator};
+use crate::error::ApiError;
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
 use crate::rate_limit::RateLimiter;
+use crate::release::{Asker, PolicyOverrides, Release};
 use crate::request::RequestContext;
 use crate::state::AppState;
 use consortium_entity::access::audit_record;
+use consortium_entity::PartnerKind;
 
 /// Largest request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -33,13 +37,17 @@ fn transport_error(status: StatusCode, code: Code, message: &str) -> Response {
     (status, Json(body)).into_response()
 }
 
-/// Limits of one HTTP request to `/graphql`.
-#[derive(Debug, Clone, Copy)]
-pub struct RequestLimits {
+/// What the request pipeline needs besides the schema, the state and authentication.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
     /// Most operations in a batch.
     pub max_batch: usize,
     /// How long a request may run before it is stopped.
     pub timeout: Duration,
+    /// The rate-limit budgets.
+    pub limiter: Arc<RateLimiter>,
+    /// The disclosure policies' local changes.
+    pub overrides: PolicyOverrides,
 }
 
 /// `POST /graphql`: one request or a batch, as JSON, from an authenticated caller.
@@ -55,13 +63,13 @@ pub async fn graphql(
     schema: Data<&ConsortiumSchema>,
     state: Data<&Arc<AppState>>,
     auth: Data<&Arc<Authenticator>>,
-    limits: Data<&RequestLimits>,
-    limiter: Data<&Arc<RateLimiter>>,
+    pipeline: Data<&Arc<Pipeline>>,
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
     let started = Instant::now();
-    let context = RequestContext::new(state.snapshot());
+    // Every operation of the request reads this snapshot: its version is the one on record.
+    let snapshot = state.snapshot();
     let mut entry = audit_record::Model {
         id: 0,
         prev_hash: String::new(),
@@ -72,7 +80,7 @@ pub async fn graphql(
         operation: None,
         query_hash: query_hash(""),
         variables_hash: variables_hash(&Value::Null),
-        data_version: context.snapshot().version,
+        data_version: snapshot.version,
         outcome: String::new(),
         duration_ms: 0,
         released: 0,
@@ -106,6 +114,7 @@ pub async fn graphql(
     };
     entry.partner_code = Some(principal.partner.code.clone());
     entry.token_id = Some(principal.token_id.clone());
+    let context = RequestContext::new(snapshot, Release::new(pipeline.overrides.for_partner(&principal.partner)));
     let bytes = match body.into_bytes_limit(MAX_BODY_BYTES).await {
         Ok(bytes) => bytes,
         Err(poem::error::ReadBodyError::PayloadTooLarge) => {
@@ -129,10 +138,10 @@ pub async fn graphql(
         }
     };
     let requests = request.iter().collect::<Vec<_>>();
-    if requests.len() > limits.max_batch {
+    if requests.len() > pipeline.max_batch {
         entry.outcome = Code::BadRequest.as_str().to_owned();
         let message =
-            format!("a batch may hold at most {} operations; this one holds {}", limits.max_batch, requests.len());
+            format!("a batch may hold at most {} operations; this one holds {}", pipeline.max_batch, requests.len());
         let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, &message);
         return on_record(&state, entry, started, response).await;
     }
@@ -143,15 +152,15 @@ pub async fn graphql(
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let token_id = principal.token_id.clone();
-    let request = request.data(principal).data(Arc::clone(&context));
-    let Ok(response) = tokio::time::timeout(limits.timeout, schema.execute_batch(request)).await else {
+    let answered = answer(&schema, &state, &principal, &context, request, &bytes);
+    let Ok(mut response) = tokio::time::timeout(pipeline.timeout, answered).await else {
         entry.outcome = Code::Timeout.as_str().to_owned();
-        let message = format!("the request ran longer than {} s and was stopped", limits.timeout.as_secs_f64());
+        let message = format!("the request ran longer than {} s and was stopped", pipeline.timeout.as_secs_f64());
         let response = transport_error(StatusCode::GATEWAY_TIMEOUT, Code::Timeout, &message);
         return on_record(&state, entry, started, response).await;
     };
     // A batch's later operations were charged in memory: put their points on record.
-    if let Err(error) = limiter.record(&token_id, context.take_unsaved_charge()).await {
+    if let Err(error) = pipeline.limiter.record(&token_id, context.take_unsaved_charge()).await {
         tracing::warn!(error = ?error, "a batch's rate-limit charge could not be written");
     }
     let responses: Vec<&async_graphql::Response> = match &response {
@@ -168,7 +177,30 @@ pub async fn graphql(
         .iter()
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
-    entry.released = responses.iter().map(|r| released(&r.data)).sum();
+    (entry.released, entry.withheld) = context.release().totals();
+    entry.duration_ms = elapsed_ms(started);
+    log_request(&entry);
+    let record = match state.audit.append(&entry).await {
+        Ok(record) => record,
+        Err(error) => return unrecorded(&error),
+    };
+    // Every answer says which policy protected it, which data it is from, and where it
+    // is on record.
+    let disclosure = async_graphql::value!({
+        "policyVersion": context.release().policy_version(),
+        "dataVersion": record.data_version,
+        "auditRecord": record.id,
+    });
+    match &mut response {
+        async_graphql::BatchResponse::Single(one) => {
+            one.extensions.insert("disclosure".to_owned(), disclosure);
+        }
+        async_graphql::BatchResponse::Batch(many) => {
+            for one in many {
+                one.extensions.insert("disclosure".to_owned(), disclosure.clone());
+            }
+        }
+    }
     let mut http = Json(response).into_response();
     if let Some(seconds) = retry_after {
         http.set_status(StatusCode::TOO_MANY_REQUESTS);
@@ -176,42 +208,113 @@ pub async fn graphql(
             http.headers_mut().insert(header::RETRY_AFTER, value);
         }
     }
-    on_record(&state, entry, started, http).await
+    http
 }
 
 /// Appends the audit record of a request, then lets the response go; if the record
 /// cannot be written the caller gets `UNAVAILABLE` instead.
 async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
-    entry.duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+    entry.duration_ms = elapsed_ms(started);
+    log_request(&entry);
+    match state.audit.append(&entry).await {
+        Ok(_) => response,
+        Err(error) => unrecorded(&error),
+    }
+}
+
+fn log_request(entry: &audit_record::Model) {
     tracing::info!(
         partner = entry.partner_code.as_deref().unwrap_or("-"),
         token_id = entry.token_id.as_deref().unwrap_or("-"),
         outcome = %entry.outcome,
         released = entry.released,
+        withheld = entry.withheld,
         duration_ms = entry.duration_ms,
         "graphql request"
     );
-    match state.audit.append(&entry).await {
-        Ok(_) => response,
-        Err(error) => {
-            tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
-            transport_error(
-                StatusCode::SERVICE_UNAVAILABLE,
-                Code::Unavailable,
-                "the service is temporarily unavailable",
-            )
+}
+
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The answer to a request whose audit record could not be written: none.
+fn unrecorded(error: &sea_orm::DbErr) -> Response {
+    tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
+    transport_error(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, "the service is temporarily unavailable")
+}
+
+/// Computes, protects and builds the answer of a request's operations (see
+/// [`crate::release`]): plan (execute, registering every cell), decide (the release
+/// step over all cells together), publish (execute again, building the released
+/// values). An operation refused before it ran (parse, validation, limits, rate limit)
+/// released nothing and keeps its planned answer.
+async fn answer(
+    schema: &ConsortiumSchema,
+    state: &AppState,
+    principal: &Principal,
+    context: &Arc<RequestContext>,
+    request: async_graphql::BatchRequest,
+    body: &[u8],
+) -> async_graphql::BatchResponse {
+    let planned = schema.execute_batch(request.data(principal.clone()).data(Arc::clone(context))).await;
+    let asker = match asker(state, context, principal).await {
+        Ok(asker) => asker,
+        Err(error) => return refused(planned, error),
+    };
+    context.release().decide(&asker);
+    context.start_publishing();
+    // The body was parsed once already; it parses again to the same operations.
+    let Ok(again) = serde_json::from_slice::<async_graphql::BatchRequest>(body) else {
+        return refused(planned, ApiError::Internal("the request no longer parses".into()));
+    };
+    let operations: Vec<async_graphql::Request> = match again {
+        async_graphql::BatchRequest::Single(one) => vec![one],
+        async_graphql::BatchRequest::Batch(many) => many,
+    };
+    let mut published = Vec::with_capacity(operations.len());
+    let planned_one = matches!(planned, async_graphql::BatchResponse::Single(_));
+    let planned: Vec<async_graphql::Response> = match planned {
+        async_graphql::BatchResponse::Single(one) => vec![one],
+        async_graphql::BatchResponse::Batch(many) => many,
+    };
+    for (operation, plan) in operations.into_iter().zip(planned) {
+        if plan.data == async_graphql::Value::Null {
+            published.push(plan);
+        } else {
+            published.push(schema.execute(operation.data(principal.clone()).data(Arc::clone(context))).await);
+        }
+    }
+    match (planned_one, published.pop()) {
+        (true, Some(one)) => async_graphql::BatchResponse::Single(one),
+        (_, last) => {
+            published.extend(last);
+            async_graphql::BatchResponse::Batch(published)
         }
     }
 }
 
-/// How many numbers a response releases: the numeric leaves of its data.
-fn released(data: &async_graphql::Value) -> i64 {
-    use async_graphql::Value as V;
-    match data {
-        V::Number(_) => 1,
-        V::List(items) => items.iter().map(released).sum(),
-        V::Object(fields) => fields.values().map(released).sum(),
-        _ => 0,
+/// Who asks, as the release step needs it: a hospital's own patients, each patient's
+/// site (for industry's dominance rule), from the principal's view of the snapshot.
+async fn asker(state: &AppState, context: &RequestContext, principal: &Principal) -> Result<Asker, ApiError> {
+    let view = state.view(Arc::clone(context.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
+    let sites = view.snapshot.patient_sites().map_err(ApiError::from)?;
+    Ok(match principal.partner.kind {
+        PartnerKind::Hospital => Asker { own: Some(sites.iter().map(|(p, _)| *p).collect()), sites: None },
+        PartnerKind::Industry => Asker { own: None, sites: Some(sites) },
+        PartnerKind::Registry | PartnerKind::Academic => Asker::default(),
+    })
+}
+
+/// The planned answer with its data dropped and `error` in its place.
+fn refused(planned: async_graphql::BatchResponse, error: ApiError) -> async_graphql::BatchResponse {
+    let message = error.into_field_error().into_server_error(async_graphql::Pos::default());
+    let blank = |_: async_graphql::Response| async_graphql::Response::from_errors(vec![message.clone()]);
+    match planned {
+        async_graphql::BatchResponse::Single(one) => async_graphql::BatchResponse::Single(blank(one)),
+        async_graphql::BatchResponse::Batch(many) => {
+            async_graphql::BatchResponse::Batch(many.into_iter().map(blank).collect())
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 //! * [`config`]: the typed configuration (clap; flags and environment).
 //! * [`auth`]: tokens, principals, scopes and our OAuth2 authorization server.
 //! * [`rate_limit`] and [`audit`]: per-token budgets and the hash-chained audit trail.
+//! * [`release`]: the release step: disclosure control of every number sent.
 //! * [`request`]: what the operations of one HTTP request share.
 //! * [`db`]: connecting and migrating.
 //! * [`state`]: the shared snapshot and the answer caches.
@@ -23,6 +24,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod rate_limit;
+pub mod release;
 pub mod request;
 pub mod startup;
 pub mod state;

@@ -134,6 +134,10 @@ impl Extension for RateLimitExtension {
         // Every query costs at least one point, so even trivial ones are counted.
         let cost = result.complexity.max(1) as i64;
         let request = ctx.data_opt::<Arc<RequestContext>>();
+        // Publishing runs the operations a second time; they were charged when planned.
+        if request.is_some_and(|r| r.is_publishing()) {
+            return Ok(result);
+        }
         // A later operation of a batch spends what the batch's first charge left.
         if let Some((request, charged)) = request.and_then(|r| r.rate().map(|status| (r, status))) {
             if cost > charged.remaining {

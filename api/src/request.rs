@@ -1,6 +1,7 @@
 //! What one HTTP request to `/graphql` shares among its operations while it executes.
 //!
-//! A batch is one request: its operations read the same snapshot (pinned when the
+//! A batch is one request: its numbers go through one release step (see
+//! [`crate::release`]), its operations read the same snapshot (pinned when the
 //! request arrives, so every answer and the audit record name one data version), share
 //! one complexity budget (so a batch cannot buy with many small operations what one
 //! large one may not), and share one rate-limit charge: the first operation is charged
@@ -13,21 +14,26 @@ use std::sync::{Arc, Mutex};
 use consortium_analytics::Snapshot;
 
 use crate::rate_limit::RateStatus;
+use crate::release::Release;
 
 /// The shared state of one HTTP request; put into every operation's data as an `Arc`.
 #[derive(Debug)]
 pub struct RequestContext {
     snapshot: Arc<Snapshot>,
+    release: Release,
+    publishing: std::sync::atomic::AtomicBool,
     complexity: AtomicUsize,
     rate: Mutex<Option<RateStatus>>,
     unsaved_charge: AtomicI64,
 }
 
 impl RequestContext {
-    /// A request answered from `snapshot`.
-    pub fn new(snapshot: Arc<Snapshot>) -> Arc<Self> {
+    /// A request answered from `snapshot`, its numbers released by `release`.
+    pub fn new(snapshot: Arc<Snapshot>, release: Release) -> Arc<Self> {
         Arc::new(Self {
             snapshot,
+            release,
+            publishing: std::sync::atomic::AtomicBool::new(false),
             complexity: AtomicUsize::new(0),
             rate: Mutex::new(None),
             unsaved_charge: AtomicI64::new(0),
@@ -37,6 +43,22 @@ impl RequestContext {
     /// The snapshot every operation of this request reads.
     pub fn snapshot(&self) -> &Arc<Snapshot> {
         &self.snapshot
+    }
+
+    /// The release step of this request.
+    pub fn release(&self) -> &Release {
+        &self.release
+    }
+
+    /// From now on the operations run a second time, to publish what the release step
+    /// decided: limits and rate-limit charges were applied the first time.
+    pub fn start_publishing(&self) {
+        self.publishing.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the operations are running for the second time.
+    pub fn is_publishing(&self) -> bool {
+        self.publishing.load(Ordering::Relaxed)
     }
 
     /// Adds one operation's complexity to the request's total and returns the new total.

@@ -66,10 +66,12 @@ impl Application {
                 .context("cannot set up authentication")?;
         let limiter = Arc::new(RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs));
         let schema = build_schema(Arc::clone(&state), Arc::clone(&limiter), args);
-        let limits = http::RequestLimits {
+        let pipeline = Arc::new(http::Pipeline {
             max_batch: args.max_batch,
             timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
-        };
+            limiter: Arc::clone(&limiter),
+            overrides: args.disclosure_overrides.clone(),
+        });
         let route = Route::new()
             .at("/", get(http::root))
             .at("/graphql", get(http::graphiql).post(http::graphql))
@@ -86,8 +88,7 @@ impl Application {
             .data(Arc::clone(&state))
             .data(Arc::new(auth))
             .data(sign_in)
-            .data(limits)
-            .data(limiter)
+            .data(pipeline)
             .boxed();
         Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }

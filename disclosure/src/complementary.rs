@@ -11,11 +11,10 @@
 //! relation the data have is seen, coincidental ones included (which can only withhold
 //! more, never less).
 //!
-//! **Method**, as Statistics Norway's GaussSuppression: Gaussian elimination over the
-//! published vectors; while some withheld cell is pinned, withhold the smallest
-//! published non-empty cell whose removal unpins it (losing as few patients' worth of
-//! information as possible), and check again. Each round withholds one more cell, so it
-//! ends. Arithmetic is exact, modulo the prime 2⁶¹ − 1.
+//! **Method**, in the manner of Statistics Norway's GaussSuppression: one pass of
+//! Gaussian elimination over the cells in order of preference (see [`complete`]),
+//! publishing a cell only if it pins no withheld one. Arithmetic is exact, modulo the
+//! prime 2⁶¹ − 1.
 
 use std::collections::HashMap;
 
@@ -55,35 +54,36 @@ struct Basis {
 }
 
 impl Basis {
-    /// `vector` minus its projection on the basis; `None` when nothing is left.
-    fn residue(&self, mut vector: Vec<u64>) -> Option<Vec<u64>> {
+    /// `vector` minus its projection on the basis (all zero when the basis spans it).
+    fn residue(&self, mut vector: Vec<u64>) -> Vec<u64> {
         for (pivot, row) in &self.rows {
-            let factor = vector[*pivot];
-            if factor != 0 {
-                for (v, r) in vector.iter_mut().zip(row) {
-                    if *r != 0 {
-                        *v = sub(*v, mul(factor, *r));
-                    }
-                }
+            eliminate(&mut vector, *pivot, row);
+        }
+        vector
+    }
+}
+
+/// Removes from `vector` its component along `row` (normalised to 1 at `pivot`).
+fn eliminate(vector: &mut [u64], pivot: usize, row: &[u64]) {
+    let factor = vector[pivot];
+    if factor != 0 {
+        for (v, r) in vector.iter_mut().zip(row) {
+            if *r != 0 {
+                *v = sub(*v, mul(factor, *r));
             }
         }
-        vector.iter().any(|v| *v != 0).then_some(vector)
     }
+}
 
-    fn insert(&mut self, vector: Vec<u64>) {
-        if let Some(mut rest) = self.residue(vector) {
-            let Some(pivot) = rest.iter().position(|v| *v != 0) else { return };
-            let scale = inverse(rest[pivot]);
-            for v in rest.iter_mut() {
-                *v = mul(*v, scale);
-            }
-            self.rows.push((pivot, rest));
-        }
+/// `vector` scaled to 1 at its first non-zero entry, with that entry's index; `None`
+/// for the zero vector.
+fn normalised(mut vector: Vec<u64>) -> Option<(usize, Vec<u64>)> {
+    let pivot = vector.iter().position(|v| *v != 0)?;
+    let scale = inverse(vector[pivot]);
+    for v in vector.iter_mut() {
+        *v = mul(*v, scale);
     }
-
-    fn spans(&self, vector: Vec<u64>) -> bool {
-        self.residue(vector).is_none()
-    }
+    Some((pivot, vector))
 }
 
 /// The cells as 0/1 vectors over the atoms of their patients.
@@ -108,45 +108,46 @@ fn vectors(cells: &[PatientSet]) -> Vec<Vec<u64>> {
     vectors
 }
 
-/// Whether some withheld cell is pinned by the published ones; returns the first.
-fn pinned(vectors: &[Vec<u64>], withheld: &[bool]) -> Option<usize> {
-    let mut basis = Basis::default();
-    for (vector, hidden) in vectors.iter().zip(withheld) {
-        if !hidden {
-            basis.insert(vector.clone());
-        }
-    }
-    (0..vectors.len()).find(|&i| withheld[i] && vectors[i].iter().any(|v| *v != 0) && basis.spans(vectors[i].clone()))
-}
-
-/// Withholds further cells (setting `withheld[i]`) until no withheld cell can be
-/// recomputed from the published ones; returns the cells it withheld, in order.
+/// Withholds further cells (setting `withheld[i]`) so that no withheld cell can be
+/// recomputed from the published ones; returns the cells it withheld.
 ///
-/// A withheld cell with no patients is never "pinned": a zero tells nothing the
-/// policy did not already allow to be told.
+/// Greedy, in one pass: the cells not yet withheld are offered for publication from the
+/// largest to the smallest (a large cell, a total, is worth more to the reader; a small
+/// one costs little to withhold). Each offered cell is reduced against the basis of
+/// the cells published so far; it is published unless that would bring the residue of
+/// some withheld cell to zero (pin it), in which case it is withheld too and its own
+/// residue joins the ones to protect. The invariant "no withheld cell lies in the span
+/// of the published ones" holds after every step, so it holds at the end. A withheld
+/// cell with no patients is never protected: a zero tells nothing the policy did not
+/// already allow to be told.
 pub fn complete(cells: &[PatientSet], withheld: &mut [bool]) -> Vec<usize> {
     let vectors = vectors(cells);
+    let mut basis = Basis::default();
+    let mut protected: Vec<Vec<u64>> =
+        (0..cells.len()).filter(|&i| withheld[i] && !cells[i].is_empty()).map(|i| vectors[i].clone()).collect();
+    let mut offered: Vec<usize> = (0..cells.len()).filter(|&i| !withheld[i]).collect();
+    offered.sort_by(|&a, &b| cells[b].len().cmp(&cells[a].len()).then_with(|| cells[a].cmp(&cells[b])));
     let mut added = Vec::new();
-    while let Some(target) = pinned(&vectors, withheld) {
-        let mut candidates: Vec<usize> =
-            (0..cells.len()).filter(|&i| !withheld[i] && vectors[i].iter().any(|v| *v != 0)).collect();
-        candidates.sort_by_key(|&i| (cells[i].len(), i));
-        let breaking = candidates.iter().copied().find(|&candidate| {
-            withheld[candidate] = true;
-            let mut basis = Basis::default();
-            for (vector, hidden) in vectors.iter().zip(withheld.iter()) {
-                if !hidden {
-                    basis.insert(vector.clone());
-                }
-            }
-            withheld[candidate] = false;
-            !basis.spans(vectors[target].clone())
+    for index in offered {
+        let Some((pivot, row)) = normalised(basis.residue(vectors[index].clone())) else {
+            // Already implied by what is published: publishing it reveals nothing new.
+            continue;
+        };
+        // Eliminating `row` zeroes a residue exactly when the residue is a multiple of it.
+        let pins = protected.iter().any(|residue| {
+            let factor = residue[pivot];
+            factor != 0 && residue.iter().zip(&row).all(|(v, r)| *v == mul(factor, *r))
         });
-        // No single cell unpins it (it is pinned several ways): withhold the smallest
-        // candidate and look again.
-        let Some(chosen) = breaking.or_else(|| candidates.first().copied()) else { break };
-        withheld[chosen] = true;
-        added.push(chosen);
+        if pins {
+            withheld[index] = true;
+            added.push(index);
+            protected.push(basis.residue(vectors[index].clone()));
+        } else {
+            for residue in protected.iter_mut() {
+                eliminate(residue, pivot, &row);
+            }
+            basis.rows.push((pivot, row));
+        }
     }
     added
 }

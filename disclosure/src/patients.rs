@@ -26,6 +26,11 @@ impl PatientSet {
         self.0.len()
     }
 
+    /// How many patients, as a count.
+    pub fn count(&self) -> u64 {
+        self.0.len() as u64
+    }
+
     /// Whether there is no patient.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
@@ -43,10 +48,29 @@ impl PatientSet {
 
     /// The patients of either set.
     pub fn union(&self, other: &PatientSet) -> PatientSet {
-        let mut ids = Vec::with_capacity(self.len() + other.len());
-        ids.extend_from_slice(&self.0);
-        ids.extend_from_slice(&other.0);
-        Self::new(ids)
+        let (a, b) = (&self.0, &other.0);
+        let mut ids = Vec::with_capacity(a.len() + b.len());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            match a[i].cmp(&b[j]) {
+                std::cmp::Ordering::Less => {
+                    ids.push(a[i]);
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    ids.push(b[j]);
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    ids.push(a[i]);
+                    i += 1;
+                    j += 1;
+                }
+            }
+        }
+        ids.extend_from_slice(&a[i..]);
+        ids.extend_from_slice(&b[j..]);
+        Self(ids)
     }
 
     /// How many patients are in this set but not in `other`.

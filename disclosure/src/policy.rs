@@ -3,12 +3,12 @@
 //! Defaults, and what each protects against (the README's disclosure section has the
 //! full table):
 //!
-//! | kind | k | zeros | insider rule | dominance |
-//! |---|---|---|---|---|
-//! | industry | 5 | shown | — | no site above 80% of a cell |
-//! | hospital | 5 | shown | ≥ k patients from other sites | — |
-//! | registry | 3 | shown | — | — |
-//! | academic | 3 | shown | — | — |
+//! | kind | k | zeros | insider rule | dominance | survival times |
+//! |---|---|---|---|---|---|
+//! | industry | 5 | shown | — | no site above 80% of a cell | 1-month bins |
+//! | hospital | 5 | shown | ≥ k patients from other sites | — | 1-month bins |
+//! | registry | 3 | shown | — | — | exact |
+//! | academic | 3 | shown | — | — | exact |
 //!
 //! Industry and hospitals get the consortium's k = 5 (`disclosure.md`). The registry
 //! already holds every profiled patient's identity and vital status by law, and the
@@ -30,6 +30,9 @@ pub struct Policy {
     pub insider: bool,
     /// No single site may hold more than this share of a cell's patients (industry).
     pub dominance: Option<f64>,
+    /// Survival times are coarsened to the end of bins of this many months, so no
+    /// step of a curve is one patient's day.
+    pub survival_bin_months: Option<f64>,
 }
 
 impl Policy {
@@ -37,17 +40,41 @@ impl Policy {
     pub const VERSION: u32 = 1;
 
     /// An industry partner's default.
-    pub const INDUSTRY: Policy =
-        Policy { version: Self::VERSION, k: 5, zeros_disclosive: false, insider: false, dominance: Some(0.8) };
+    pub const INDUSTRY: Policy = Policy {
+        version: Self::VERSION,
+        k: 5,
+        zeros_disclosive: false,
+        insider: false,
+        dominance: Some(0.8),
+        survival_bin_months: Some(1.0),
+    };
     /// A hospital's default.
-    pub const HOSPITAL: Policy =
-        Policy { version: Self::VERSION, k: 5, zeros_disclosive: false, insider: true, dominance: None };
+    pub const HOSPITAL: Policy = Policy {
+        version: Self::VERSION,
+        k: 5,
+        zeros_disclosive: false,
+        insider: true,
+        dominance: None,
+        survival_bin_months: Some(1.0),
+    };
     /// The registry's default.
-    pub const REGISTRY: Policy =
-        Policy { version: Self::VERSION, k: 3, zeros_disclosive: false, insider: false, dominance: None };
+    pub const REGISTRY: Policy = Policy {
+        version: Self::VERSION,
+        k: 3,
+        zeros_disclosive: false,
+        insider: false,
+        dominance: None,
+        survival_bin_months: None,
+    };
     /// An academic partner's default.
-    pub const ACADEMIC: Policy =
-        Policy { version: Self::VERSION, k: 3, zeros_disclosive: false, insider: false, dominance: None };
+    pub const ACADEMIC: Policy = Policy {
+        version: Self::VERSION,
+        k: 3,
+        zeros_disclosive: false,
+        insider: false,
+        dominance: None,
+        survival_bin_months: None,
+    };
 }
 
 /// Who is asking, as far as the rules care.

@@ -44,6 +44,8 @@ async fn generated_queries_get_data_or_coded_errors_and_never_break_the_service(
     let cases = setting("FUZZ_CASES", 300);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut answered = 0;
+    let mut executed = 0;
+    let mut refusals: std::collections::BTreeMap<String, u64> = Default::default();
     for case in 0..cases {
         let query = corrupted(schema.random_query(&mut rng), &mut rng);
         let response = app
@@ -64,9 +66,18 @@ async fn generated_queries_get_data_or_coded_errors_and_never_break_the_service(
         if codes.is_empty() {
             answered += 1;
         }
+        if !codes.iter().any(|c| c == "GRAPHQL_PARSE_FAILED" || c == "GRAPHQL_VALIDATION_FAILED") {
+            executed += 1;
+        }
+        for code in codes {
+            *refusals.entry(code).or_default() += 1;
+        }
     }
-    // The generator must reach the resolvers, not only the parser.
-    assert!(answered * 5 > cases, "only {answered} of {cases} generated queries were answered");
+    // The generator must reach the resolvers, not only the parser and the validator.
+    assert!(
+        executed * 3 > cases && answered * 10 > cases,
+        "{executed} of {cases} generated queries were executed, {answered} answered; refusals: {refusals:?}"
+    );
     let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");
     assert_eq!(health.status().as_u16(), 200);
     let still = app.graphql_as(&token, "{ funnel { steps { population } } }", json!({})).await;

@@ -60,10 +60,10 @@ crate::on_both_backends! {
     async fn response_follows_the_hand_computed_trial(app: TestApp) {
         let query = "query($by: [Dimension!]!, $f: PatientFilter) { responses(groupBy: $by, filter: $f) { \
                      groups { keys { code } treated { value } evaluable { value } \
-                       clinicalBenefit { numerator { value } denominator { value } estimate lower95 upper95 } \
-                       objectiveResponse { numerator { value } denominator { value } lower95 upper95 } } \
+                       clinicalBenefit { numerator { value } denominator { value } estimate { value } lower95 { value } upper95 { value } } \
+                       objectiveResponse { numerator { value } denominator { value } lower95 { value } upper95 { value } } } \
                      overall { treated { value } evaluable { value } \
-                       clinicalBenefit { numerator { value } denominator { value } estimate lower95 upper95 } \
+                       clinicalBenefit { numerator { value } denominator { value } estimate { value } lower95 { value } upper95 { value } } \
                        objectiveResponse { numerator { value } denominator { value } } \
                        bestResponse { response patients { value } } } } }";
         let data = app.data(query, json!({ "by": ["SEX"] })).await;
@@ -71,7 +71,7 @@ crate::on_both_backends! {
         assert_eq!((n(&overall["treated"]), n(&overall["evaluable"])), (9, 8));
         let benefit = &overall["clinicalBenefit"];
         assert_eq!((n(&benefit["numerator"]), n(&benefit["denominator"])), (5, 8));
-        assert!(close(benefit["estimate"].as_f64().unwrap_or(0.0), 0.625));
+        assert!(close(benefit["estimate"]["value"].as_f64().unwrap_or(0.0), 0.625));
         assert_eq!(n(&overall["objectiveResponse"]["numerator"]), 2);
         let bor: Vec<(String, u64)> = overall["bestResponse"]
             .as_array()
@@ -89,12 +89,12 @@ crate::on_both_backends! {
         let men = by_sex("MALE");
         assert_eq!((n(&men["treated"]), n(&men["evaluable"])), (5, 4));
         assert_eq!(n(&men["clinicalBenefit"]["numerator"]), 4);
-        assert!(close(men["clinicalBenefit"]["upper95"].as_f64().unwrap_or(0.0), 1.0));
-        assert!(close(men["clinicalBenefit"]["lower95"].as_f64().unwrap_or(0.0), 0.025f64.powf(0.25)));
+        assert!(close(men["clinicalBenefit"]["upper95"]["value"].as_f64().unwrap_or(0.0), 1.0));
+        assert!(close(men["clinicalBenefit"]["lower95"]["value"].as_f64().unwrap_or(0.0), 0.025f64.powf(0.25)));
         let women = by_sex("FEMALE");
         assert_eq!(n(&women["objectiveResponse"]["numerator"]), 0);
-        assert!(close(women["objectiveResponse"]["lower95"].as_f64().unwrap_or(1.0), 0.0));
-        assert!(close(women["objectiveResponse"]["upper95"].as_f64().unwrap_or(0.0), 1.0 - 0.025f64.powf(0.25)));
+        assert!(close(women["objectiveResponse"]["lower95"]["value"].as_f64().unwrap_or(1.0), 0.0));
+        assert!(close(women["objectiveResponse"]["upper95"]["value"].as_f64().unwrap_or(0.0), 1.0 - 0.025f64.powf(0.25)));
 
         // An empty group: the cohort nobody joined.
         let empty = app.data(query, json!({ "by": [], "f": { "cohorts": ["K-EMPTY"] } })).await;
@@ -108,7 +108,7 @@ crate::on_both_backends! {
     spawn = crate::small_trial::spawn;
     async fn cohort_monitoring_shows_the_decision_next_to_the_recorded_status(app: TestApp) {
         let query = "{ cohortMonitoring { cohort { code } recordedStatus statusAgrees \
-                     decision { kind evaluableNeeded benefitsNeeded } \
+                     decision { kind evaluableNeeded { value } benefitsNeeded { value } } \
                      stage1 { evaluable { value } benefits { value } } stage2 { evaluable { value } } \
                      enrolled { value } treated { value } supplierCode } }";
         let data = app.data(query, json!({})).await;
@@ -123,7 +123,7 @@ crate::on_both_backends! {
         assert_eq!(braf["supplierCode"], "C");
         let empty = rows.iter().find(|r| r["cohort"]["code"] == "K-EMPTY").expect("K-EMPTY");
         assert_eq!(empty["decision"]["kind"], "RECRUITING_STAGE_1");
-        assert_eq!((empty["decision"]["evaluableNeeded"].as_u64(), empty["decision"]["benefitsNeeded"].as_u64()), (Some(8), Some(1)));
+        assert_eq!((empty["decision"]["evaluableNeeded"]["value"].as_u64(), empty["decision"]["benefitsNeeded"]["value"].as_u64()), (Some(8), Some(1)));
         assert_eq!(empty["statusAgrees"], true);
     }
 }
@@ -134,20 +134,20 @@ crate::on_both_backends! {
         const MONTH: f64 = 30.4375;
         let query = "query($e: SurvivalEndpoint!, $t: Boolean!) { survival(endpoint: $e, byTreatmentGroup: $t) { \
                      treatmentGroup patients { value } events { value } \
-                     steps { months atRisk { value } events { value } censored { value } survival } \
-                     median { months lower95 upper95 } atRisk { months patients { value } } } }";
+                     steps { months { value } atRisk { value } events { value } censored { value } survival { value } } \
+                     median { months { value } lower95 { value } upper95 { value } } atRisk { months patients { value } } } }";
         let pfs = app.data(query, json!({ "e": "PFS", "t": false })).await;
         let curve = &pfs["survival"][0];
         assert_eq!((n(&curve["patients"]), n(&curve["events"])), (9, 4));
         let steps = curve["steps"].as_array().expect("steps");
-        let at = |days: f64| steps.iter().find(|s| close(s["months"].as_f64().unwrap_or(-1.0), days / MONTH)).cloned();
+        let at = |days: f64| steps.iter().find(|s| close(s["months"]["value"].as_f64().unwrap_or(-1.0), days / MONTH)).cloned();
         for (days, survival) in [(42.0, 1.0), (50.0, 7.0 / 8.0), (56.0, 0.75), (112.0, 0.6), (168.0, 0.3)] {
             let step = at(days).unwrap_or_else(|| panic!("no step at {days} days: {steps:?}"));
-            assert!(close(step["survival"].as_f64().unwrap_or(-1.0), survival), "S({days}) = {step}");
+            assert!(close(step["survival"]["value"].as_f64().unwrap_or(-1.0), survival), "S({days}) = {step}");
         }
         let tie = at(112.0).expect("the tie at 112 days");
         assert_eq!((n(&tie["atRisk"]), n(&tie["events"]), n(&tie["censored"])), (5, 1, 2));
-        assert!(close(curve["median"]["months"].as_f64().unwrap_or(-1.0), 168.0 / MONTH));
+        assert!(close(curve["median"]["months"]["value"].as_f64().unwrap_or(-1.0), 168.0 / MONTH));
         assert_eq!(n(&curve["atRisk"][0]["patients"]), 9);
 
         let os = app.data(query, json!({ "e": "OS", "t": true })).await;

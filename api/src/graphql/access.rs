@@ -11,6 +11,7 @@ use async_graphql::Context;
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
+use crate::release::Release;
 use crate::request::RequestContext;
 use crate::state::{AppState, View};
 
@@ -35,13 +36,21 @@ pub(super) fn require<'a>(ctx: &Context<'a>, scope: Scope) -> Result<&'a Princip
     }
 }
 
+/// The request's shared context.
+pub(super) fn request<'a>(ctx: &Context<'a>) -> Result<&'a Arc<RequestContext>, ApiError> {
+    ctx.data::<Arc<RequestContext>>()
+        .map_err(|_| ApiError::Internal("request context missing from the operation".into()))
+}
+
+/// The release step every number of the request goes through.
+pub(super) fn release<'a>(ctx: &Context<'a>) -> Result<&'a Release, ApiError> {
+    Ok(request(ctx)?.release())
+}
+
 /// The state and the principal's view of the request's snapshot, if it holds `scope`.
 pub(super) async fn view<'a>(ctx: &Context<'a>, scope: Scope) -> Result<(&'a Arc<AppState>, View), ApiError> {
     let principal = require(ctx, scope)?;
     let state = state(ctx)?;
-    let request = ctx
-        .data::<Arc<RequestContext>>()
-        .map_err(|_| ApiError::Internal("request context missing from the operation".into()))?;
-    let snapshot = Arc::clone(request.snapshot());
+    let snapshot = Arc::clone(request(ctx)?.snapshot());
     Ok((state, state.view(snapshot, |catalogue| principal.row_scope(catalogue)).await?))
 }

@@ -6,11 +6,12 @@ use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::dimension::month_code;
 use consortium_analytics::{monthly_activity, Dimension as Dim, Filter};
 
-use super::access::view;
+use super::access::{release, view};
 use super::enums::Dimension;
 use super::inputs::PatientFilter;
-use super::types::{Count, GroupKey};
+use super::types::GroupKey;
 use crate::auth::Scope;
+use crate::release::Count;
 
 /// Activity in one month (and split).
 #[derive(SimpleObject, Debug, Clone)]
@@ -54,17 +55,18 @@ impl ActivityQuery {
         let rows = state
             .answer(&view, (split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f))
             .await?;
+        let release = release(ctx)?;
         Ok(rows
             .iter()
             .map(|r| MonthlyActivity {
                 month: month_code(r.month),
                 split: split.map(|d| GroupKey::new(d, r.split, &snapshot.catalogue)),
-                referrals: r.count.referrals.into(),
-                enrolments: r.count.enrolments.into(),
-                treatment_starts: r.count.treatment_starts.into(),
-                cumulative_referrals: r.cumulative.referrals.into(),
-                cumulative_enrolments: r.cumulative.enrolments.into(),
-                cumulative_treatment_starts: r.cumulative.treatment_starts.into(),
+                referrals: release.count(&r.count.referrals),
+                enrolments: release.count(&r.count.enrolments),
+                treatment_starts: release.count(&r.count.treatment_starts),
+                cumulative_referrals: release.count(&r.cumulative.referrals),
+                cumulative_enrolments: release.count(&r.cumulative.enrolments),
+                cumulative_treatment_starts: release.count(&r.cumulative.treatment_starts),
             })
             .collect())
     }

@@ -132,7 +132,7 @@ impl Extension for Limits {
                 result.complexity, self.max_complexity
             )));
         }
-        if let Some(request) = ctx.data_opt::<Arc<RequestContext>>() {
+        if let Some(request) = ctx.data_opt::<Arc<RequestContext>>().filter(|r| !r.is_publishing()) {
             let total = request.add_complexity(result.complexity);
             if total > self.max_complexity {
                 return Err(too_complex(format!(

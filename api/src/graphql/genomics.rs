@@ -6,11 +6,12 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::{actionability, alteration_frequencies, tmb_distribution, Dimension as Dim, Filter};
 
-use super::access::view;
+use super::access::{release, view};
 use super::enums::{AlterationClass, Dimension};
 use super::inputs::PatientFilter;
-use super::types::{Count, GroupKey, Proportion};
+use super::types::GroupKey;
 use crate::auth::Scope;
+use crate::release::{Count, Measure, Proportion, Release};
 
 /// How often an alteration was found among profiled patients.
 #[derive(SimpleObject, Debug, Clone)]
@@ -26,26 +27,47 @@ pub struct AlterationFrequency {
 }
 
 /// TMB quantiles (mutations per megabase).
-#[derive(SimpleObject, Debug, Clone, Copy)]
+///
+/// Each value is published only when the profiles it is over are (at least k, not
+/// withheld): no quantile or extreme of a handful of patients is one patient's value.
+#[derive(SimpleObject, Debug, Clone)]
 pub struct TmbQuantiles {
     /// Profiles with a TMB value.
     pub measured: Count,
     /// Minimum.
-    pub min: f64,
+    pub min: Measure,
     /// 10th percentile.
-    pub p10: f64,
+    pub p10: Measure,
     /// 25th percentile.
-    pub p25: f64,
+    pub p25: Measure,
     /// Median.
-    pub median: f64,
+    pub median: Measure,
     /// 75th percentile.
-    pub p75: f64,
+    pub p75: Measure,
     /// 90th percentile.
-    pub p90: f64,
+    pub p90: Measure,
     /// Maximum.
-    pub max: f64,
+    pub max: Measure,
     /// Mean.
-    pub mean: f64,
+    pub mean: Measure,
+}
+
+impl TmbQuantiles {
+    fn new(t: &consortium_analytics::TmbSummary, release: &Release) -> Self {
+        let measured = release.count(&t.measured);
+        let value = |v: f64| release.derived(v, &[&measured]);
+        Self {
+            min: value(t.min),
+            p10: value(t.p10),
+            p25: value(t.p25),
+            median: value(t.median),
+            p75: value(t.p75),
+            p90: value(t.p90),
+            max: value(t.max),
+            mean: value(t.mean),
+            measured,
+        }
+    }
 }
 
 /// TMB and MSI of one group of profiled patients.
@@ -94,14 +116,14 @@ impl GenomicsQuery {
         let rows = state
             .answer(&view, (by_tumour_type, filter), |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f))
             .await?;
-        let catalogue = &snapshot.catalogue;
+        let (catalogue, release) = (&snapshot.catalogue, release(ctx)?);
         Ok(rows
             .iter()
             .map(|r| AlterationFrequency {
                 tumour_type: r.tumour_type.and_then(|k| catalogue.code(Dim::TumourType, k)),
                 gene: r.gene.and_then(|k| catalogue.code(Dim::Gene, k)),
                 alteration_class: r.alteration_class.into(),
-                carriers: (&r.proportion).into(),
+                carriers: release.rate(&r.carriers),
             })
             .collect())
     }
@@ -120,23 +142,14 @@ impl GenomicsQuery {
         let rows = state
             .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f))
             .await?;
+        let release = release(ctx)?;
         Ok(rows
             .iter()
             .map(|r| TmbGroup {
                 keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
-                profiled: r.profiled.into(),
-                tmb: r.tmb.map(|t| TmbQuantiles {
-                    measured: t.measured.into(),
-                    min: t.min,
-                    p10: t.p10,
-                    p25: t.p25,
-                    median: t.median,
-                    p75: t.p75,
-                    p90: t.p90,
-                    max: t.max,
-                    mean: t.mean,
-                }),
-                msi_high: (&r.msi_high).into(),
+                profiled: release.count(&r.profiled),
+                tmb: r.tmb.as_ref().map(|t| TmbQuantiles::new(t, release)),
+                msi_high: release.rate(&r.msi_high),
             })
             .collect())
     }
@@ -155,11 +168,12 @@ impl GenomicsQuery {
         let rows = state
             .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f))
             .await?;
+        let release = release(ctx)?;
         Ok(rows
             .iter()
             .map(|r| ActionabilityGroup {
                 keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
-                actionable: (&r.actionable).into(),
+                actionable: release.rate(&r.actionable),
             })
             .collect())
     }

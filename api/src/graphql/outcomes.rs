@@ -10,12 +10,13 @@ use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalG
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
-use super::access::view;
+use super::access::{release, view};
 use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
 use super::inputs::PatientFilter;
-use super::types::{Cohort, Count, GroupKey, Proportion};
+use super::types::{Cohort, GroupKey};
 use crate::auth::Scope;
 use crate::error::ApiError;
+use crate::release::{Count, Measure, Proportion, Release};
 
 /// Patients with one best overall response.
 #[derive(SimpleObject, Debug, Clone)]
@@ -44,17 +45,25 @@ pub struct ResponseGroup {
 }
 
 impl ResponseGroup {
-    fn new(group: &Response, dimensions: &[consortium_analytics::Dimension], catalogue: &Catalogue) -> Self {
+    fn new(
+        group: &Response,
+        dimensions: &[consortium_analytics::Dimension],
+        catalogue: &Catalogue,
+        release: &Release,
+    ) -> Self {
         Self {
             keys: GroupKey::list(dimensions, &group.keys, catalogue),
-            treated: group.treated.into(),
-            evaluable: group.evaluable.into(),
-            clinical_benefit: group.benefit.as_ref().map(Proportion::from),
-            objective_response: group.objective_response.as_ref().map(Proportion::from),
+            treated: release.count(&group.treated),
+            evaluable: release.count(&group.evaluable),
+            clinical_benefit: group.benefit.as_ref().map(|r| release.rate(r)),
+            objective_response: group.objective_response.as_ref().map(|r| release.rate(r)),
             best_response: Bor::all()
                 .into_iter()
-                .zip(group.best_response)
-                .map(|(response, patients)| BestResponseCount { response: response.into(), patients: patients.into() })
+                .zip(&group.best_response)
+                .map(|(response, patients)| BestResponseCount {
+                    response: response.into(),
+                    patients: release.count(patients),
+                })
                 .collect(),
         }
     }
@@ -72,7 +81,7 @@ pub struct ResponseSummary {
 }
 
 /// Evaluable patients and benefits of one stage.
-#[derive(SimpleObject, Debug, Clone, Copy)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct StageCounts {
     /// Evaluable patients in the stage.
     pub evaluable: Count,
@@ -80,9 +89,9 @@ pub struct StageCounts {
     pub benefits: Count,
 }
 
-impl From<consortium_analytics::monitoring::StageCounts> for StageCounts {
-    fn from(s: consortium_analytics::monitoring::StageCounts) -> Self {
-        Self { evaluable: s.evaluable.into(), benefits: s.benefits.into() }
+impl StageCounts {
+    fn new(s: &consortium_analytics::monitoring::StageCounts, release: &Release) -> Self {
+        Self { evaluable: release.count(&s.evaluable), benefits: release.count(&s.benefits) }
     }
 }
 
@@ -104,20 +113,21 @@ pub enum DecisionKind {
 }
 
 /// The decision a cohort's data support under its design.
-#[derive(SimpleObject, Debug, Clone, Copy)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct TwoStageDecision {
     /// The decision.
     pub kind: DecisionKind,
-    /// While recruiting: evaluable patients still needed to complete the stage.
-    pub evaluable_needed: Option<u64>,
+    /// While recruiting: evaluable patients still needed to complete the stage
+    /// (derived from the stage counts, and withheld with them).
+    pub evaluable_needed: Option<Count>,
     /// While recruiting: further benefits needed to pass the stage (or to be positive).
-    pub benefits_needed: Option<u64>,
+    pub benefits_needed: Option<Count>,
     /// Whether no further patient can change the decision.
     pub is_final: bool,
 }
 
-impl From<Decision> for TwoStageDecision {
-    fn from(d: Decision) -> Self {
+impl TwoStageDecision {
+    fn new(d: Decision, basis: &[&Count], release: &Release) -> Self {
         let (kind, evaluable_needed, benefits_needed) = match d {
             Decision::RecruitingStage1 { evaluable_needed, benefits_needed_to_continue } => {
                 (DecisionKind::RecruitingStage1, Some(evaluable_needed), Some(benefits_needed_to_continue))
@@ -130,7 +140,12 @@ impl From<Decision> for TwoStageDecision {
             Decision::Positive => (DecisionKind::Positive, None, None),
             Decision::Negative => (DecisionKind::Negative, None, None),
         };
-        Self { kind, evaluable_needed, benefits_needed, is_final: d.is_final() }
+        Self {
+            kind,
+            evaluable_needed: evaluable_needed.map(|n| release.derived_count(n, basis)),
+            benefits_needed: benefits_needed.map(|n| release.derived_count(n, basis)),
+            is_final: d.is_final(),
+        }
     }
 }
 
@@ -164,30 +179,33 @@ pub struct CohortMonitoring {
 }
 
 impl CohortMonitoring {
-    fn new(m: &Monitoring, catalogue: &Catalogue) -> Option<Self> {
+    fn new(m: &Monitoring, catalogue: &Catalogue, release: &Release) -> Option<Self> {
         let cohort = catalogue.cohorts.get(&m.cohort_id)?;
+        let (stage1, stage2) = (StageCounts::new(&m.stage1, release), StageCounts::new(&m.stage2, release));
+        let basis = [&stage1.evaluable, &stage1.benefits, &stage2.evaluable, &stage2.benefits];
         Some(Self {
             cohort: Cohort::new(cohort, catalogue),
-            decision: m.decision.into(),
+            decision: TwoStageDecision::new(m.decision, &basis, release),
             status_agrees: m.status_agrees,
             recorded_status: m.status.into(),
-            enrolled: m.enrolled.into(),
-            treated: m.treated.into(),
-            stage1: m.stage1.into(),
-            stage2: m.stage2.into(),
-            expansion: m.expansion.into(),
-            clinical_benefit: m.benefit_rate.as_ref().map(Proportion::from),
-            expansion_benefits: m.expansion_benefits.map(Count::from),
+            enrolled: release.count(&m.enrolled),
+            treated: release.count(&m.treated),
+            expansion: StageCounts::new(&m.expansion, release),
+            stage1,
+            stage2,
+            clinical_benefit: m.benefit_rate.as_ref().map(|r| release.rate(r)),
+            expansion_benefits: m.expansion_benefits.as_ref().map(|b| release.count(b)),
             supplier_code: m.supplier_id.and_then(|id| catalogue.partners.get(&id)).map(|p| p.code.clone()),
         })
     }
 }
 
-/// One step of a Kaplan–Meier table.
-#[derive(SimpleObject, Debug, Clone, Copy)]
+/// One step of a Kaplan–Meier table; published only while at least k patients are at
+/// risk (and with times coarsened to the policy's bins).
+#[derive(SimpleObject, Debug, Clone)]
 pub struct SurvivalStep {
     /// Months since the origin.
-    pub months: f64,
+    pub months: Measure,
     /// Patients at risk just before this time.
     pub at_risk: Count,
     /// Events at this time.
@@ -195,39 +213,40 @@ pub struct SurvivalStep {
     /// Censored at this time.
     pub censored: Count,
     /// Survival from this time until the next step.
-    pub survival: f64,
+    pub survival: Measure,
     /// Lower bound of the 95% band (Greenwood, log(−log)).
-    pub lower95: f64,
+    pub lower95: Measure,
     /// Upper bound of the 95% band.
-    pub upper95: f64,
+    pub upper95: Measure,
 }
 
-/// Median survival with its 95% interval (null where not reached).
-#[derive(SimpleObject, Debug, Clone, Copy)]
+/// Median survival with its 95% interval: null where not reached, withheld where the
+/// curve is withheld.
+#[derive(SimpleObject, Debug, Clone)]
 pub struct MedianSurvival {
     /// Median, months.
-    pub months: Option<f64>,
+    pub months: Option<Measure>,
     /// Lower bound of its 95% interval.
-    pub lower95: Option<f64>,
+    pub lower95: Option<Measure>,
     /// Upper bound of its 95% interval.
-    pub upper95: Option<f64>,
+    pub upper95: Option<Measure>,
 }
 
 /// Survival at a landmark time (null where follow-up does not reach it).
-#[derive(SimpleObject, Debug, Clone, Copy)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct Landmark {
     /// The landmark, months.
     pub months: f64,
     /// Survival.
-    pub survival: Option<f64>,
+    pub survival: Option<Measure>,
     /// Lower bound of the 95% band.
-    pub lower95: Option<f64>,
+    pub lower95: Option<Measure>,
     /// Upper bound of the 95% band.
-    pub upper95: Option<f64>,
+    pub upper95: Option<Measure>,
 }
 
 /// Patients at risk at a time.
-#[derive(SimpleObject, Debug, Clone, Copy)]
+#[derive(SimpleObject, Debug, Clone)]
 pub struct AtRisk {
     /// Months.
     pub months: u32,
@@ -257,46 +276,64 @@ pub struct SurvivalCurve {
 }
 
 impl SurvivalCurve {
-    fn new(curve: &Curve, grouping: Option<SurvivalGrouping>, catalogue: &Catalogue) -> Self {
+    fn new(curve: &Curve, grouping: Option<SurvivalGrouping>, catalogue: &Catalogue, release: &Release) -> Self {
         let (group, treatment_group) = match grouping {
             Some(SurvivalGrouping::Dimension(d)) => (Some(GroupKey::new(d, curve.key, catalogue)), None),
             Some(SurvivalGrouping::TreatmentGroup) => (None, curve.key.and_then(Group::of_key).map(Into::into)),
             None => (None, None),
         };
+        let patients = release.count(&curve.patients);
+        // Patients at risk at `months`: those whose time is at or after it.
+        let at_risk_at = |months: f64| curve.table.iter().find(|r| r.time >= months).map_or(0, |r| r.at_risk);
+        let gate_at = |months: f64| release.at_risk_gate(&patients, at_risk_at(months));
+        let value_at = |months: Option<f64>| months.map(|m| release.gated(m, gate_at(m)));
         Self {
             group,
             treatment_group,
-            patients: curve.patients.into(),
-            events: curve.events.into(),
+            events: release.count(&curve.events),
             steps: curve
                 .table
                 .iter()
-                .map(|r| SurvivalStep {
-                    months: r.time,
-                    at_risk: r.at_risk.into(),
-                    events: r.events.into(),
-                    censored: r.censored.into(),
-                    survival: r.survival,
-                    lower95: r.lower,
-                    upper95: r.upper,
+                .map(|r| {
+                    let gate = release.at_risk_gate(&patients, r.at_risk);
+                    SurvivalStep {
+                        months: release.gated(r.time, gate),
+                        at_risk: release.gated_count(r.at_risk, gate),
+                        events: release.gated_count(r.events, gate),
+                        censored: release.gated_count(r.censored, gate),
+                        survival: release.gated(r.survival, gate),
+                        lower95: release.gated(r.lower, gate),
+                        upper95: release.gated(r.upper, gate),
+                    }
                 })
                 .collect(),
             median: MedianSurvival {
-                months: curve.median.median,
-                lower95: curve.median.lower,
-                upper95: curve.median.upper,
+                months: value_at(curve.median.median),
+                lower95: value_at(curve.median.lower),
+                upper95: value_at(curve.median.upper),
             },
             landmarks: curve
                 .landmarks
                 .iter()
-                .map(|l| Landmark {
-                    months: l.months,
-                    survival: l.survival.map(|s| s.survival),
-                    lower95: l.survival.map(|s| s.lower),
-                    upper95: l.survival.map(|s| s.upper),
+                .map(|l| {
+                    let gate = gate_at(l.months);
+                    Landmark {
+                        months: l.months,
+                        survival: l.survival.map(|s| release.gated(s.survival, gate)),
+                        lower95: l.survival.map(|s| release.gated(s.lower, gate)),
+                        upper95: l.survival.map(|s| release.gated(s.upper, gate)),
+                    }
                 })
                 .collect(),
-            at_risk: curve.at_risk.iter().map(|a| AtRisk { months: a.months, patients: a.patients.into() }).collect(),
+            at_risk: curve
+                .at_risk
+                .iter()
+                .map(|a| AtRisk {
+                    months: a.months,
+                    patients: release.gated_count(a.patients, release.at_risk_gate(&patients, a.patients)),
+                })
+                .collect(),
+            patients,
         }
     }
 }
@@ -322,9 +359,9 @@ impl OutcomeQuery {
         let question = (dimensions.clone(), filter);
         let rows =
             state.answer(&view, question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
-        let catalogue = &snapshot.catalogue;
+        let (catalogue, release) = (&snapshot.catalogue, release(ctx)?);
         let mut groups: Vec<ResponseGroup> =
-            rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue)).collect();
+            rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue, release)).collect();
         let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
         Ok(ResponseSummary { group_by, groups, overall })
     }
@@ -339,11 +376,12 @@ impl OutcomeQuery {
         let (state, view) = view(ctx, Scope::ResponseRead).await?;
         let snapshot = Arc::clone(&view.snapshot);
         let rows = state.answer(&view, (), |s, _: &()| cohort_monitoring(s)).await?;
+        let release = release(ctx)?;
         let status = status.map(consortium_entity::CohortStatus::from);
         Ok(rows
             .iter()
             .filter(|m| status.is_none_or(|s| m.status == s))
-            .filter_map(|m| CohortMonitoring::new(m, &snapshot.catalogue))
+            .filter_map(|m| CohortMonitoring::new(m, &snapshot.catalogue, release))
             .collect())
     }
 
@@ -369,8 +407,11 @@ impl OutcomeQuery {
             (None, false) => None,
         };
         let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, filter);
-        let curves = state.answer(&view, question, |s, (e, g, f)| survival(s, *e, *g, f)).await?;
-        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, &snapshot.catalogue)).collect())
+        let release = release(ctx)?;
+        // The bin is part of the question: coarsened curves are other answers.
+        let bin = release.survival_bin_months();
+        let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, filter, bin);
+        let curves = state.answer(&view, question, |s, (e, g, f, bin)| survival(s, *e, *g, f, *bin)).await?;
+        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, &snapshot.catalogue, release)).collect())
     }
 }

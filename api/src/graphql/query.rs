@@ -5,7 +5,7 @@ use std::sync::Arc;
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, MergedObject, Object, Result};
 
-use super::access::view;
+use super::access::{release, view};
 use super::activity::ActivityQuery;
 use super::design::DesignQuery;
 use super::enums::{CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
@@ -57,10 +57,14 @@ impl EnrolmentQuery {
         let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
         let filter = filter.unwrap_or_default().resolve(&view.snapshot.catalogue)?;
         let funnel = state.funnel(&view, filter).await?;
+        let release = release(ctx)?;
         let steps = funnel
             .steps
             .iter()
-            .map(|(population, patients)| FunnelStep { population: (*population).into(), patients: (*patients).into() })
+            .map(|(population, patients)| FunnelStep {
+                population: (*population).into(),
+                patients: release.count(patients),
+            })
             .collect();
         Ok(Funnel { steps })
     }
@@ -81,7 +85,7 @@ impl EnrolmentQuery {
             filter: filter.unwrap_or_default().resolve(&snapshot.catalogue)?,
         };
         let table = state.count(&view, question).await?;
-        Ok(PatientCounts::new(population, &table, &snapshot.catalogue))
+        Ok(PatientCounts::new(population, &table, &snapshot.catalogue, release(ctx)?))
     }
 }
 

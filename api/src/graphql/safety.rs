@@ -6,10 +6,11 @@ use std::sync::Arc;
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
 
-use super::access::view;
+use super::access::{release, view};
 use super::inputs::PatientFilter;
-use super::types::{Count, GroupKey, Proportion};
+use super::types::GroupKey;
 use crate::auth::Scope;
+use crate::release::{Count, Proportion, Release};
 
 /// What adverse events are tallied by.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,16 +56,21 @@ pub struct AdverseEventSummary {
 }
 
 impl AdverseEventSummary {
-    fn new(row: &AdverseEventRow, split: Option<Dim>, catalogue: &consortium_analytics::Catalogue) -> Self {
+    fn new(
+        row: &AdverseEventRow,
+        split: Option<Dim>,
+        catalogue: &consortium_analytics::Catalogue,
+        release: &Release,
+    ) -> Self {
         Self {
             split: split.map(|d| GroupKey::new(d, row.split, catalogue)),
             category: row.category.clone(),
-            treated: row.treated.into(),
-            any_grade: (&row.any_grade).into(),
-            grade3_plus: (&row.grade_3_plus).into(),
-            related: (&row.related).into(),
-            related_grade3_plus: (&row.related_grade_3_plus).into(),
-            serious: (&row.serious).into(),
+            treated: release.count(&row.treated),
+            any_grade: release.rate(&row.any_grade),
+            grade3_plus: release.rate(&row.grade_3_plus),
+            related: release.rate(&row.related),
+            related_grade3_plus: release.rate(&row.related_grade_3_plus),
+            serious: release.rate(&row.serious),
         }
     }
 }
@@ -92,6 +98,10 @@ impl SafetyQuery {
         let question = (level, grouping, filter);
         let rows =
             state.answer(&view, question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
-        Ok(rows.iter().map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue)).collect())
+        let release = release(ctx)?;
+        Ok(rows
+            .iter()
+            .map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue, release))
+            .collect())
     }
 }

@@ -7,20 +7,9 @@ use consortium_analytics::{Catalogue, CountTable};
 use consortium_entity::{cohort, drug, partner, site};
 
 use super::date::Date;
+use crate::release::{Count, Release};
+
 use super::enums::{AlterationClass, CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
-
-/// A released number of patients.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct Count {
-    /// The number.
-    pub value: u64,
-}
-
-impl From<u64> for Count {
-    fn from(value: u64) -> Self {
-        Self { value }
-    }
-}
 
 /// The data version answers are computed on.
 #[derive(SimpleObject, Debug, Clone)]
@@ -101,21 +90,21 @@ impl GroupKey {
 }
 
 impl PatientCounts {
-    /// Labels a count table with codes and names from the catalogue.
-    pub fn new(population: Population, table: &CountTable, catalogue: &Catalogue) -> Self {
+    /// Labels a count table with codes and names from the catalogue, its counts released.
+    pub fn new(population: Population, table: &CountTable, catalogue: &Catalogue, release: &Release) -> Self {
         let groups = table
             .groups
             .iter()
             .map(|group| CountGroup {
                 keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
-                patients: group.patients.into(),
+                patients: release.count(&group.patients),
             })
             .collect();
         Self {
             population,
             group_by: table.dimensions.iter().map(|d| (*d).into()).collect(),
             groups,
-            total: table.total.into(),
+            total: release.count(&table.total),
         }
     }
 }
@@ -245,33 +234,6 @@ impl Cohort {
             status: c.status.into(),
             opened_on: c.opened_on.into(),
             closed_on: c.closed_on.map(Date),
-        }
-    }
-}
-
-/// A proportion with its exact (Clopper–Pearson) two-sided 95% interval.
-#[derive(SimpleObject, Debug, Clone, Copy)]
-pub struct Proportion {
-    /// Patients with the outcome.
-    pub numerator: Count,
-    /// Patients counted.
-    pub denominator: Count,
-    /// `numerator / denominator`.
-    pub estimate: f64,
-    /// Lower bound of the 95% interval.
-    pub lower95: f64,
-    /// Upper bound of the 95% interval.
-    pub upper95: f64,
-}
-
-impl From<&consortium_analytics::stats::Proportion> for Proportion {
-    fn from(p: &consortium_analytics::stats::Proportion) -> Self {
-        Self {
-            numerator: p.events.into(),
-            denominator: p.n.into(),
-            estimate: p.estimate,
-            lower95: p.lower,
-            upper95: p.upper,
         }
     }
 }

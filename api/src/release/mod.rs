@@ -1,0 +1,211 @@
+//! The release step (*protect*): every number a partner receives is decided here.
+//!
+//! One [`Release`] serves one HTTP request, a batch included, and protects all of its
+//! numbers together, in two phases:
+//!
+//! 1. **Plan.** The request's operations are executed once; every count they would
+//!    publish is registered here with the set of patients behind it (resolvers get
+//!    placeholders, and this response is thrown away).
+//! 2. **Decide.** [`consortium_disclosure::protect`] runs over all registered cells at
+//!    once, under the partner's policy and knowing who asks (a hospital's own
+//!    patients, each patient's site), so that cells of different fields constrain each
+//!    other: a total in one field and its groups in another are one table.
+//! 3. **Publish.** The operations are executed again (their answers are cached) and
+//!    every value is built from the decision about its cell.
+//!
+//! The GraphQL number types ([`Count`], [`Measure`], [`Proportion`]) can only be built
+//! by the methods below, so no resolver can publish a number that skipped this step.
+
+pub mod policy;
+mod values;
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Mutex;
+
+use consortium_analytics::{PatientSet, Rate};
+use consortium_disclosure::rules::reason;
+use consortium_disclosure::{protect, Outcome, Requester};
+
+pub use policy::{PartnerPolicy, PolicyOverrides};
+pub use values::{Count, Measure, Precision, Proportion};
+
+/// A step of a survival curve with fewer than k patients at risk.
+pub const FEW_AT_RISK: &str = "FEW_AT_RISK: fewer than k patients at risk";
+/// A cell the plan did not see (fails closed).
+pub const UNPLANNED: &str = "UNPLANNED: not seen when the response was planned";
+
+enum Phase {
+    Planning(HashMap<u64, PatientSet>),
+    Publishing(HashMap<u64, Outcome>),
+}
+
+/// The release step of one request.
+pub struct Release {
+    policy: PartnerPolicy,
+    phase: Mutex<Phase>,
+    released: AtomicI64,
+    withheld: AtomicI64,
+}
+
+impl std::fmt::Debug for Release {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Release").field("policy", &self.policy).finish_non_exhaustive()
+    }
+}
+
+fn fingerprint(set: &PatientSet) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    set.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Who asks, as the rules need it: the patients a hospital knows, each patient's site.
+#[derive(Debug, Default)]
+pub struct Asker {
+    /// A hospital's own patients.
+    pub own: Option<PatientSet>,
+    /// `(patient, site)`, sorted by patient, for the dominance rule.
+    pub sites: Option<Vec<(u32, i32)>>,
+}
+
+impl Release {
+    /// A release under `policy`, planning.
+    pub fn new(policy: PartnerPolicy) -> Self {
+        Self {
+            policy,
+            phase: Mutex::new(Phase::Planning(HashMap::new())),
+            released: AtomicI64::new(0),
+            withheld: AtomicI64::new(0),
+        }
+    }
+
+    /// The version of the policy releases are made under.
+    pub fn policy_version(&self) -> &str {
+        &self.policy.version
+    }
+
+    /// The smallest count the policy publishes.
+    pub fn k(&self) -> u64 {
+        u64::from(self.policy.policy.k)
+    }
+
+    /// The survival time bins of the policy, in months.
+    pub fn survival_bin_months(&self) -> Option<f64> {
+        self.policy.policy.survival_bin_months
+    }
+
+    /// Values published and withheld so far (publishing phase).
+    pub fn totals(&self) -> (i64, i64) {
+        (self.released.load(Ordering::Relaxed), self.withheld.load(Ordering::Relaxed))
+    }
+
+    fn with_phase<T>(&self, f: impl FnOnce(&mut Phase) -> T) -> T {
+        match self.phase.lock() {
+            Ok(mut guard) => f(&mut guard),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+
+    /// Decides every cell registered while planning, for `asker`; from now on values
+    /// are published.
+    pub fn decide(&self, asker: &Asker) {
+        let site_of = |id: u32| {
+            let sites = asker.sites.as_ref()?;
+            sites.binary_search_by_key(&id, |(p, _)| *p).ok().map(|i| sites[i].1)
+        };
+        let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of) };
+        self.with_phase(|phase| {
+            let Phase::Planning(cells) = phase else { return };
+            // A fixed order (by size, then members) makes the same question get the same
+            // answer however the operations' resolvers happened to interleave.
+            let mut cells: Vec<(u64, PatientSet)> = std::mem::take(cells).into_iter().collect();
+            cells.sort_by(|a, b| (a.1.len(), &a.1).cmp(&(b.1.len(), &b.1)));
+            let sets: Vec<PatientSet> = cells.iter().map(|(_, s)| s.clone()).collect();
+            let outcomes = protect(&self.policy.policy, &requester, &sets);
+            *phase = Phase::Publishing(cells.into_iter().map(|(f, _)| f).zip(outcomes).collect());
+        });
+    }
+
+    fn outcome_of(&self, set: &PatientSet) -> Option<Outcome> {
+        let key = fingerprint(set);
+        self.with_phase(|phase| match phase {
+            Phase::Planning(cells) => {
+                cells.entry(key).or_insert_with(|| set.clone());
+                None
+            }
+            Phase::Publishing(outcomes) => Some(outcomes.get(&key).copied().unwrap_or(Outcome::withheld(UNPLANNED))),
+        })
+    }
+
+    fn tally(&self, outcome: Outcome) -> Outcome {
+        let counter = if outcome.is_released() { &self.released } else { &self.withheld };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
+    }
+
+    /// The released count of `patients`.
+    pub fn count(&self, patients: &PatientSet) -> Count {
+        // While planning the value is a placeholder nobody sees.
+        let outcome = self.outcome_of(patients).map_or(Outcome::withheld(UNPLANNED), |o| self.tally(o));
+        Count::decided(patients.count(), outcome)
+    }
+
+    /// A count known only as a number (numbers at risk of a survival curve), published
+    /// when it reaches k.
+    pub fn threshold_count(&self, n: u64) -> Count {
+        let outcome = if n >= self.k() { Outcome::EXACT } else { Outcome::withheld(reason::SMALL_CELL) };
+        Count::decided(n, self.tally(outcome))
+    }
+
+    /// A value derived from `basis` counts: published when all of them are.
+    pub fn derived(&self, value: f64, basis: &[&Count]) -> Measure {
+        let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
+        Measure::decided(value, self.tally(outcome))
+    }
+
+    /// A whole number derived from `basis` counts (patients still needed by a
+    /// two-stage rule): published when all of them are.
+    pub fn derived_count(&self, value: u64, basis: &[&Count]) -> Count {
+        let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
+        Count::decided(value, self.tally(outcome))
+    }
+
+    /// A count known only as a number, published under `gate` (a survival rule).
+    pub fn gated_count(&self, value: u64, gate: Outcome) -> Count {
+        Count::decided(value, self.tally(gate))
+    }
+
+    /// A value published only under `gate` (a survival rule).
+    pub fn gated(&self, value: f64, gate: Outcome) -> Measure {
+        Measure::decided(value, self.tally(gate))
+    }
+
+    /// A rate: numerator and denominator as counts, estimate and interval following them.
+    pub fn rate(&self, rate: &Rate) -> Proportion {
+        let numerator = self.count(&rate.numerator);
+        let denominator = self.count(&rate.denominator);
+        let basis = [&numerator, &denominator];
+        Proportion {
+            estimate: self.derived(rate.estimate, &basis),
+            lower95: self.derived(rate.lower, &basis),
+            upper95: self.derived(rate.upper, &basis),
+            numerator,
+            denominator,
+        }
+    }
+
+    /// The gate of a survival step with `at_risk` patients at risk on a curve whose
+    /// patient count is `curve`: both must be publishable.
+    pub fn at_risk_gate(&self, curve: &Count, at_risk: u64) -> Outcome {
+        if !curve.is_released() {
+            curve.follower()
+        } else if at_risk >= self.k() {
+            Outcome::EXACT
+        } else {
+            Outcome::withheld(FEW_AT_RISK)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! The released values of the schema: every number derived from patients reaches a
+//! partner as one of these, and they can only be made here, by [`super::Release`].
+//!
+//! Their fields are private and they have no conversion from a bare number, so a
+//! resolver cannot publish a count or a rate without asking the release step for it.
+
+use async_graphql::{Enum, SimpleObject};
+use consortium_disclosure::{Outcome, Precision as Decided};
+
+/// How a released number was protected.
+#[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    /// Published as computed.
+    Exact,
+    /// Withheld: the value is null and `rule` says why.
+    Suppressed,
+    /// Published rounded.
+    Rounded,
+    /// Published with calibrated noise.
+    Noisy,
+}
+
+impl From<Decided> for Precision {
+    fn from(p: Decided) -> Self {
+        match p {
+            Decided::Exact => Precision::Exact,
+            Decided::Suppressed => Precision::Suppressed,
+            Decided::Rounded => Precision::Rounded,
+            Decided::Noisy => Precision::Noisy,
+        }
+    }
+}
+
+/// A released number of patients.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Count {
+    /// The number; null when withheld.
+    value: Option<u64>,
+    /// How it was protected.
+    precision: Precision,
+    /// The rule that withheld or altered it (null when exact).
+    rule: Option<String>,
+}
+
+/// A released value derived from patients (a rate, a bound, a survival probability, a
+/// time, a quantile).
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Measure {
+    /// The value; null when withheld.
+    value: Option<f64>,
+    /// How it was protected.
+    precision: Precision,
+    /// The rule that withheld or altered it (null when exact).
+    rule: Option<String>,
+}
+
+/// A proportion with its exact (Clopper–Pearson) two-sided 95% interval.
+#[derive(SimpleObject, Debug, Clone)]
+pub struct Proportion {
+    /// Patients with the outcome.
+    pub numerator: Count,
+    /// Patients counted.
+    pub denominator: Count,
+    /// `numerator / denominator`.
+    pub estimate: Measure,
+    /// Lower bound of the 95% interval.
+    pub lower95: Measure,
+    /// Upper bound of the 95% interval.
+    pub upper95: Measure,
+}
+
+impl Count {
+    pub(super) fn decided(value: u64, outcome: Outcome) -> Self {
+        Self {
+            value: outcome.is_released().then_some(value),
+            precision: outcome.precision.into(),
+            rule: outcome.rule.map(str::to_owned),
+        }
+    }
+
+    /// Whether the value is published.
+    pub fn is_released(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// The outcome that withholds what rests on this count.
+    pub(super) fn follower(&self) -> Outcome {
+        if self.is_released() {
+            Outcome::EXACT
+        } else {
+            Outcome::withheld(consortium_disclosure::rules::reason::DERIVED)
+        }
+    }
+}
+
+impl Measure {
+    pub(super) fn decided(value: f64, outcome: Outcome) -> Self {
+        Self {
+            value: outcome.is_released().then_some(value),
+            precision: outcome.precision.into(),
+            rule: outcome.rule.map(str::to_owned),
+        }
+    }
+
+    /// Whether the value is published.
+    pub fn is_released(&self) -> bool {
+        self.value.is_some()
+    }
+}
