@@ -305,14 +305,22 @@ impl Snapshot {
             read_ms,
         } = rows;
 
-        // Tumour types and genes get dense keys in sorted order.
-        let tumour_types: BTreeSet<&str> = profiles
+        // Tumour types and genes get dense keys in sorted order. The fixed vocabularies
+        // come first, so the codes a filter accepts do not depend on who has them; a code
+        // in the data but not in them is kept (it is still data), and is what an import
+        // validating against the vocabularies prevents.
+        let tumour_types: BTreeSet<&str> = vocabulary::ONCOTREE
             .iter()
-            .map(|p| p.2.as_str())
+            .copied()
+            .chain(profiles.iter().map(|p| p.2.as_str()))
             .chain(catalogue.cohorts.values().map(|c| c.oncotree_code.as_str()))
             .collect();
-        let genes: BTreeSet<&str> =
-            variants.iter().map(|v| v.1.as_str()).chain(catalogue.cohorts.values().map(|c| c.gene.as_str())).collect();
+        let genes: BTreeSet<&str> = vocabulary::GENE_PANEL
+            .iter()
+            .copied()
+            .chain(variants.iter().map(|v| v.1.as_str()))
+            .chain(catalogue.cohorts.values().map(|c| c.gene.as_str()))
+            .collect();
         catalogue.tumour_types = tumour_types.into_iter().map(str::to_owned).collect();
         catalogue.genes = genes.into_iter().map(str::to_owned).collect();
 

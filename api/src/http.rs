@@ -177,7 +177,8 @@ pub async fn graphql(
         .iter()
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
-    (entry.released, entry.withheld) = context.release().totals();
+    (entry.released, entry.withheld) =
+        responses.iter().map(|r| released_and_withheld(&r.data)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
     let record = match state.audit.append(&entry).await {
@@ -219,6 +220,21 @@ async fn on_record(state: &AppState, mut entry: audit_record::Model, started: In
     match state.audit.append(&entry).await {
         Ok(_) => response,
         Err(error) => unrecorded(&error),
+    }
+}
+
+/// The values a response publishes and withholds: its `Count` and `Measure` objects
+/// (the only objects with a `value`), by whether their value is null.
+fn released_and_withheld(data: &async_graphql::Value) -> (i64, i64) {
+    use async_graphql::Value as V;
+    match data {
+        V::Object(fields) => match fields.get("value") {
+            Some(V::Null) => (0, 1),
+            Some(_) => (1, 0),
+            None => fields.values().map(released_and_withheld).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        },
+        V::List(items) => items.iter().map(released_and_withheld).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        _ => (0, 0),
     }
 }
 

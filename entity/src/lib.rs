@@ -26,5 +26,6 @@ pub mod patient;
 pub mod response_assessment;
 pub mod site;
 pub mod variant;
+pub mod vocabulary;
 
 pub use enums::*;

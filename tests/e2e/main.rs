@@ -11,6 +11,7 @@ mod schema_walk;
 
 mod access;
 mod bad_input;
+mod disclosure;
 mod enrolment_measures;
 mod fuzz;
 mod reference_data;

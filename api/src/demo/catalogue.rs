@@ -688,7 +688,23 @@ pub(super) const DISEASE_RELATED: [ProfileEntry; 7] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consortium_entity::vocabulary::{GENE_PANEL, ONCOTREE};
     use std::collections::HashSet;
+
+    #[test]
+    fn every_gene_and_tumour_type_of_the_demo_is_in_the_fixed_vocabularies() {
+        let targets = COHORTS
+            .iter()
+            .map(|c| &c.target)
+            .chain(TUMOURS.iter().flat_map(|t| t.other_targets))
+            .chain(PASSENGERS.iter());
+        for target in targets {
+            assert!(GENE_PANEL.contains(&target.gene), "{} is not in the panel", target.gene);
+        }
+        for code in COHORTS.iter().map(|c| c.tumour).chain(TUMOURS.iter().map(|t| t.code)) {
+            assert!(ONCOTREE.contains(&code), "{code} is not an OncoTree code of the list");
+        }
+    }
 
     fn mod11_valid(number: &str) -> bool {
         let digits: Vec<u32> = number.chars().filter_map(|c| c.to_digit(10)).collect();

@@ -22,7 +22,6 @@ mod values;
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Mutex;
 
 use consortium_analytics::{PatientSet, Rate};
@@ -46,8 +45,6 @@ enum Phase {
 pub struct Release {
     policy: PartnerPolicy,
     phase: Mutex<Phase>,
-    released: AtomicI64,
-    withheld: AtomicI64,
 }
 
 impl std::fmt::Debug for Release {
@@ -74,12 +71,7 @@ pub struct Asker {
 impl Release {
     /// A release under `policy`, planning.
     pub fn new(policy: PartnerPolicy) -> Self {
-        Self {
-            policy,
-            phase: Mutex::new(Phase::Planning(HashMap::new())),
-            released: AtomicI64::new(0),
-            withheld: AtomicI64::new(0),
-        }
+        Self { policy, phase: Mutex::new(Phase::Planning(HashMap::new())) }
     }
 
     /// The version of the policy releases are made under.
@@ -95,11 +87,6 @@ impl Release {
     /// The survival time bins of the policy, in months.
     pub fn survival_bin_months(&self) -> Option<f64> {
         self.policy.policy.survival_bin_months
-    }
-
-    /// Values published and withheld so far (publishing phase).
-    pub fn totals(&self) -> (i64, i64) {
-        (self.released.load(Ordering::Relaxed), self.withheld.load(Ordering::Relaxed))
     }
 
     fn with_phase<T>(&self, f: impl FnOnce(&mut Phase) -> T) -> T {
@@ -140,16 +127,10 @@ impl Release {
         })
     }
 
-    fn tally(&self, outcome: Outcome) -> Outcome {
-        let counter = if outcome.is_released() { &self.released } else { &self.withheld };
-        counter.fetch_add(1, Ordering::Relaxed);
-        outcome
-    }
-
     /// The released count of `patients`.
     pub fn count(&self, patients: &PatientSet) -> Count {
         // While planning the value is a placeholder nobody sees.
-        let outcome = self.outcome_of(patients).map_or(Outcome::withheld(UNPLANNED), |o| self.tally(o));
+        let outcome = self.outcome_of(patients).unwrap_or(Outcome::withheld(UNPLANNED));
         Count::decided(patients.count(), outcome)
     }
 
@@ -157,30 +138,30 @@ impl Release {
     /// when it reaches k.
     pub fn threshold_count(&self, n: u64) -> Count {
         let outcome = if n >= self.k() { Outcome::EXACT } else { Outcome::withheld(reason::SMALL_CELL) };
-        Count::decided(n, self.tally(outcome))
+        Count::decided(n, outcome)
     }
 
     /// A value derived from `basis` counts: published when all of them are.
     pub fn derived(&self, value: f64, basis: &[&Count]) -> Measure {
         let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
-        Measure::decided(value, self.tally(outcome))
+        Measure::decided(value, outcome)
     }
 
     /// A whole number derived from `basis` counts (patients still needed by a
     /// two-stage rule): published when all of them are.
     pub fn derived_count(&self, value: u64, basis: &[&Count]) -> Count {
         let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
-        Count::decided(value, self.tally(outcome))
+        Count::decided(value, outcome)
     }
 
     /// A count known only as a number, published under `gate` (a survival rule).
     pub fn gated_count(&self, value: u64, gate: Outcome) -> Count {
-        Count::decided(value, self.tally(gate))
+        Count::decided(value, gate)
     }
 
     /// A value published only under `gate` (a survival rule).
     pub fn gated(&self, value: f64, gate: Outcome) -> Measure {
-        Measure::decided(value, self.tally(gate))
+        Measure::decided(value, gate)
     }
 
     /// A rate: numerator and denominator as counts, estimate and interval following them.
