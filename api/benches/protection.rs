@@ -1,0 +1,95 @@
+//! Benchmark of the release step's cost: a grouped count of about a thousand cells and
+//! a full Kaplan–Meier curve, computed (the patient sets included) and then protected
+//! under the industry policy, at each size; and the protection a cached answer still
+//! pays on every request (the decision is not cached).
+//!
+//! `cargo bench -p consortium-api --bench protection` (sizes: `BENCH_PATIENTS`,
+//! comma-separated, default `100000,1000000`). The table goes to standard output;
+//! BENCHMARKS.md keeps the numbers measured on the reference machine.
+
+// Benchmarks may panic on a broken expectation: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use consortium_analytics::endpoints::EndpointRules;
+use consortium_analytics::survival::{survival, Endpoint};
+use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Population, Snapshot, TrialRows};
+use consortium_api::{db, demo};
+use consortium_disclosure::{protect, Policy, Requester};
+use secrecy::SecretString;
+
+/// Median wall time of `runs` runs of `f`.
+fn median<F: FnMut()>(runs: usize, mut f: F) -> Duration {
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[runs / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2}", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let sizes: Vec<u32> = std::env::var("BENCH_PATIENTS")
+        .unwrap_or_else(|_| "100000,1000000".into())
+        .split(',')
+        .map(|s| s.trim().parse().expect("BENCH_PATIENTS: comma-separated numbers"))
+        .collect();
+    println!("| patients | cells | count ms | protect ms | overhead | KM curve ms | KM steps | protect curve ms | overhead | withheld cells |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for patients in sizes {
+        let consortium = demo::generate(&demo::DemoSpec { seed: 2021, patients }).expect("generate");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = SecretString::from(format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
+        let conn = db::connect(&url).await.expect("connect");
+        db::migrate(&conn).await.expect("migrate");
+        demo::store(&conn, &consortium).await.expect("store");
+        let snapshot = Snapshot::build(TrialRows::read(&conn).await.expect("read"), EndpointRules::default()).expect("build");
+
+        // Sites × months: about a thousand cells, plus the total.
+        let dims = [Dimension::Site, Dimension::EnrolmentMonth];
+        let all = Filter::default();
+        let count = median(5, || {
+            count_patients(&snapshot, Population::Enrolled, &dims, &all).expect("count");
+        });
+        let table = count_patients(&snapshot, Population::Enrolled, &dims, &all).expect("count");
+        let mut cells: Vec<PatientSet> = table.groups.iter().map(|g| g.patients.clone()).collect();
+        cells.push(table.total.clone());
+        let policy = Policy::INDUSTRY;
+        let mut withheld = 0;
+        let protection = median(5, || {
+            let outcomes = protect(&policy, &Requester::ANYONE, &cells);
+            withheld = outcomes.iter().filter(|o| !o.is_released()).count();
+        });
+
+        // One curve over every treated patient, coarsened as industry sees it.
+        let curve = median(5, || {
+            survival(&snapshot, Endpoint::Os, None, &all, None).expect("curve");
+        });
+        let binned = survival(&snapshot, Endpoint::Os, None, &all, policy.survival_bin_months).expect("curve");
+        let curve_cells = [binned[0].patients.clone(), binned[0].events.clone()];
+        let protect_curve = median(5, || {
+            protect(&policy, &Requester::ANYONE, &curve_cells);
+        });
+        println!(
+            "| {patients} | {} | {} | {} | {:.0}% | {} | {} | {} | {:.0}% | {withheld} |",
+            cells.len(),
+            ms(count),
+            ms(protection),
+            protection.as_secs_f64() / count.as_secs_f64() * 100.0,
+            ms(curve),
+            binned[0].table.len(),
+            ms(protect_curve),
+            protect_curve.as_secs_f64() / curve.as_secs_f64() * 100.0,
+        );
+        conn.close().await.expect("close");
+    }
+}
