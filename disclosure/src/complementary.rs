@@ -87,25 +87,51 @@ fn normalised(mut vector: Vec<u64>) -> Option<(usize, Vec<u64>)> {
 }
 
 /// The cells as 0/1 vectors over the atoms of their patients.
+///
+/// A patient's atom is the set of cells it belongs to. Rather than building that set
+/// per patient, each patient accumulates a 128-bit signature of its cells (one pass over
+/// the cells, no allocation per patient); patients with equal signatures share an atom.
+/// Two different sets of cells would need equal 128-bit signatures to be merged.
 fn vectors(cells: &[PatientSet]) -> Vec<Vec<u64>> {
-    let mut membership: HashMap<u32, Vec<u32>> = HashMap::new();
+    let Some(largest) = cells.iter().filter_map(|c| c.ids().last()).max() else {
+        return vec![Vec::new(); cells.len()];
+    };
+    let mut signature = vec![0u128; *largest as usize + 1];
     for (index, cell) in cells.iter().enumerate() {
+        let mark = cell_mark(index);
         for id in cell.ids() {
-            membership.entry(*id).or_default().push(index as u32);
+            let slot = &mut signature[*id as usize];
+            *slot = slot.wrapping_add(mark);
         }
     }
-    let mut atoms: HashMap<Vec<u32>, usize> = HashMap::new();
-    for signature in membership.into_values() {
+    let mut atoms: HashMap<u128, usize> = HashMap::new();
+    for sig in signature.iter().filter(|s| **s != 0) {
         let next = atoms.len();
-        atoms.entry(signature).or_insert(next);
+        atoms.entry(*sig).or_insert(next);
     }
     let mut vectors = vec![vec![0u64; atoms.len()]; cells.len()];
-    for (signature, atom) in atoms {
-        for cell in signature {
-            vectors[cell as usize][atom] = 1;
+    for (index, cell) in cells.iter().enumerate() {
+        for id in cell.ids() {
+            if let Some(atom) = atoms.get(&signature[*id as usize]) {
+                vectors[index][*atom] = 1;
+            }
         }
     }
     vectors
+}
+
+/// A pseudo-random 128-bit mark of cell `index` (two rounds of SplitMix64): the sum of
+/// the marks of a set of cells identifies the set.
+fn cell_mark(index: usize) -> u128 {
+    let mix = |mut z: u64| {
+        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let low = mix(index as u64);
+    let high = mix(low ^ 0xD1B5_4A32_D192_ED03);
+    (u128::from(high) << 64) | u128::from(low)
 }
 
 /// Withholds further cells (setting `withheld[i]`) so that no withheld cell can be
