@@ -11,10 +11,13 @@
 // Tests and benchmarks may panic on a broken expectation: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_graphql::Request;
+use common::{median, ms};
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::monitoring::cohort_monitoring;
 use consortium_analytics::survival::{survival, Endpoint, SurvivalGrouping};
@@ -34,19 +37,6 @@ use consortium_entity::{partner, PartnerKind};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
-/// Median wall time of `runs` runs of `f`.
-fn median<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
-
 /// Peak resident memory of this process so far (Linux `VmHWM`), in MiB.
 fn peak_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
@@ -54,10 +44,6 @@ fn peak_mib() -> f64 {
         .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(str::to_owned))
         .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
         .map_or(f64::NAN, |kb| kb / 1024.0)
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.3}", d.as_secs_f64() * 1000.0)
 }
 
 fn us(d: Duration) -> String {

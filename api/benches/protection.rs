@@ -10,7 +10,9 @@
 // Benchmarks may panic on a broken expectation: that is how they fail.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::{Duration, Instant};
+mod common;
+
+use common::{median, ms};
 
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::survival::{survival, Endpoint};
@@ -18,23 +20,6 @@ use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Popula
 use consortium_api::{db, demo};
 use consortium_disclosure::{protect, Policy, Requester};
 use secrecy::SecretString;
-
-/// Median wall time of `runs` runs of `f`.
-fn median<F: FnMut()>(runs: usize, mut f: F) -> Duration {
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[runs / 2]
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2}", d.as_secs_f64() * 1000.0)
-}
 
 #[tokio::main]
 async fn main() {
@@ -52,7 +37,8 @@ async fn main() {
         let conn = db::connect(&url).await.expect("connect");
         db::migrate(&conn).await.expect("migrate");
         demo::store(&conn, &consortium).await.expect("store");
-        let snapshot = Snapshot::build(TrialRows::read(&conn).await.expect("read"), EndpointRules::default()).expect("build");
+        let snapshot =
+            Snapshot::build(TrialRows::read(&conn).await.expect("read"), EndpointRules::default()).expect("build");
 
         // Sites × months: about a thousand cells, plus the total.
         let dims = [Dimension::Site, Dimension::EnrolmentMonth];
