@@ -52,7 +52,7 @@ async fn main() {
         let policy = Policy::INDUSTRY;
         let mut withheld = 0;
         let protection = median(5, || {
-            let outcomes = protect(&policy, &Requester::ANYONE, &cells);
+            let outcomes = protect(&policy, &Requester::ANYONE, &cells).expect("within the limit");
             withheld = outcomes.iter().filter(|o| !o.is_released()).count();
         });
 
@@ -63,7 +63,7 @@ async fn main() {
         let binned = survival(&snapshot, Endpoint::Os, None, &all, policy.survival_bin_months).expect("curve");
         let curve_cells = [binned[0].patients.clone(), binned[0].events.clone()];
         let protect_curve = median(5, || {
-            protect(&policy, &Requester::ANYONE, &curve_cells);
+            protect(&policy, &Requester::ANYONE, &curve_cells).expect("two cells");
         });
         println!(
             "| {patients} | {} | {} | {} | {:.0}% | {} | {} | {} | {:.0}% | {withheld} |",

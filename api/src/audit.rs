@@ -24,9 +24,10 @@ use crate::auth::secret::sha256_hex;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of `record` chained after `prev_hash`: every field but the id and the
-/// record's own hash.
+/// record's own hash. The policy version joins the canonical form only when present,
+/// so records written before it existed verify as they were written.
 pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
-    let canonical = json!([
+    let mut canonical = json!([
         prev_hash,
         record.at_ms,
         record.partner_code,
@@ -40,6 +41,9 @@ pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
         record.released,
         record.withheld,
     ]);
+    if let (Some(policy), Some(fields)) = (&record.policy_version, canonical.as_array_mut()) {
+        fields.push(json!(policy));
+    }
     sha256_hex(canonical.to_string().as_bytes())
 }
 
@@ -271,6 +275,7 @@ mod tests {
             duration_ms: 2,
             released: 10,
             withheld: 0,
+            policy_version: Some("1".into()),
         };
         let base = hash(&entry, GENESIS);
         let mut edited = entry.clone();
@@ -278,6 +283,9 @@ mod tests {
         assert_ne!(hash(&edited, GENESIS), base);
         let mut edited = entry.clone();
         edited.partner_code = None;
+        assert_ne!(hash(&edited, GENESIS), base);
+        let mut edited = entry.clone();
+        edited.policy_version = Some("1+local".into());
         assert_ne!(hash(&edited, GENESIS), base);
         assert_ne!(hash(&entry, &base), base);
     }

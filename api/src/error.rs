@@ -74,6 +74,8 @@ pub enum ApiError {
     NotFound(String),
     /// The caller may not do this.
     Forbidden(String),
+    /// The question is too large to answer (or to protect) within the limits.
+    TooComplex(String),
     /// The caller's budget is spent until `retry_after_secs` from now.
     Throttled {
         /// Seconds until the next window.
@@ -93,6 +95,7 @@ impl ApiError {
             ApiError::BadUserInput(_) => Code::BadUserInput,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::Forbidden(_) => Code::Forbidden,
+            ApiError::TooComplex(_) => Code::QueryTooComplex,
             ApiError::Throttled { .. } => Code::Throttled,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
@@ -102,7 +105,10 @@ impl ApiError {
     /// The message a client may see.
     pub fn message(&self) -> &str {
         match self {
-            ApiError::BadUserInput(message) | ApiError::NotFound(message) | ApiError::Forbidden(message) => message,
+            ApiError::BadUserInput(message)
+            | ApiError::NotFound(message)
+            | ApiError::Forbidden(message)
+            | ApiError::TooComplex(message) => message,
             ApiError::Throttled { .. } => "rate limit exceeded: the query-complexity budget of this window is spent",
             ApiError::Unavailable(_) => "the service is temporarily unavailable",
             ApiError::Internal(_) => "internal error",
@@ -114,8 +120,11 @@ impl ApiError {
         match &self {
             ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "request refused: unavailable"),
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            ApiError::BadUserInput(_) | ApiError::NotFound(_) | ApiError::Forbidden(_) | ApiError::Throttled { .. } => {
-            }
+            ApiError::BadUserInput(_)
+            | ApiError::NotFound(_)
+            | ApiError::Forbidden(_)
+            | ApiError::TooComplex(_)
+            | ApiError::Throttled { .. } => {}
         }
         let code = self.code();
         let retry_after = match self {

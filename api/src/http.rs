@@ -85,6 +85,7 @@ pub async fn graphql(
         duration_ms: 0,
         released: 0,
         withheld: 0,
+        policy_version: None,
     };
     let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
         None => None,
@@ -177,6 +178,7 @@ pub async fn graphql(
         .iter()
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
+    entry.policy_version = Some(context.release().policy_version().to_owned());
     (entry.released, entry.withheld) =
         responses.iter().map(|r| released_and_withheld(&r.data)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
     entry.duration_ms = elapsed_ms(started);
@@ -278,7 +280,9 @@ async fn answer(
         Ok(asker) => asker,
         Err(error) => return refused(planned, error),
     };
-    context.release().decide(&asker);
+    if let Err(error) = context.release().decide(&asker) {
+        return refused(planned, error);
+    }
     context.start_publishing();
     // The body was parsed once already; it parses again to the same operations.
     let Ok(again) = serde_json::from_slice::<async_graphql::BatchRequest>(body) else {

@@ -209,6 +209,7 @@ fn shared_error(error: &Arc<ApiError>) -> ApiError {
         ApiError::BadUserInput(m) => ApiError::BadUserInput(m.clone()),
         ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
         ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
+        ApiError::TooComplex(m) => ApiError::TooComplex(m.clone()),
         ApiError::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs: *retry_after_secs },
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         ApiError::Internal(m) => ApiError::Internal(m.clone()),

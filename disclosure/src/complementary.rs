@@ -92,9 +92,9 @@ fn normalised(mut vector: Vec<u64>) -> Option<(usize, Vec<u64>)> {
 /// per patient, each patient accumulates a 128-bit signature of its cells (one pass over
 /// the cells, no allocation per patient); patients with equal signatures share an atom.
 /// Two different sets of cells would need equal 128-bit signatures to be merged.
-fn vectors(cells: &[PatientSet]) -> Vec<Vec<u64>> {
+fn vectors(cells: &[PatientSet]) -> (Vec<Vec<u64>>, Vec<usize>) {
     let Some(largest) = cells.iter().filter_map(|c| c.ids().last()).max() else {
-        return vec![Vec::new(); cells.len()];
+        return (vec![Vec::new(); cells.len()], Vec::new());
     };
     let mut signature = vec![0u128; *largest as usize + 1];
     for (index, cell) in cells.iter().enumerate() {
@@ -105,9 +105,14 @@ fn vectors(cells: &[PatientSet]) -> Vec<Vec<u64>> {
         }
     }
     let mut atoms: HashMap<u128, usize> = HashMap::new();
+    let mut sizes: Vec<usize> = Vec::new();
     for sig in signature.iter().filter(|s| **s != 0) {
         let next = atoms.len();
-        atoms.entry(*sig).or_insert(next);
+        let atom = *atoms.entry(*sig).or_insert(next);
+        if atom == sizes.len() {
+            sizes.push(0);
+        }
+        sizes[atom] += 1;
     }
     let mut vectors = vec![vec![0u64; atoms.len()]; cells.len()];
     for (index, cell) in cells.iter().enumerate() {
@@ -117,7 +122,7 @@ fn vectors(cells: &[PatientSet]) -> Vec<Vec<u64>> {
             }
         }
     }
-    vectors
+    (vectors, sizes)
 }
 
 /// A pseudo-random 128-bit mark of cell `index` (two rounds of SplitMix64): the sum of
@@ -134,8 +139,23 @@ fn cell_mark(index: usize) -> u128 {
     (u128::from(high) << 64) | u128::from(low)
 }
 
-/// Withholds further cells (setting `withheld[i]`) so that no withheld cell can be
-/// recomputed from the published ones; returns the cells it withheld.
+/// The most work one response may ask of [`complete`]: cells × atoms, the size of the
+/// elimination. A response over it is refused rather than protected slowly.
+pub const MAX_WORK: usize = 4_000_000;
+
+/// A response too large to protect: its cells × atoms exceed [`MAX_WORK`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TooLarge {
+    /// Cells in the response.
+    pub cells: usize,
+    /// Atoms they split the patients into.
+    pub atoms: usize,
+}
+
+/// Withholds further cells (setting `withheld[i]`) so that no withheld cell, and no
+/// group of 1..k−1 patients singled out by the cells (an *atom*: the patients of one
+/// published cell minus another, say), can be recomputed from the published ones;
+/// returns the cells it withheld.
 ///
 /// Greedy, in one pass: the cells not yet withheld are offered for publication from the
 /// largest to the smallest (a large cell, a total, is worth more to the reader; a small
@@ -146,11 +166,20 @@ fn cell_mark(index: usize) -> u128 {
 /// of the published ones" holds after every step, so it holds at the end. A withheld
 /// cell with no patients is never protected: a zero tells nothing the policy did not
 /// already allow to be told.
-pub fn complete(cells: &[PatientSet], withheld: &mut [bool]) -> Vec<usize> {
-    let vectors = vectors(cells);
+pub fn complete(cells: &[PatientSet], withheld: &mut [bool], k: usize) -> Result<Vec<usize>, TooLarge> {
+    let (vectors, sizes) = vectors(cells);
+    if cells.len().saturating_mul(sizes.len()) > MAX_WORK {
+        return Err(TooLarge { cells: cells.len(), atoms: sizes.len() });
+    }
     let mut basis = Basis::default();
     let mut protected: Vec<Vec<u64>> =
         (0..cells.len()).filter(|&i| withheld[i] && !cells[i].is_empty()).map(|i| vectors[i].clone()).collect();
+    // Small atoms: a difference of published cells must not single them out.
+    protected.extend(sizes.iter().enumerate().filter(|(_, n)| (1..k).contains(*n)).map(|(atom, _)| {
+        let mut unit = vec![0u64; sizes.len()];
+        unit[atom] = 1;
+        unit
+    }));
     let mut offered: Vec<usize> = (0..cells.len()).filter(|&i| !withheld[i]).collect();
     offered.sort_by(|&a, &b| cells[b].len().cmp(&cells[a].len()).then_with(|| cells[a].cmp(&cells[b])));
     let mut added = Vec::new();
@@ -175,7 +204,7 @@ pub fn complete(cells: &[PatientSet], withheld: &mut [bool]) -> Vec<usize> {
             basis.rows.push((pivot, row));
         }
     }
-    added
+    Ok(added)
 }
 
 #[cfg(test)]
@@ -191,7 +220,7 @@ mod tests {
         // Groups of 3, 10 and 20 patients and their total of 33.
         let cells = [cell(0..3), cell(3..13), cell(13..33), cell(0..33)];
         let mut withheld = [true, false, false, false];
-        let added = complete(&cells, &mut withheld);
+        let added = complete(&cells, &mut withheld, 5).expect("small");
         // The smallest other group goes: the total is kept, and 3 + 10 stays unknown.
         assert_eq!(added, vec![1]);
         assert_eq!(withheld, [true, true, false, false]);
@@ -203,14 +232,22 @@ mod tests {
         // M-S 30..40): F-N is withheld; F minus F-S would give it back.
         let cells = [cell(0..20), cell(20..40), cell(0..2), cell(2..20), cell(20..30), cell(30..40)];
         let mut withheld = [false, false, true, false, false, false];
-        complete(&cells, &mut withheld);
+        complete(&cells, &mut withheld, 5).expect("small");
         assert!(withheld[0] || withheld[3], "{withheld:?}");
+    }
+
+    #[test]
+    fn all_and_all_but_a_small_group_are_not_both_published() {
+        // 35 patients, and the same minus a cohort of 3: the difference is 3 patients.
+        let cells = [cell(0..35), cell(3..35)];
+        let mut withheld = [false, false];
+        assert_eq!(complete(&cells, &mut withheld, 5).expect("small"), vec![1]);
     }
 
     #[test]
     fn nothing_more_is_withheld_when_nothing_can_be_recomputed() {
         let cells = [cell(0..3), cell(3..13), cell(13..33)];
         let mut withheld = [true, false, false];
-        assert!(complete(&cells, &mut withheld).is_empty());
+        assert!(complete(&cells, &mut withheld, 5).expect("small").is_empty());
     }
 }

@@ -42,9 +42,18 @@ impl Outcome {
 }
 
 /// Decides every cell of one response: the single-cell rules first (primary, insider,
-/// dominance), then complementary suppression over all cells together, so that a
-/// withheld cell cannot be recomputed from anything else the response publishes.
-pub fn protect(policy: &Policy, requester: &Requester<'_>, cells: &[PatientSet]) -> Vec<Outcome> {
+/// dominance), then complementary suppression over all cells together, so that neither
+/// a withheld cell nor a small group singled out by the cells can be recomputed from
+/// anything else the response publishes.
+///
+/// # Errors
+///
+/// [`complementary::TooLarge`] when the response has too many cells to protect.
+pub fn protect(
+    policy: &Policy,
+    requester: &Requester<'_>,
+    cells: &[PatientSet],
+) -> Result<Vec<Outcome>, complementary::TooLarge> {
     let mut outcomes: Vec<Outcome> = cells
         .iter()
         .map(|cell| {
@@ -55,10 +64,8 @@ pub fn protect(policy: &Policy, requester: &Requester<'_>, cells: &[PatientSet])
         })
         .collect();
     let mut withheld: Vec<bool> = outcomes.iter().map(|o| !o.is_released()).collect();
-    if withheld.iter().any(|w| *w) {
-        for index in complementary::complete(cells, &mut withheld) {
-            outcomes[index] = Outcome::withheld(reason::COMPLEMENTARY);
-        }
+    for index in complementary::complete(cells, &mut withheld, policy.k as usize)? {
+        outcomes[index] = Outcome::withheld(reason::COMPLEMENTARY);
     }
-    outcomes
+    Ok(outcomes)
 }

@@ -1,7 +1,7 @@
 //! Property test of the release step: random patients, random groupings of them (with
 //! totals and subtotals) in one response. After protection no published cell rests on
 //! 1..k−1 patients, and solving the linear system of the published cells never pins a
-//! withheld one (checked here independently: floating-point elimination over
+//! withheld one, nor a group of 1..k−1 patients the cells single out (checked here independently: floating-point elimination over
 //! per-patient indicator vectors, not the crate's exact elimination over atoms).
 
 use consortium_disclosure::{protect, PatientSet, Policy, Requester};
@@ -71,10 +71,22 @@ fn protected_responses_publish_no_small_cell_and_pin_no_withheld_one() {
     let mut withheld_seen = 0;
     for case in 0..300 {
         let (patients, cells) = random_response(&mut rng);
-        let outcomes = protect(&policy, &Requester::ANYONE, &cells);
+        let outcomes = protect(&policy, &Requester::ANYONE, &cells).expect("small enough");
         let published: Vec<Vec<f64>> =
             cells.iter().zip(&outcomes).filter(|(_, o)| o.is_released()).map(|(c, _)| indicator(c, patients)).collect();
         let base = rank(published.clone());
+        // Groups of patients the cells single out (the same cells, and no others): none
+        // of 1..k−1 patients may be pinned either.
+        let mut atoms: std::collections::BTreeMap<Vec<usize>, Vec<u32>> = Default::default();
+        for id in 0..patients as u32 {
+            let signature: Vec<usize> = (0..cells.len()).filter(|&c| cells[c].contains(id)).collect();
+            atoms.entry(signature).or_default().push(id);
+        }
+        for members in atoms.values().filter(|m| (1..policy.k as usize).contains(&m.len())) {
+            let mut with = published.clone();
+            with.push(indicator(&PatientSet::new(members.clone()), patients));
+            assert_eq!(rank(with), base + 1, "case {case}: a group of {} patients is pinned", members.len());
+        }
         for (cell, outcome) in cells.iter().zip(&outcomes) {
             if outcome.is_released() {
                 assert!(cell.is_empty() || cell.len() >= policy.k as usize, "case {case}: {} published", cell.len());

@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 mod columns;
 mod m20261124_000001_trial;
 mod m20261124_000002_access;
+mod m20261130_000003_audit_policy;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -19,6 +20,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261124_000001_trial::Migration), Box::new(m20261124_000002_access::Migration)]
+        vec![
+            Box::new(m20261124_000001_trial::Migration),
+            Box::new(m20261124_000002_access::Migration),
+            Box::new(m20261130_000003_audit_policy::Migration),
+        ]
     }
 }

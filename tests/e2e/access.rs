@@ -264,6 +264,28 @@ async fn every_field_needs_its_scope() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_of_an_earlier_demo_start_are_revoked_by_label() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    use consortium_api::auth::api_token;
+    let scopes = "enrolment:read".parse().expect("scopes");
+    let earlier = api_token::issue(&app.db, "OUS", scopes, "demo", 3600).await.expect("token").token;
+    let other = api_token::issue(&app.db, "OUS", scopes, "dashboard", 3600).await.expect("token").token;
+    let query = "{ dataVersion { version } }";
+    assert!(app.graphql_as(&earlier, query, json!({})).await.get("errors").is_none());
+    assert_eq!(api_token::revoke_labelled(&app.db, "demo").await.expect("revoke"), 1);
+    let refused = app
+        .client
+        .post(format!("{}/graphql", app.address))
+        .bearer_auth(&earlier)
+        .json(&json!({ "query": query }))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(refused.status().as_u16(), 401);
+    assert!(app.graphql_as(&other, query, json!({})).await.get("errors").is_none(), "other labels stay");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_machine_client_gets_tokens_with_a_secret_and_with_a_signed_assertion() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
@@ -392,7 +414,9 @@ async fn every_request_is_on_record_and_an_edit_breaks_the_chain() {
     with_header(&app, Some("Bearer cat_AAAAAAAA.forged")).await;
     let records =
         audit_record::Entity::find().order_by_asc(audit_record::Column::Id).all(&app.db).await.expect("records");
-    assert!(records.iter().any(|r| r.operation.as_deref() == Some("Funnel") && r.outcome == "OK" && r.released == 7));
+    assert!(records
+        .iter()
+        .any(|r| r.operation.as_deref() == Some("Funnel") && r.outcome == "OK" && r.released + r.withheld == 7));
     assert!(records.iter().any(|r| r.outcome == "UNAUTHENTICATED"));
     assert!(records.iter().all(|r| !r.token_id.clone().unwrap_or_default().contains(&token)));
     assert_eq!(audit::verify(&app.db).await.expect("verify").broken, None);

@@ -258,6 +258,49 @@ on_both_backends! {
         let nulls = groups.iter().filter(|g| g["patients"]["value"].is_null()).count() as u64;
         assert_eq!((released, withheld), (groups.len() as u64 - nulls, nulls));
         assert!(withheld > 0);
+        let policy = app.sql_count(&format!("SELECT COUNT(*) FROM audit_record WHERE id = {id} AND policy_version = '1'")).await;
+        assert_eq!(policy, 1, "the record names the policy");
+    }
+}
+
+on_both_backends! {
+    async fn all_patients_beside_all_but_one_small_cohort_does_not_give_that_cohort_away(app: TestApp) {
+        // Attack 3 within one response: the company's enrolled patients, and the same
+        // minus one of its cohorts that has 1..k−1 patients.
+        let token = company(&app).await;
+        let by_cohort = data_as(&app, &token, "{ patientCounts(groupBy: [COHORT]) { groups { keys { code } } } }").await;
+        let codes: Vec<String> = by_cohort["patientCounts"]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["keys"][0]["code"].as_str().map(str::to_owned))
+            .collect();
+        // The exact sizes, as only a trusted registry may see them.
+        let sizes = app.data("{ patientCounts(groupBy: [COHORT]) { groups { keys { code } patients { value } } } }", json!({})).await;
+        let size = |code: &str| {
+            sizes["patientCounts"]["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|g| g["keys"][0]["code"] == code)
+                .and_then(|g| value(&g["patients"]))
+                .unwrap_or(0)
+        };
+        let small = codes.iter().find(|c| (1..K).contains(&size(c))).expect("the company has a small cohort").clone();
+        let rest: Vec<&String> = codes.iter().filter(|c| **c != small).collect();
+        let query = format!(
+            "{{ all: patientCounts {{ total {{ value rule }} }}                rest: patientCounts(filter: {{ cohorts: {} }}) {{ total {{ value rule }} }} }}",
+            serde_json::to_string(&rest).expect("codes")
+        );
+        let data = data_as(&app, &token, &query).await;
+        if let (Some(all), Some(rest)) = (value(&data["all"]["total"]), value(&data["rest"]["total"])) {
+            let difference = all - rest;
+            assert!(difference == 0 || difference >= K, "the cohort of {} comes out as {difference}", size(&small));
+        }
+        assert!(
+            value(&data["all"]["total"]).is_none() || value(&data["rest"]["total"]).is_none(),
+            "one of the two totals must be withheld: {data}"
+        );
     }
 }
 

@@ -71,6 +71,8 @@ pub struct AuditRecord {
     pub released: i64,
     /// Values withheld.
     pub withheld: i64,
+    /// The disclosure policy the values were released under.
+    pub policy_version: Option<String>,
     /// This record's hash.
     pub hash: String,
 }
@@ -90,6 +92,7 @@ impl From<audit_record::Model> for AuditRecord {
             duration_ms: r.duration_ms,
             released: r.released,
             withheld: r.withheld,
+            policy_version: r.policy_version,
             hash: r.hash,
         }
     }

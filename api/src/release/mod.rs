@@ -28,6 +28,8 @@ use consortium_analytics::{PatientSet, Rate};
 use consortium_disclosure::rules::reason;
 use consortium_disclosure::{protect, Outcome, Requester};
 
+use crate::error::ApiError;
+
 pub use policy::{PartnerPolicy, PolicyOverrides};
 pub use values::{Count, Measure, Precision, Proportion};
 
@@ -98,22 +100,33 @@ impl Release {
 
     /// Decides every cell registered while planning, for `asker`; from now on values
     /// are published.
-    pub fn decide(&self, asker: &Asker) {
+    ///
+    /// # Errors
+    ///
+    /// `QUERY_TOO_COMPLEX` when the request has too many cells to protect.
+    pub fn decide(&self, asker: &Asker) -> Result<(), ApiError> {
         let site_of = |id: u32| {
             let sites = asker.sites.as_ref()?;
             sites.binary_search_by_key(&id, |(p, _)| *p).ok().map(|i| sites[i].1)
         };
         let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of) };
         self.with_phase(|phase| {
-            let Phase::Planning(cells) = phase else { return };
+            let Phase::Planning(cells) = phase else { return Ok(()) };
             // A fixed order (by size, then members) makes the same question get the same
             // answer however the operations' resolvers happened to interleave.
             let mut cells: Vec<(u64, PatientSet)> = std::mem::take(cells).into_iter().collect();
             cells.sort_by(|a, b| (a.1.len(), &a.1).cmp(&(b.1.len(), &b.1)));
             let sets: Vec<PatientSet> = cells.iter().map(|(_, s)| s.clone()).collect();
-            let outcomes = protect(&self.policy.policy, &requester, &sets);
+            let outcomes = protect(&self.policy.policy, &requester, &sets).map_err(|too| {
+                ApiError::TooComplex(format!(
+                    "the answer has {} numbers over {} distinct groups of patients, more than disclosure control \
+                     can check in one request; ask for fewer groups or a narrower filter",
+                    too.cells, too.atoms
+                ))
+            })?;
             *phase = Phase::Publishing(cells.into_iter().map(|(f, _)| f).zip(outcomes).collect());
-        });
+            Ok(())
+        })
     }
 
     fn outcome_of(&self, set: &PatientSet) -> Option<Outcome> {

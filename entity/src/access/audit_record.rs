@@ -33,6 +33,9 @@ pub struct Model {
     pub released: i64,
     /// Numbers withheld.
     pub withheld: i64,
+    /// The disclosure policy the numbers were released under (`1`, `1+local`); none
+    /// when the request released nothing (refused before execution).
+    pub policy_version: Option<String>,
     /// The previous record's hash (zeros for the first).
     #[sea_orm(unique)]
     pub prev_hash: String,
