@@ -8,6 +8,7 @@
 //! * [`endpoints`] derives the trial endpoints (week-16 assessment, evaluable,
 //!   clinical benefit) exactly as `domain.md` defines them.
 //! * [`dimension`] is the shared vocabulary of grouping and filtering.
+//! * [`cells`]: every count keeps the patients behind it, for the release step.
 //! * [`funnel`] and [`counts`] are the first measures.
 //! * [`scope`] restricts a snapshot to the rows a partner may aggregate over.
 //! * `stats` holds the exact statistics (intervals, survival, two-stage rule).

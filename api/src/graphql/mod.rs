@@ -2,8 +2,9 @@
 //! so the server, the `schema` subcommand and tests all get the same schema.
 //!
 //! Resolvers are thin: they translate arguments into analytics questions, ask the
-//! [`AppState`], and wrap every number in an object (`Count { value }`) so that later
-//! work can say how each number was protected without breaking the contract.
+//! [`AppState`], and turn every number derived from patients into a released value
+//! (`Count`, `Measure`, `Proportion`) through the request's [`crate::release::Release`],
+//! the only code that can make one.
 
 mod access;
 mod activity;
