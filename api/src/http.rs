@@ -315,15 +315,22 @@ async fn answer(
 }
 
 /// Who asks, as the release step needs it: a hospital's own patients, each patient's
-/// site (for industry's dominance rule), from the principal's view of the snapshot.
-async fn asker(state: &AppState, context: &RequestContext, principal: &Principal) -> Result<Asker, ApiError> {
+/// site (for industry's dominance rule), from the principal's view of the snapshot;
+/// computed once per data version, row scope and kind of partner.
+async fn asker(state: &AppState, context: &RequestContext, principal: &Principal) -> Result<Arc<Asker>, ApiError> {
     let view = state.view(Arc::clone(context.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
-    let sites = view.snapshot.patient_sites().map_err(ApiError::from)?;
-    Ok(match principal.partner.kind {
-        PartnerKind::Hospital => Asker { own: Some(sites.iter().map(|(p, _)| *p).collect()), sites: None },
-        PartnerKind::Industry => Asker { own: None, sites: Some(sites) },
-        PartnerKind::Registry | PartnerKind::Academic => Asker::default(),
-    })
+    let kind = principal.partner.kind;
+    state
+        .answer(&view, kind, |snapshot, kind| {
+            Ok(match kind {
+                PartnerKind::Hospital => {
+                    Asker { own: Some(snapshot.patient_sites()?.iter().map(|(p, _)| *p).collect()), sites: None }
+                }
+                PartnerKind::Industry => Asker { own: None, sites: Some(snapshot.patient_sites()?) },
+                PartnerKind::Registry | PartnerKind::Academic => Asker::default(),
+            })
+        })
+        .await
 }
 
 /// The planned answer with its data dropped and `error` in its place.
