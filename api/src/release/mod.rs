@@ -31,7 +31,7 @@ use consortium_disclosure::{protect, Outcome, Requester};
 use crate::error::ApiError;
 
 pub use policy::{PartnerPolicy, PolicyOverrides};
-pub use values::{Count, Measure, Precision, Proportion};
+pub use values::{Count, Measure, Precision, Proportion, Released};
 
 /// A step of a survival curve with fewer than k patients at risk.
 pub const FEW_AT_RISK: &str = "FEW_AT_RISK: fewer than k patients at risk";

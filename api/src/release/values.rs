@@ -4,7 +4,7 @@
 //! Their fields are private and they have no conversion from a bare number, so a
 //! resolver cannot publish a count or a rate without asking the release step for it.
 
-use async_graphql::{Enum, SimpleObject};
+use async_graphql::{Enum, OutputType, SimpleObject};
 use consortium_disclosure::{Outcome, Precision as Decided};
 
 /// How a released number was protected.
@@ -31,28 +31,26 @@ impl From<Decided> for Precision {
     }
 }
 
-/// A released number of patients.
+/// A number released to a partner: a count of patients (`Count`) or a value derived
+/// from patients, such as a rate, a bound, a survival probability, a time or a quantile
+/// (`Measure`). `value` is null when withheld; `precision` says how the number was
+/// protected, and `rule` which rule withheld or altered it.
 #[derive(SimpleObject, Debug, Clone)]
-pub struct Count {
+#[graphql(concrete(name = "Count", params(u64)), concrete(name = "Measure", params(f64)))]
+pub struct Released<T: OutputType> {
     /// The number; null when withheld.
-    value: Option<u64>,
+    value: Option<T>,
     /// How it was protected.
     precision: Precision,
     /// The rule that withheld or altered it (null when exact).
     rule: Option<String>,
 }
 
-/// A released value derived from patients (a rate, a bound, a survival probability, a
-/// time, a quantile).
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Measure {
-    /// The value; null when withheld.
-    value: Option<f64>,
-    /// How it was protected.
-    precision: Precision,
-    /// The rule that withheld or altered it (null when exact).
-    rule: Option<String>,
-}
+/// A released number of patients.
+pub type Count = Released<u64>;
+
+/// A released value derived from patients.
+pub type Measure = Released<f64>;
 
 /// A proportion with its exact (Clopper–Pearson) two-sided 95% interval.
 #[derive(SimpleObject, Debug, Clone)]
@@ -69,8 +67,8 @@ pub struct Proportion {
     pub upper95: Measure,
 }
 
-impl Count {
-    pub(super) fn decided(value: u64, outcome: Outcome) -> Self {
+impl<T: OutputType> Released<T> {
+    pub(super) fn decided(value: T, outcome: Outcome) -> Self {
         Self {
             value: outcome.is_released().then_some(value),
             precision: outcome.precision.into(),
@@ -83,27 +81,12 @@ impl Count {
         self.value.is_some()
     }
 
-    /// The outcome that withholds what rests on this count.
+    /// The outcome that withholds what rests on this value.
     pub(super) fn follower(&self) -> Outcome {
         if self.is_released() {
             Outcome::EXACT
         } else {
             Outcome::withheld(consortium_disclosure::rules::reason::DERIVED)
         }
-    }
-}
-
-impl Measure {
-    pub(super) fn decided(value: f64, outcome: Outcome) -> Self {
-        Self {
-            value: outcome.is_released().then_some(value),
-            precision: outcome.precision.into(),
-            rule: outcome.rule.map(str::to_owned),
-        }
-    }
-
-    /// Whether the value is published.
-    pub fn is_released(&self) -> bool {
-        self.value.is_some()
     }
 }
