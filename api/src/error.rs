@@ -140,6 +140,13 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// Converts to an error of a whole operation (refused before any field resolved).
+    pub fn into_server_error(self) -> async_graphql::ServerError {
+        self.into_field_error().into_server_error(async_graphql::Pos::default())
+    }
+}
+
 impl From<ApiError> for FieldError {
     fn from(error: ApiError) -> Self {
         error.into_field_error()

@@ -154,7 +154,7 @@ pub async fn graphql(
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let token_id = principal.token_id.clone();
     let answered = answer(&schema, &state, &principal, &context, request, &bytes);
-    let Ok(mut response) = tokio::time::timeout(pipeline.timeout, answered).await else {
+    let Ok(response) = tokio::time::timeout(pipeline.timeout, answered).await else {
         entry.outcome = Code::Timeout.as_str().to_owned();
         let message = format!("the request ran longer than {} s and was stopped", pipeline.timeout.as_secs_f64());
         let response = transport_error(StatusCode::GATEWAY_TIMEOUT, Code::Timeout, &message);
@@ -164,10 +164,7 @@ pub async fn graphql(
     if let Err(error) = pipeline.limiter.record(&token_id, context.take_unsaved_charge()).await {
         tracing::warn!(error = ?error, "a batch's rate-limit charge could not be written");
     }
-    let responses: Vec<&async_graphql::Response> = match &response {
-        async_graphql::BatchResponse::Single(one) => vec![one],
-        async_graphql::BatchResponse::Batch(many) => many.iter().collect(),
-    };
+    let (single, mut responses) = operations_of(response);
     let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
     let code_of = |e: &async_graphql::ServerError| match e.extensions.as_ref().and_then(|x| x.get("code")) {
         Some(async_graphql::Value::String(code)) => Some(code.clone()),
@@ -179,8 +176,7 @@ pub async fn graphql(
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
     entry.policy_version = Some(context.release().policy_version().to_owned());
-    (entry.released, entry.withheld) =
-        responses.iter().map(|r| released_and_withheld(&r.data)).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    (entry.released, entry.withheld) = sum(responses.iter().map(|r| released_and_withheld(&r.data)));
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
     let record = match state.audit.append(&entry).await {
@@ -194,17 +190,10 @@ pub async fn graphql(
         "dataVersion": record.data_version,
         "auditRecord": record.id,
     });
-    match &mut response {
-        async_graphql::BatchResponse::Single(one) => {
-            one.extensions.insert("disclosure".to_owned(), disclosure);
-        }
-        async_graphql::BatchResponse::Batch(many) => {
-            for one in many {
-                one.extensions.insert("disclosure".to_owned(), disclosure.clone());
-            }
-        }
+    for one in &mut responses {
+        one.extensions.insert("disclosure".to_owned(), disclosure.clone());
     }
-    let mut http = Json(response).into_response();
+    let mut http = Json(batch_of(single, responses)).into_response();
     if let Some(seconds) = retry_after {
         http.set_status(StatusCode::TOO_MANY_REQUESTS);
         if let Ok(value) = header::HeaderValue::from_str(&seconds) {
@@ -233,11 +222,15 @@ fn released_and_withheld(data: &async_graphql::Value) -> (i64, i64) {
         V::Object(fields) => match fields.get("value") {
             Some(V::Null) => (0, 1),
             Some(_) => (1, 0),
-            None => fields.values().map(released_and_withheld).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+            None => sum(fields.values().map(released_and_withheld)),
         },
-        V::List(items) => items.iter().map(released_and_withheld).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1)),
+        V::List(items) => sum(items.iter().map(released_and_withheld)),
         _ => (0, 0),
     }
+}
+
+fn sum(pairs: impl Iterator<Item = (i64, i64)>) -> (i64, i64) {
+    pairs.fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 fn log_request(entry: &audit_record::Model) {
@@ -292,12 +285,8 @@ async fn answer(
         async_graphql::BatchRequest::Single(one) => vec![one],
         async_graphql::BatchRequest::Batch(many) => many,
     };
-    let mut published = Vec::with_capacity(operations.len());
-    let planned_one = matches!(planned, async_graphql::BatchResponse::Single(_));
-    let planned: Vec<async_graphql::Response> = match planned {
-        async_graphql::BatchResponse::Single(one) => vec![one],
-        async_graphql::BatchResponse::Batch(many) => many,
-    };
+    let (single, planned) = operations_of(planned);
+    let mut published = Vec::with_capacity(planned.len());
     for (operation, plan) in operations.into_iter().zip(planned) {
         if plan.data == async_graphql::Value::Null {
             published.push(plan);
@@ -305,11 +294,24 @@ async fn answer(
             published.push(schema.execute(operation.data(principal.clone()).data(Arc::clone(context))).await);
         }
     }
-    match (planned_one, published.pop()) {
-        (true, Some(one)) => async_graphql::BatchResponse::Single(one),
-        (_, last) => {
-            published.extend(last);
-            async_graphql::BatchResponse::Batch(published)
+    batch_of(single, published)
+}
+
+/// A batch response as its operations' responses, and whether it was a single one.
+fn operations_of(response: async_graphql::BatchResponse) -> (bool, Vec<async_graphql::Response>) {
+    match response {
+        async_graphql::BatchResponse::Single(one) => (true, vec![one]),
+        async_graphql::BatchResponse::Batch(many) => (false, many),
+    }
+}
+
+/// The inverse of [`operations_of`].
+fn batch_of(single: bool, mut responses: Vec<async_graphql::Response>) -> async_graphql::BatchResponse {
+    match responses.pop() {
+        Some(one) if single && responses.is_empty() => async_graphql::BatchResponse::Single(one),
+        last => {
+            responses.extend(last);
+            async_graphql::BatchResponse::Batch(responses)
         }
     }
 }
@@ -335,14 +337,10 @@ async fn asker(state: &AppState, context: &RequestContext, principal: &Principal
 
 /// The planned answer with its data dropped and `error` in its place.
 fn refused(planned: async_graphql::BatchResponse, error: ApiError) -> async_graphql::BatchResponse {
-    let message = error.into_field_error().into_server_error(async_graphql::Pos::default());
-    let blank = |_: async_graphql::Response| async_graphql::Response::from_errors(vec![message.clone()]);
-    match planned {
-        async_graphql::BatchResponse::Single(one) => async_graphql::BatchResponse::Single(blank(one)),
-        async_graphql::BatchResponse::Batch(many) => {
-            async_graphql::BatchResponse::Batch(many.into_iter().map(blank).collect())
-        }
-    }
+    let message = error.into_server_error();
+    let (single, planned) = operations_of(planned);
+    let blank = planned.iter().map(|_| async_graphql::Response::from_errors(vec![message.clone()])).collect();
+    batch_of(single, blank)
 }
 
 /// `GET /graphql`: GraphiQL for researchers.

@@ -142,9 +142,7 @@ impl Extension for RateLimitExtension {
         if let Some((request, charged)) = request.and_then(|r| r.rate().map(|status| (r, status))) {
             if cost > charged.remaining {
                 let retry_after_secs = (charged.reset_at - Utc::now().timestamp()).max(1);
-                return Err(vec![ApiError::Throttled { retry_after_secs }
-                    .into_field_error()
-                    .into_server_error(async_graphql::Pos::default())]);
+                return Err(vec![ApiError::Throttled { retry_after_secs }.into_server_error()]);
             }
             request.add_unsaved_charge(cost);
             request.set_rate(RateStatus { remaining: charged.remaining - cost, cost, ..charged });
@@ -157,7 +155,7 @@ impl Extension for RateLimitExtension {
                 }
                 Ok(result)
             }
-            Err(error) => Err(vec![error.into_field_error().into_server_error(async_graphql::Pos::default())]),
+            Err(error) => Err(vec![error.into_server_error()]),
         }
     }
 }

@@ -8,7 +8,7 @@
 //! in the database, the others against what that charge left, in memory, and their sum
 //! is written once when the request ends (one write per request, not per operation).
 
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use consortium_analytics::Snapshot;
@@ -21,7 +21,7 @@ use crate::release::Release;
 pub struct RequestContext {
     snapshot: Arc<Snapshot>,
     release: Release,
-    publishing: std::sync::atomic::AtomicBool,
+    publishing: AtomicBool,
     complexity: AtomicUsize,
     rate: Mutex<Option<RateStatus>>,
     unsaved_charge: AtomicI64,
@@ -33,7 +33,7 @@ impl RequestContext {
         Arc::new(Self {
             snapshot,
             release,
-            publishing: std::sync::atomic::AtomicBool::new(false),
+            publishing: AtomicBool::new(false),
             complexity: AtomicUsize::new(0),
             rate: Mutex::new(None),
             unsaved_charge: AtomicI64::new(0),

@@ -107,9 +107,7 @@ impl ExtensionFactory for Limits {
 }
 
 fn too_complex(message: String) -> Vec<ServerError> {
-    let mut error = ServerError::new(message, None);
-    error.extensions.get_or_insert_with(Default::default).set("code", Value::from(Code::QueryTooComplex.as_str()));
-    vec![error]
+    vec![ApiError::TooComplex(message).into_server_error()]
 }
 
 #[async_graphql::async_trait::async_trait]

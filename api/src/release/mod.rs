@@ -25,7 +25,6 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use consortium_analytics::{PatientSet, Rate};
-use consortium_disclosure::rules::reason;
 use consortium_disclosure::{protect, Outcome, Requester};
 
 use crate::error::ApiError;
@@ -145,13 +144,6 @@ impl Release {
         // While planning the value is a placeholder nobody sees.
         let outcome = self.outcome_of(patients).unwrap_or(Outcome::withheld(UNPLANNED));
         Count::decided(patients.count(), outcome)
-    }
-
-    /// A count known only as a number (numbers at risk of a survival curve), published
-    /// when it reaches k.
-    pub fn threshold_count(&self, n: u64) -> Count {
-        let outcome = if n >= self.k() { Outcome::EXACT } else { Outcome::withheld(reason::SMALL_CELL) };
-        Count::decided(n, outcome)
     }
 
     /// A value derived from `basis` counts: published when all of them are.
