@@ -4,18 +4,15 @@
 //!
 //! A record never holds a token or a patient-level value: the token's id, a hash of the
 //! normalised query and of the variables, the outcome, and how many values were
-//! released or withheld. Replicas append to the same chain: the previous hash is
-//! unique, so two replicas racing for the same place make one of them retry on the new
-//! head.
+//! released or withheld. Records are appended by [`crate::recorder`] (group commit,
+//! one chain across replicas).
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{Directive, DocumentOperations, OperationDefinition, Selection, SelectionSet};
 use async_graphql::parser::Positioned;
 use async_graphql::Name;
 use consortium_entity::access::audit_record;
-use sea_orm::{
-    ActiveModelTrait, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel, NotSet, QueryOrder, Set, SqlErr,
-};
+use sea_orm::{DatabaseConnection, DbErr, EntityTrait, QueryOrder};
 use serde_json::{json, Value};
 
 use crate::auth::secret::sha256_hex;
@@ -159,44 +156,6 @@ fn print_selections(out: &mut String, set: &SelectionSet) {
 /// Hash of variables as canonical JSON (object keys sorted).
 pub fn variables_hash(variables: &Value) -> String {
     sha256_hex(variables.to_string().as_bytes())
-}
-
-/// The chain as this process appends to it.
-///
-/// Appends from one process take turns (a lock), so they never race each other for the
-/// head; appends from other replicas can still race, and the unique previous hash makes
-/// the loser read the new head and try again.
-#[derive(Debug)]
-pub struct AuditTrail {
-    db: DatabaseConnection,
-    appending: tokio::sync::Mutex<()>,
-}
-
-impl AuditTrail {
-    /// The trail kept in `db`.
-    pub fn new(db: DatabaseConnection) -> Self {
-        Self { db, appending: tokio::sync::Mutex::new(()) }
-    }
-
-    /// Appends `record` (its id and hashes are set here) at the head of the chain.
-    pub async fn append(&self, record: &audit_record::Model) -> Result<audit_record::Model, DbErr> {
-        const ATTEMPTS: usize = 20;
-        let _turn = self.appending.lock().await;
-        for _ in 0..ATTEMPTS {
-            let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(&self.db).await?;
-            let prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
-            let mut row = record.clone().into_active_model();
-            row.id = NotSet;
-            row.hash = Set(hash(record, &prev_hash));
-            row.prev_hash = Set(prev_hash);
-            match row.insert(&self.db).await {
-                Ok(model) => return Ok(model),
-                Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
-                Err(error) => return Err(error),
-            }
-        }
-        Err(DbErr::Custom(format!("could not append to the audit chain in {ATTEMPTS} attempts")))
-    }
 }
 
 /// The outcome of checking the chain.

@@ -15,6 +15,7 @@ use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
 
+use crate::answers::{AnswerKey, ReleasedAnswer};
 use crate::audit::{query_hash, variables_hash};
 use crate::auth::Principal;
 use crate::auth::{AuthError, Authenticator};
@@ -152,18 +153,39 @@ pub async fn graphql(
     entry.variables_hash = variables_hash(&Value::Array(variables));
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
-    let token_id = principal.token_id.clone();
-    let answered = answer(&schema, &state, &principal, &context, request, &bytes);
-    let Ok(response) = tokio::time::timeout(pipeline.timeout, answered).await else {
-        entry.outcome = Code::Timeout.as_str().to_owned();
-        let message = format!("the request ran longer than {} s and was stopped", pipeline.timeout.as_secs_f64());
-        let response = transport_error(StatusCode::GATEWAY_TIMEOUT, Code::Timeout, &message);
-        return on_record(&state, entry, started, response).await;
+    let operation_count = requests.len();
+    let key = AnswerKey {
+        data_version: context.snapshot().version,
+        partner: principal.partner.code.clone(),
+        scopes: principal.scopes.to_string(),
+        policy_version: context.release().policy_version().to_owned(),
+        single: matches!(request, async_graphql::BatchRequest::Single(_)),
+        query_hash: entry.query_hash.clone(),
+        variables_hash: entry.variables_hash.clone(),
+        operations: requests.iter().map(|r| r.operation_name.clone()).collect(),
     };
-    // A batch's later operations were charged in memory: put their points on record.
-    if let Err(error) = pipeline.limiter.record(&token_id, context.take_unsaved_charge()).await {
-        tracing::warn!(error = ?error, "a batch's rate-limit charge could not be written");
-    }
+    entry.policy_version = Some(context.release().policy_version().to_owned());
+    let response = match state.released.get(&key).await {
+        // The same question under the same protection was answered already: charge it
+        // as it was charged then, put it on record, send the same bytes.
+        Some(cached) => match pipeline.limiter.charge(&principal.token_id, cached.cost).await {
+            Ok(_) => return released(&state, entry, started, &key, &cached).await,
+            Err(error) => refused(blank(key.single, operation_count), error),
+        },
+        None => {
+            let answered = answer(&schema, &state, &principal, &context, request, &bytes);
+            match tokio::time::timeout(pipeline.timeout, answered).await {
+                Ok(response) => response,
+                Err(_) => {
+                    entry.outcome = Code::Timeout.as_str().to_owned();
+                    let message =
+                        format!("the request ran longer than {} s and was stopped", pipeline.timeout.as_secs_f64());
+                    let response = transport_error(StatusCode::GATEWAY_TIMEOUT, Code::Timeout, &message);
+                    return on_record(&state, entry, started, response).await;
+                }
+            }
+        }
+    };
     let (single, mut responses) = operations_of(response);
     let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
     let code_of = |e: &async_graphql::ServerError| match e.extensions.as_ref().and_then(|x| x.get("code")) {
@@ -175,21 +197,28 @@ pub async fn graphql(
         .iter()
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
-    entry.policy_version = Some(context.release().policy_version().to_owned());
     (entry.released, entry.withheld) = sum(responses.iter().map(|r| released_and_withheld(&r.data)));
+    let complete = errors.is_empty() && responses.iter().all(|r| r.extensions.is_empty() && r.http_headers.is_empty());
+    if complete && !context.is_personal() {
+        let data: Result<Vec<String>, _> = responses.iter().map(|r| serde_json::to_string(&r.data)).collect();
+        if let Ok(data) = data {
+            let answer = Arc::new(ReleasedAnswer {
+                data,
+                cost: context.charged(),
+                released: entry.released,
+                withheld: entry.withheld,
+            });
+            state.released.insert(key.clone(), Arc::clone(&answer)).await;
+            return released(&state, entry, started, &key, &answer).await;
+        }
+    }
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
-    let record = match state.audit.append(&entry).await {
+    let record = match state.audit.append(entry).await {
         Ok(record) => record,
         Err(error) => return unrecorded(&error),
     };
-    // Every answer says which policy protected it, which data it is from, and where it
-    // is on record.
-    let disclosure = async_graphql::value!({
-        "policyVersion": context.release().policy_version(),
-        "dataVersion": record.data_version,
-        "auditRecord": record.id,
-    });
+    let disclosure = async_graphql::Value::from_json(disclosure(&record)).unwrap_or_default();
     for one in &mut responses {
         one.extensions.insert("disclosure".to_owned(), disclosure.clone());
     }
@@ -203,12 +232,42 @@ pub async fn graphql(
     http
 }
 
+/// Every answer says which policy protected it, which data it is from, and where it is
+/// on record.
+fn disclosure(record: &audit_record::Model) -> Value {
+    json!({
+        "policyVersion": record.policy_version,
+        "dataVersion": record.data_version,
+        "auditRecord": record.id,
+    })
+}
+
+/// Puts a complete released answer on record and sends it.
+async fn released(
+    state: &AppState,
+    mut entry: audit_record::Model,
+    started: Instant,
+    key: &AnswerKey,
+    answer: &ReleasedAnswer,
+) -> Response {
+    entry.outcome = "OK".to_owned();
+    (entry.released, entry.withheld) = (answer.released, answer.withheld);
+    entry.duration_ms = elapsed_ms(started);
+    log_request(&entry);
+    match state.audit.append(entry).await {
+        Ok(record) => Response::builder()
+            .content_type("application/json; charset=utf-8")
+            .body(answer.body(key.single, &disclosure(&record))),
+        Err(error) => unrecorded(&error),
+    }
+}
+
 /// Appends the audit record of a request, then lets the response go; if the record
 /// cannot be written the caller gets `UNAVAILABLE` instead.
 async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
-    match state.audit.append(&entry).await {
+    match state.audit.append(entry).await {
         Ok(_) => response,
         Err(error) => unrecorded(&error),
     }
@@ -250,7 +309,7 @@ fn elapsed_ms(started: Instant) -> i64 {
 }
 
 /// The answer to a request whose audit record could not be written: none.
-fn unrecorded(error: &sea_orm::DbErr) -> Response {
+fn unrecorded(error: &crate::recorder::RecordError) -> Response {
     tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
     transport_error(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, "the service is temporarily unavailable")
 }
@@ -333,6 +392,11 @@ async fn asker(state: &AppState, context: &RequestContext, principal: &Principal
             })
         })
         .await
+}
+
+/// A request of `operations` operations that none of them answered.
+fn blank(single: bool, operations: usize) -> async_graphql::BatchResponse {
+    batch_of(single, (0..operations).map(|_| async_graphql::Response::new(async_graphql::Value::Null)).collect())
 }
 
 /// The planned answer with its data dropped and `error` in its place.

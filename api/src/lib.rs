@@ -3,17 +3,20 @@
 //!
 //! * [`config`]: the typed configuration (clap; flags and environment).
 //! * [`auth`]: tokens, principals, scopes and our OAuth2 authorization server.
-//! * [`rate_limit`] and [`audit`]: per-token budgets and the hash-chained audit trail.
+//! * [`rate_limit`], [`audit`] and [`recorder`]: per-token budgets (leased, spent in
+//!   memory) and the hash-chained audit trail (written by group commit).
 //! * [`release`]: the release step: disclosure control of every number sent.
 //! * [`request`]: what the operations of one HTTP request share.
 //! * [`db`]: connecting and migrating.
-//! * [`state`]: the shared snapshot and the answer caches.
+//! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
+//!   released answers' cache.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
 //! * [`http`] and [`startup`]: the transport and the one boot path.
 //! * [`demo`]: the deterministic synthetic consortium.
 //! * [`cli`]: the subcommands.
 #![warn(missing_docs)]
 
+pub mod answers;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -24,6 +27,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod rate_limit;
+pub mod recorder;
 pub mod release;
 pub mod request;
 pub mod startup;

@@ -2,11 +2,12 @@
 //!
 //! A batch is one request: its numbers go through one release step (see
 //! [`crate::release`]), its operations read the same snapshot (pinned when the
-//! request arrives, so every answer and the audit record name one data version), share
-//! one complexity budget (so a batch cannot buy with many small operations what one
-//! large one may not), and share one rate-limit charge: the first operation is charged
-//! in the database, the others against what that charge left, in memory, and their sum
-//! is written once when the request ends (one write per request, not per operation).
+//! request arrives, so every answer and the audit record name one data version), and
+//! share one complexity budget (so a batch cannot buy with many small operations what
+//! one large one may not). The request also sums what its operations were charged, and
+//! notes whether any of them read something that is not a function of the question
+//! and the data version (the caller's token, budget or audit trail): such an answer is
+//! never served again from the released-answer cache (see [`crate::answers`]).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,7 +25,8 @@ pub struct RequestContext {
     publishing: AtomicBool,
     complexity: AtomicUsize,
     rate: Mutex<Option<RateStatus>>,
-    unsaved_charge: AtomicI64,
+    charged: AtomicI64,
+    personal: AtomicBool,
 }
 
 impl RequestContext {
@@ -36,7 +38,8 @@ impl RequestContext {
             publishing: AtomicBool::new(false),
             complexity: AtomicUsize::new(0),
             rate: Mutex::new(None),
-            unsaved_charge: AtomicI64::new(0),
+            charged: AtomicI64::new(0),
+            personal: AtomicBool::new(false),
         })
     }
 
@@ -74,22 +77,28 @@ impl RequestContext {
         }
     }
 
-    /// Points charged to this request in memory (operations after a batch's first),
-    /// to be written to the budget once, when the request ends.
-    pub fn add_unsaved_charge(&self, points: i64) {
-        self.unsaved_charge.fetch_add(points, Ordering::Relaxed);
-    }
-
-    /// The points charged in memory and not yet written.
-    pub fn take_unsaved_charge(&self) -> i64 {
-        self.unsaved_charge.swap(0, Ordering::Relaxed)
-    }
-
-    /// Records a rate-limit charge.
-    pub fn set_rate(&self, status: RateStatus) {
+    /// Records an operation's rate-limit charge.
+    pub fn add_charge(&self, status: RateStatus) {
+        self.charged.fetch_add(status.cost, Ordering::Relaxed);
         match self.rate.lock() {
             Ok(mut guard) => *guard = Some(status),
             Err(poisoned) => *poisoned.into_inner() = Some(status),
         }
+    }
+
+    /// The points all operations of this request were charged.
+    pub fn charged(&self) -> i64 {
+        self.charged.load(Ordering::Relaxed)
+    }
+
+    /// Notes that the answer depends on who asks or when, beyond the partner's policy,
+    /// scopes and the data version: it must not be served to anyone else or again.
+    pub fn mark_personal(&self) {
+        self.personal.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether the answer depends on who asks or when.
+    pub fn is_personal(&self) -> bool {
+        self.personal.load(Ordering::Relaxed)
     }
 }

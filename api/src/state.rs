@@ -1,5 +1,5 @@
-//! Shared state of a running service: the database, the current snapshot and the
-//! answer caches.
+//! Shared state of a running service: the database, the audit trail's writer, the
+//! current snapshot and the answer caches.
 //!
 //! The snapshot is swapped atomically behind an `Arc`: readers clone the `Arc` and keep
 //! answering from it while a rebuild runs. A background watcher polls the data version
@@ -20,8 +20,9 @@ use consortium_analytics::{
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
-use crate::audit::AuditTrail;
+use crate::answers::ReleasedAnswers;
 use crate::error::ApiError;
+use crate::recorder::Recorder;
 
 /// A grouped-count question.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -42,8 +43,10 @@ type Answer = Arc<dyn Any + Send + Sync>;
 pub struct AppState {
     /// The database.
     pub db: DatabaseConnection,
-    /// The audit trail, appended to by every request.
-    pub audit: AuditTrail,
+    /// The audit trail's writer, appended to by every request.
+    pub audit: Recorder,
+    /// Answers as released, per question and protection.
+    pub released: ReleasedAnswers,
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
@@ -66,7 +69,8 @@ impl AppState {
         let rules = EndpointRules::default();
         let snapshot = load_snapshot(&db, rules).await?;
         Ok(Arc::new(Self {
-            audit: AuditTrail::new(db.clone()),
+            audit: Recorder::start(db.clone()),
+            released: ReleasedAnswers::default(),
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
             rules,
@@ -101,6 +105,7 @@ impl AppState {
         // Entries of older versions can never be asked for again.
         self.answers.invalidate_all();
         self.scoped.invalidate_all();
+        self.released.clear();
         Ok(version)
     }
 

@@ -571,23 +571,3 @@ async fn a_partner_granted_admin_reads_every_partners_audit_records_and_others_o
     let refused = app.graphql_as(&app.token_for("OUS", None).await, COHORTS, json!({})).await;
     assert_eq!(error_codes(&refused), vec!["FORBIDDEN"], "grants narrowed to audit and admin");
 }
-
-on_both_backends! {
-    async fn concurrent_requests_all_go_on_one_unbroken_chain(app: TestApp) {
-        let token = app.token_for("OUS", None).await;
-        let before = audit_record::Entity::find().all(&app.db).await.expect("records").len();
-        let requests = (0..24).map(|i| {
-            let (app, token) = (&app, token.clone());
-            async move {
-                let query = format!("{{ patientCounts(groupBy: [REGION]) {{ total {{ value }} }} d{i}: dataVersion {{ version }} }}");
-                app.graphql_as(&token, &query, json!({})).await
-            }
-        });
-        let answers = futures::future::join_all(requests).await;
-        assert!(answers.iter().all(|a| a.get("errors").is_none()), "every request was answered");
-        let after = audit_record::Entity::find().all(&app.db).await.expect("records").len();
-        assert_eq!(after - before, 24);
-        let verification = audit::verify(&app.db).await.expect("verify");
-        assert_eq!(verification.broken, None);
-    }
-}

@@ -31,7 +31,7 @@ pub struct TestApp {
     pub db: DatabaseConnection,
     pub state: Arc<AppState>,
     registry_token: tokio::sync::OnceCell<String>,
-    _database: TestDatabase,
+    database: TestDatabase,
 }
 
 /// Patients in the consortium every test starts with (seeded, so answers are stable).
@@ -109,7 +109,7 @@ impl TestApp {
             db,
             state,
             registry_token: tokio::sync::OnceCell::new(),
-            _database: database,
+            database,
         })
     }
 
@@ -181,6 +181,12 @@ impl TestApp {
             .expect("the partner exists");
         let scopes = scopes.map_or_else(|| granted(&partner), |s| s.parse::<ScopeSet>().expect("valid scopes"));
         api_token::issue(&self.db, code, scopes, "e2e", 3600).await.expect("issue a token").token
+    }
+
+    /// The URL of the test's database (for replicas in processes of their own).
+    pub fn database_url(&self) -> String {
+        use secrecy::ExposeSecret;
+        self.database.url.expose_secret().to_owned()
     }
 
     /// Runs a query that must succeed and returns its `data`.

@@ -2,8 +2,8 @@
 //!
 //! A token is `cat_` + 8 random characters (the public prefix, shown in lists, logs and
 //! audit records) + `.` + 43 random characters. It is printed once when issued; only
-//! its SHA-256 is stored, so a database leak reveals no usable token. Every use reads
-//! the row, so a revocation takes effect at once on every replica.
+//! its SHA-256 is stored, so a database leak reveals no usable token. A revocation is
+//! announced to every replica (see [`super::cache`]), so it takes effect at once.
 
 use chrono::Utc;
 use consortium_entity::access::api_token;
@@ -93,6 +93,9 @@ async fn revoke_where<C: ConnectionTrait>(db: &C, which: sea_orm::sea_query::Sim
         .filter(api_token::Column::RevokedAt.is_null())
         .exec(db)
         .await?;
+    if result.rows_affected > 0 {
+        super::cache::announce_access_change(db).await?;
+    }
     Ok(result.rows_affected)
 }
 

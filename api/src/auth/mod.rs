@@ -14,11 +14,15 @@
 //! Researchers can also sign in to GraphiQL through an identity provider
 //! ([`sign_in`]: authorization code with PKCE).
 //!
+//! A token's principal is kept for a short while once checked ([`cache`]); whatever
+//! changes access announces it, so revocations still take effect at once.
+//!
 //! What a principal may then see is decided twice, each in one place: scopes by
 //! `graphql::access` before any resolver runs its measure, rows by
 //! [`Principal::row_scope`] applied to the whole snapshot.
 
 pub mod api_token;
+pub mod cache;
 pub mod clients;
 pub mod error;
 pub mod federation;
@@ -30,6 +34,8 @@ pub mod scope;
 pub mod secret;
 pub mod sign_in;
 
+use std::sync::Arc;
+
 use chrono::Utc;
 use consortium_entity::access::issued_token;
 use consortium_entity::partner;
@@ -40,6 +46,7 @@ pub use error::{AccessError, AuthError};
 pub use principal::Principal;
 pub use scope::{Scope, ScopeSet};
 
+use cache::TokenCache;
 use federation::TrustedIssuer;
 use jwt::{refusal, validation, AccessClaims, Unverified};
 use keys::KeyRing;
@@ -64,6 +71,7 @@ pub struct Authenticator {
     /// Lifetime of the access tokens we issue, in seconds.
     pub token_lifetime_secs: i64,
     trusted: Vec<TrustedIssuer>,
+    cache: Arc<TokenCache>,
 }
 
 impl Authenticator {
@@ -76,7 +84,8 @@ impl Authenticator {
         trusted: Vec<TrustedIssuer>,
     ) -> Result<Self, AccessError> {
         let keys = KeyRing::load(&db, token_lifetime_secs + jwt::LEEWAY_SECS as i64).await?;
-        Ok(Self { db, keys, issuer, audience, token_lifetime_secs, trusted })
+        let cache = TokenCache::start(&db);
+        Ok(Self { db, keys, issuer, audience, token_lifetime_secs, trusted, cache })
     }
 
     /// The principal of a request with this `Authorization` header value.
@@ -89,6 +98,11 @@ impl Authenticator {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
             _ => return Err(AuthError::Invalid("malformed authorization header: expected `Bearer <token>`")),
         };
+        self.cache.principal(token, self.check(token)).await
+    }
+
+    /// Checks `token` in full: signature, claims, stored row, the partner's grants.
+    async fn check(&self, token: &str) -> Result<Principal, AuthError> {
         if token.starts_with(api_token::PREFIX) {
             return api_token::authenticate(&self.db, token).await;
         }
@@ -162,6 +176,13 @@ impl Authenticator {
             None => grants,
         };
         Ok(Principal { partner, scopes, token_id: identity.token_id, expires_at: identity.expires_at })
+    }
+
+    /// Tells this and every other replica that access changed (a token was revoked, a
+    /// partner's grants changed): principals checked before are checked again.
+    pub async fn access_changed(&self) -> Result<(), sea_orm::DbErr> {
+        self.cache.forget_all();
+        cache::announce_access_change(&self.db).await
     }
 
     /// The database (for the OAuth endpoints).

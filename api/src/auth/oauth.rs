@@ -293,6 +293,7 @@ pub async fn revoke(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, body: 
                 .await
                 .map_err(|e| OAuthError::server(&e))?;
         }
+        auth.access_changed().await.map_err(|e| OAuthError::server(&e))?;
         Ok::<_, OAuthError>(())
     };
     match answer.await {

@@ -71,7 +71,8 @@ pub enum GrantChange {
     Defaults,
 }
 
-/// Changes partner `code`'s grants; returns what it held before and holds now.
+/// Changes partner `code`'s grants (announced to every replica, see
+/// [`super::cache`]); returns what it held before and holds now.
 pub async fn set_grants<C: ConnectionTrait>(
     db: &C,
     code: &str,
@@ -86,5 +87,6 @@ pub async fn set_grants<C: ConnectionTrait>(
         GrantChange::Defaults => None,
     });
     let partner = row.update(db).await?;
+    super::cache::announce_access_change(db).await?;
     Ok((before, granted(&partner)))
 }

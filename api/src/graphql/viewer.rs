@@ -1,22 +1,19 @@
 //! The caller's own side of access: who they are (`viewer`), what their budget is
 //! (`rateLimit`) and what is on record about their requests (`auditTrail`).
 
-use std::sync::Arc;
-
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use consortium_entity::access::audit_record;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use super::access::{principal, require, state};
+use super::access::{principal, request, require, state};
 use super::pagination::MAX_PAGE;
 use super::types::Partner;
 use crate::auth::Scope;
 use consortium_analytics::error::echo;
 
 use crate::error::ApiError;
-use crate::request::RequestContext;
 
 /// Who is asking.
 #[derive(SimpleObject, Debug)]
@@ -107,6 +104,7 @@ impl AccessQuery {
     /// The caller.
     async fn viewer(&self, ctx: &Context<'_>) -> Result<Viewer> {
         let principal = principal(ctx)?;
+        request(ctx)?.mark_personal();
         Ok(Viewer {
             partner: Partner::from(&principal.partner),
             scopes: principal.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
@@ -118,7 +116,9 @@ impl AccessQuery {
     /// The caller's rate-limit budget, after this request's charge.
     async fn rate_limit(&self, ctx: &Context<'_>) -> Result<Option<RateLimit>> {
         principal(ctx)?;
-        let status = ctx.data_opt::<Arc<RequestContext>>().and_then(|request| request.rate());
+        let request = request(ctx)?;
+        request.mark_personal();
+        let status = request.rate();
         Ok(status.map(|s| RateLimit {
             limit: s.limit,
             remaining: s.remaining,
@@ -136,6 +136,7 @@ impl AccessQuery {
         after: Option<String>,
     ) -> Result<Connection<usize, AuditRecord, EmptyFields, EmptyFields>> {
         let principal = require(ctx, Scope::AuditRead)?;
+        request(ctx)?.mark_personal();
         let first = match first {
             None => MAX_PAGE,
             Some(n) if (0..=MAX_PAGE as i32).contains(&n) => n as usize,
