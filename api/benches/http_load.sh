@@ -95,6 +95,7 @@ for backend in $backends; do
     kill -0 "$server" 2>/dev/null || { cat "$work/server-$backend.log" >&2; exit 1; }
     sleep 1
   done
+  grep -i "patients" "$work/demo-$backend.out" | head -n 2 | sed "s/^/$backend: /" >&2 || true
   token="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --scopes enrolment:read --label bench 2>/dev/null)"
   # Warm: the snapshot's caches and the released answer.
   curl -fs -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
@@ -107,7 +108,7 @@ for backend in $backends; do
       if [ "$target" != refused ] && [ "$bad" -gt 0 ]; then
         echo "$backend $target: $bad responses were not 2xx" >&2
       fi
-      share="$(awk -v r="$rate" -v h="$h_rate" 'BEGIN { printf "%.1f%%", h > 0 ? 100 * r / h : 0 }')"
+      share="$(awk -v r="$rate" -v h="$h_rate" 'BEGIN { printf "%.1f%%", (h > 0 ? 100 * r / h : 0) }')"
       echo "| $backend | $conns | $target | $rate | $p50 | $p99 | $share |"
     done
     echo "| $backend | $conns | healthz | $h_rate | $h_p50 | $h_p99 | 100% |"

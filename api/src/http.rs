@@ -58,7 +58,9 @@ pub struct Pipeline {
 /// record, and only then respond. A request that cannot be put on record is not
 /// answered. Every operation of the request reads the snapshot current when it arrived,
 /// which is the data version on record; a request past its deadline is dropped (its
-/// work stops at the next await) and answered `TIMEOUT`.
+/// work stops at the next await) and answered `TIMEOUT`. A question already answered
+/// on this data version under the same protection is sent again as released (see
+/// [`crate::answers`]): charged and on record like the first time, not recomputed.
 #[handler]
 pub async fn graphql(
     schema: Data<&ConsortiumSchema>,
@@ -165,6 +167,8 @@ pub async fn graphql(
         operations: requests.iter().map(|r| r.operation_name.clone()).collect(),
     };
     entry.policy_version = Some(context.release().policy_version().to_owned());
+    // Whether the answer may be sent again: known only for a question not cached yet.
+    let mut reads_only = false;
     let response = match state.released.get(&key).await {
         // The same question under the same protection was answered already: charge it
         // as it was charged then, put it on record, send the same bytes.
@@ -173,6 +177,7 @@ pub async fn graphql(
             Err(error) => refused(blank(key.single, operation_count), error),
         },
         None => {
+            reads_only = only_queries(&requests);
             let answered = answer(&schema, &state, &principal, &context, request, &bytes);
             match tokio::time::timeout(pipeline.timeout, answered).await {
                 Ok(response) => response,
@@ -199,7 +204,7 @@ pub async fn graphql(
         .and_then(|e| e.extensions.as_ref().and_then(|x| x.get("retryAfter")).map(|v| v.to_string()));
     (entry.released, entry.withheld) = sum(responses.iter().map(|r| released_and_withheld(&r.data)));
     let complete = errors.is_empty() && responses.iter().all(|r| r.extensions.is_empty() && r.http_headers.is_empty());
-    if complete && !context.is_personal() {
+    if complete && reads_only && !context.is_personal() {
         let data: Result<Vec<String>, _> = responses.iter().map(|r| serde_json::to_string(&r.data)).collect();
         if let Ok(data) = data {
             let answer = Arc::new(ReleasedAnswer {
@@ -230,6 +235,21 @@ pub async fn graphql(
         }
     }
     http
+}
+
+/// Whether every operation asked for is a query (reading, so its answer can be sent
+/// again; anything else is answered afresh each time).
+fn only_queries(requests: &[&async_graphql::Request]) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    requests.iter().all(|request| {
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+        let chosen = match (&document.operations, &request.operation_name) {
+            (DocumentOperations::Single(operation), _) => Some(operation),
+            (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
+            (DocumentOperations::Multiple(_), None) => None,
+        };
+        chosen.is_some_and(|operation| operation.node.ty == OperationType::Query)
+    })
 }
 
 /// Every answer says which policy protected it, which data it is from, and where it is
