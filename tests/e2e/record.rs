@@ -33,6 +33,18 @@ async fn post(client: &reqwest::Client, address: &str, token: &str, query: &str)
     (status, response.json().await.expect("a JSON body"))
 }
 
+/// Revokes `token` through the server at `address`, as OUS's client `ous-revoker`.
+async fn revoke(client: &reqwest::Client, address: &str, secret: &str, token: &str) {
+    let revoked = client
+        .post(format!("{address}/oauth/revoke"))
+        .basic_auth("ous-revoker", Some(secret))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .expect("POST /oauth/revoke");
+    assert_eq!(revoked.status().as_u16(), 200);
+}
+
 fn audit_record_of(body: &Value) -> Option<i64> {
     body["extensions"]["disclosure"]["auditRecord"].as_i64()
 }
@@ -152,15 +164,7 @@ async fn a_token_revoked_through_one_process_is_refused_by_another() {
         let (status, body) = post(&app.client, &replica.address, &token, query).await;
         assert_eq!(status, 200, "{body}");
     }
-    let revoked = app
-        .client
-        .post(format!("{}/oauth/revoke", a.address))
-        .basic_auth("ous-revoker", Some(&secret))
-        .form(&[("token", token.as_str())])
-        .send()
-        .await
-        .expect("POST /oauth/revoke");
-    assert_eq!(revoked.status().as_u16(), 200);
+    revoke(&app.client, &a.address, &secret, &token).await;
     for replica in [&b, &a] {
         let (status, body) = post(&app.client, &replica.address, &token, query).await;
         assert_eq!(status, 401, "the next request to {} after the revocation: {body}", replica.address);
@@ -174,15 +178,7 @@ on_both_backends! {
         let token = app.token_for("OUS", Some("enrolment:read")).await;
         let (status, _) = post(&app.client, &app.address, &token, "{ dataVersion { version } }").await;
         assert_eq!(status, 200);
-        let revoked = app
-            .client
-            .post(format!("{}/oauth/revoke", app.address))
-            .basic_auth("ous-revoker", Some(&secret))
-            .form(&[("token", token.as_str())])
-            .send()
-            .await
-            .expect("POST /oauth/revoke");
-        assert_eq!(revoked.status().as_u16(), 200);
+        revoke(&app.client, &app.address, &secret, &token).await;
         let (status, body) = post(&app.client, &app.address, &token, "{ dataVersion { version } }").await;
         assert_eq!((status, error_codes(&body)), (401, vec!["UNAUTHENTICATED".to_owned()]));
     }
