@@ -202,6 +202,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
     pub cache_capacity: u64,
 
+    /// Bytes of released patient sets the differencing guard keeps per data version;
+    /// past it, nothing new is released until the next data version.
+    #[arg(long, env = "LEDGER_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub ledger_max_bytes: u64,
+
     /// The service's public base URL: the `iss` of the tokens it issues and the base of
     /// its OAuth endpoints (default: `http://` and the bound address).
     #[arg(long, env = "PUBLIC_URL")]
@@ -252,6 +257,7 @@ impl Default for ServeArgs {
             disclosure_overrides: crate::release::PolicyOverrides::default(),
             request_timeout_secs: 30,
             cache_capacity: 10_000,
+            ledger_max_bytes: 256 * 1024 * 1024,
             public_url: None,
             audience: "consortium-analytics".to_owned(),
             token_lifetime_secs: 600,

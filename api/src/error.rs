@@ -37,6 +37,12 @@ pub enum Code {
     Unavailable,
     /// The request ran past its deadline and was stopped.
     Timeout,
+    /// Another request released overlapping numbers at the same moment; asking again
+    /// gets an answer protected against them.
+    Conflict,
+    /// The differencing guard's ledger of this data version is full: nothing new can be
+    /// released until the next data version.
+    LedgerFull,
     /// A bug or an unexpected failure; details are in the server log.
     Internal,
 }
@@ -56,6 +62,8 @@ impl Code {
             Code::Throttled => "THROTTLED",
             Code::Unavailable => "UNAVAILABLE",
             Code::Timeout => "TIMEOUT",
+            Code::Conflict => "CONFLICT",
+            Code::LedgerFull => "DISCLOSURE_LEDGER_FULL",
             Code::Internal => "INTERNAL",
         }
     }
@@ -81,6 +89,8 @@ pub enum ApiError {
         /// Seconds until the next window.
         retry_after_secs: i64,
     },
+    /// The answer would release patient sets the full ledger cannot hold.
+    LedgerFull(String),
     /// The service cannot answer right now (database down, no snapshot yet); the
     /// string is the internal cause, logged, never sent.
     Unavailable(String),
@@ -97,6 +107,7 @@ impl ApiError {
             ApiError::Forbidden(_) => Code::Forbidden,
             ApiError::TooComplex(_) => Code::QueryTooComplex,
             ApiError::Throttled { .. } => Code::Throttled,
+            ApiError::LedgerFull(_) => Code::LedgerFull,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -108,7 +119,8 @@ impl ApiError {
             ApiError::BadUserInput(message)
             | ApiError::NotFound(message)
             | ApiError::Forbidden(message)
-            | ApiError::TooComplex(message) => message,
+            | ApiError::TooComplex(message)
+            | ApiError::LedgerFull(message) => message,
             ApiError::Throttled { .. } => "rate limit exceeded: the query-complexity budget of this window is spent",
             ApiError::Unavailable(_) => "the service is temporarily unavailable",
             ApiError::Internal(_) => "internal error",
@@ -124,6 +136,7 @@ impl ApiError {
             | ApiError::NotFound(_)
             | ApiError::Forbidden(_)
             | ApiError::TooComplex(_)
+            | ApiError::LedgerFull(_)
             | ApiError::Throttled { .. } => {}
         }
         let code = self.code();

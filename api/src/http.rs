@@ -22,7 +22,9 @@ use crate::auth::{AuthError, Authenticator};
 use crate::error::ApiError;
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
+use crate::ledger::NewSets;
 use crate::rate_limit::RateLimiter;
+use crate::recorder::CONFLICT;
 use crate::release::{Asker, PolicyOverrides, Release};
 use crate::request::RequestContext;
 use crate::state::AppState;
@@ -173,7 +175,7 @@ pub async fn graphql(
         // The same question under the same protection was answered already: charge it
         // as it was charged then, put it on record, send the same bytes.
         Some(cached) => match pipeline.limiter.charge(&principal.token_id, cached.cost).await {
-            Ok(_) => return released(&state, entry, started, &key, &cached).await,
+            Ok(_) => return released(&state, entry, started, &key, &cached, None).await,
             Err(error) => refused(blank(key.single, operation_count), error),
         },
         None => {
@@ -213,13 +215,13 @@ pub async fn graphql(
                 released: entry.released,
                 withheld: entry.withheld,
             });
-            state.released.insert(key.clone(), Arc::clone(&answer)).await;
-            return released(&state, entry, started, &key, &answer).await;
+            return released(&state, entry, started, &key, &answer, Some(context.take_new_sets())).await;
         }
     }
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
-    let record = match state.audit.append(entry).await {
+    let record = match state.audit.append(entry, context.take_new_sets()).await {
+        Ok(record) if record.outcome == CONFLICT => return conflict(),
         Ok(record) => record,
         Err(error) => return unrecorded(&error),
     };
@@ -262,22 +264,32 @@ fn disclosure(record: &audit_record::Model) -> Value {
     })
 }
 
-/// Puts a complete released answer on record and sends it.
+/// Puts a complete released answer on record and sends it. A fresh answer comes with
+/// the sets it releases for the first time (`Some`, perhaps none), and is kept for the
+/// next time it is asked once it is on record; a kept one comes without (`None`).
 async fn released(
     state: &AppState,
     mut entry: audit_record::Model,
     started: Instant,
     key: &AnswerKey,
-    answer: &ReleasedAnswer,
+    answer: &Arc<ReleasedAnswer>,
+    fresh: Option<Option<NewSets>>,
 ) -> Response {
     entry.outcome = "OK".to_owned();
     (entry.released, entry.withheld) = (answer.released, answer.withheld);
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
-    match state.audit.append(entry).await {
-        Ok(record) => Response::builder()
-            .content_type("application/json; charset=utf-8")
-            .body(answer.body(key.single, &disclosure(&record))),
+    let keep = fresh.is_some();
+    match state.audit.append(entry, fresh.flatten()).await {
+        Ok(record) if record.outcome == CONFLICT => conflict(),
+        Ok(record) => {
+            if keep {
+                state.released.insert(key.clone(), Arc::clone(answer)).await;
+            }
+            Response::builder()
+                .content_type("application/json; charset=utf-8")
+                .body(answer.body(key.single, &disclosure(&record)))
+        }
         Err(error) => unrecorded(&error),
     }
 }
@@ -287,7 +299,7 @@ async fn released(
 async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
     entry.duration_ms = elapsed_ms(started);
     log_request(&entry);
-    match state.audit.append(entry).await {
+    match state.audit.append(entry, None).await {
         Ok(_) => response,
         Err(error) => unrecorded(&error),
     }
@@ -328,6 +340,13 @@ fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
+/// The answer to a request that raced another past the differencing guard: none (see
+/// [`crate::recorder`]).
+fn conflict() -> Response {
+    let message = "another request released overlapping numbers at the same moment; ask again";
+    transport_error(StatusCode::CONFLICT, Code::Conflict, message)
+}
+
 /// The answer to a request whose audit record could not be written: none.
 fn unrecorded(error: &crate::recorder::RecordError) -> Response {
     tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
@@ -352,8 +371,9 @@ async fn answer(
         Ok(asker) => asker,
         Err(error) => return refused(planned, error),
     };
-    if let Err(error) = context.release().decide(&asker) {
-        return refused(planned, error);
+    match decide(state, context, &asker).await {
+        Ok(new) => context.set_new_sets(new),
+        Err(error) => return refused(planned, error),
     }
     context.start_publishing();
     // The body was parsed once already; it parses again to the same operations.
@@ -374,6 +394,21 @@ async fn answer(
         }
     }
     batch_of(single, published)
+}
+
+/// The release step's decision over the planned cells, against the ledger of what was
+/// released before (read up to date first, when there is anything to decide); returns
+/// the sets the answer releases for the first time.
+async fn decide(state: &AppState, context: &RequestContext, asker: &Asker) -> Result<NewSets, ApiError> {
+    let release = context.release();
+    let version = context.snapshot().version;
+    if !release.has_cells() {
+        release.decide(asker, None)?;
+        return Ok(NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() });
+    }
+    let ledger = state.ledger.synced(version).await?;
+    let published = release.decide(asker, Some(&ledger.sets()))?;
+    ledger.new_sets(&published, release.k(), state.ledger.max_bytes)
 }
 
 /// A batch response as its operations' responses, and whether it was a single one.

@@ -6,6 +6,8 @@
 //! * [`rate_limit`], [`audit`] and [`recorder`]: per-token budgets (leased, spent in
 //!   memory) and the hash-chained audit trail (written by group commit).
 //! * [`release`]: the release step: disclosure control of every number sent.
+//! * [`ledger`]: the differencing guard's ledger: every patient set released on a data
+//!   version, across requests, processes and replicas.
 //! * [`request`]: what the operations of one HTTP request share.
 //! * [`db`]: connecting and migrating.
 //! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
@@ -26,6 +28,7 @@ pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod ledger;
 pub mod rate_limit;
 pub mod recorder;
 pub mod release;

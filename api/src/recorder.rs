@@ -19,19 +19,36 @@
 //! stays as the backstop: should two writers ever read the same head (or, on SQLite,
 //! another process write in between), the group is written again on the new head.
 //!
+//! **The ledger with the record.** A request that releases patient sets for the first
+//! time hands them over with its record; they are written in the same transaction, so
+//! no answer leaves with its protection state unrecorded. Under the chain's lock they
+//! are checked once more against sets written since the request's decision saw the
+//! ledger (by other requests, on any replica, and earlier in the same group): a set
+//! that would single out fewer than k patients together with one of them means the two
+//! requests raced past the differencing guard, and the later one is not answered. Its
+//! record is written with the outcome `CONFLICT` and nothing released; asked again,
+//! the question meets the guard with the other's sets in the ledger.
+//!
 //! A group that cannot be written fails every request in it (`UNAVAILABLE`, no
 //! answer); nothing is half-written, because the group is one transaction.
 
 use std::sync::Arc;
 
-use consortium_entity::access::audit_record;
+use consortium_disclosure::differencing::singles_out;
+use consortium_entity::access::{audit_record, released_cell};
+use roaring::RoaringBitmap;
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, IntoActiveModel,
-    NotSet, QueryOrder, RuntimeErr, Set, SqlErr, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr,
+    EntityTrait, IntoActiveModel, NotSet, QueryFilter, QueryOrder, RuntimeErr, Set, SqlErr, TransactionTrait,
 };
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{hash, GENESIS};
+use crate::ledger::NewSets;
+
+/// The outcome on record of a request whose new sets lost a race past the differencing
+/// guard (see the module documentation).
+pub const CONFLICT: &str = "CONFLICT";
 
 /// Most records written in one transaction.
 pub const MAX_GROUP: usize = 256;
@@ -51,6 +68,7 @@ pub type RecordError = Arc<DbErr>;
 
 struct Waiting {
     record: audit_record::Model,
+    sets: Option<NewSets>,
     written: oneshot::Sender<Result<audit_record::Model, RecordError>>,
 }
 
@@ -68,12 +86,19 @@ impl Recorder {
         Self { queue }
     }
 
-    /// Appends `record` (its id and hashes are set by the writer) and returns it as
-    /// stored, once it is durable.
-    pub async fn append(&self, record: audit_record::Model) -> Result<audit_record::Model, RecordError> {
+    /// Appends `record` (its id and hashes are set by the writer), with the patient
+    /// `sets` its answer releases for the first time, and returns it as stored, once it
+    /// is durable. A record whose sets lost a race past the differencing guard comes
+    /// back with the outcome [`CONFLICT`] and nothing released: its answer must not be
+    /// sent.
+    pub async fn append(
+        &self,
+        record: audit_record::Model,
+        sets: Option<NewSets>,
+    ) -> Result<audit_record::Model, RecordError> {
         let (written, stored) = oneshot::channel();
         let stopped = || Arc::new(DbErr::Custom("the audit writer has stopped".into()));
-        self.queue.send(Waiting { record, written }).await.map_err(|_| stopped())?;
+        self.queue.send(Waiting { record, sets, written }).await.map_err(|_| stopped())?;
         stored.await.map_err(|_| stopped())?
     }
 }
@@ -82,7 +107,8 @@ impl Recorder {
 async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waiting>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let records: Vec<audit_record::Model> = group.iter().map(|w| w.record.clone()).collect();
+        let records: Vec<(audit_record::Model, Option<NewSets>)> =
+            group.iter().map(|w| (w.record.clone(), w.sets.clone())).collect();
         // A group is written on a task of its own, so that even a panic fails only the
         // group, not the writer.
         let written = match tokio::spawn(write_group(db.clone(), records)).await {
@@ -107,11 +133,11 @@ async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waitin
     }
 }
 
-/// Writes `records` in order at the head of the chain, in one transaction; returns
-/// them as stored, in the same order.
+/// Writes `records` (with their new sets) in order at the head of the chain, in one
+/// transaction; returns them as stored, in the same order.
 async fn write_group(
     db: DatabaseConnection,
-    records: Vec<audit_record::Model>,
+    records: Vec<(audit_record::Model, Option<NewSets>)>,
 ) -> Result<Vec<audit_record::Model>, DbErr> {
     let mut last = None;
     for attempt in 0..ATTEMPTS {
@@ -128,20 +154,24 @@ async fn write_group(
     Err(DbErr::Custom(format!("could not append to the audit chain in {ATTEMPTS} attempts: {last}")))
 }
 
-/// One attempt at a group: the head, the hashes, the rows, the commit.
+/// One attempt at a group: the head, the ledger check, the hashes, the rows, the commit.
 async fn try_group(
     db: &DatabaseConnection,
-    records: &[audit_record::Model],
+    group: &[(audit_record::Model, Option<NewSets>)],
 ) -> Result<Vec<audit_record::Model>, DbErr> {
     let transaction = db.begin().await?;
     let backend = transaction.get_database_backend();
     if backend == DatabaseBackend::Postgres {
         transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).await?;
     }
+    let (records, cells) = ledger_entries(&transaction, group).await?;
+    if !cells.is_empty() {
+        released_cell::Entity::insert_many(cells).exec(&transaction).await?;
+    }
     let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(&transaction).await?;
     let mut prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
     let mut rows = Vec::with_capacity(records.len());
-    for record in records {
+    for record in &records {
         let mut row = record.clone().into_active_model();
         let own = hash(record, &prev_hash);
         row.id = NotSet;
@@ -165,6 +195,70 @@ async fn try_group(
         return Err(DbErr::Custom(format!("{} records written, {} returned in order", records.len(), stored.len())));
     }
     Ok(stored)
+}
+
+/// The group's records as they go on record (a record whose sets conflict with sets
+/// written since its decision becomes `CONFLICT`, releasing nothing) and the ledger rows
+/// of the others' sets.
+async fn ledger_entries(
+    transaction: &DatabaseTransaction,
+    group: &[(audit_record::Model, Option<NewSets>)],
+) -> Result<(Vec<audit_record::Model>, Vec<released_cell::ActiveModel>), DbErr> {
+    let releasing: Vec<&NewSets> =
+        group.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !s.sets.is_empty()).collect();
+    // Sets written since the earliest decision of the group, by anyone.
+    let written: Vec<(i64, i64, RoaringBitmap)> = match releasing.iter().map(|s| s.seen_through).min() {
+        None => Vec::new(),
+        Some(since) => {
+            let versions: Vec<i64> = releasing.iter().map(|s| s.data_version).collect();
+            let rows = released_cell::Entity::find()
+                .filter(released_cell::Column::DataVersion.is_in(versions))
+                .filter(released_cell::Column::Id.gt(since))
+                .all(transaction)
+                .await?;
+            let mut written = Vec::with_capacity(rows.len());
+            for row in rows {
+                let set = RoaringBitmap::deserialize_from(row.members.as_slice())
+                    .map_err(|e| DbErr::Custom(format!("released_cell {} does not read back: {e}", row.id)))?;
+                written.push((row.data_version, row.id, set));
+            }
+            written
+        }
+    };
+    // Sets of earlier records of this group, written in this transaction.
+    let mut accepted: Vec<(i64, &RoaringBitmap)> = Vec::new();
+    let mut records = Vec::with_capacity(group.len());
+    let mut cells = Vec::new();
+    for (record, sets) in group {
+        let mut record = record.clone();
+        if let Some(new) = sets.as_ref().filter(|s| !s.sets.is_empty()) {
+            let since = written.iter().filter(|(v, id, _)| *v == new.data_version && *id > new.seen_through);
+            let mut earlier = since
+                .map(|(_, _, set)| set)
+                .chain(accepted.iter().filter(|(v, _)| *v == new.data_version).map(|(_, set)| *set));
+            let raced = earlier.any(|other| new.sets.iter().any(|set| singles_out(set, other, new.k)));
+            if raced {
+                record.outcome = CONFLICT.to_owned();
+                (record.released, record.withheld) = (0, 0);
+            } else {
+                for set in &new.sets {
+                    let mut members = Vec::with_capacity(set.serialized_size());
+                    set.serialize_into(&mut members)
+                        .map_err(|e| DbErr::Custom(format!("cannot serialise a set: {e}")))?;
+                    cells.push(released_cell::ActiveModel {
+                        id: NotSet,
+                        data_version: Set(new.data_version),
+                        partner_code: Set(record.partner_code.clone().unwrap_or_default()),
+                        patients: Set(i64::try_from(set.len()).unwrap_or(i64::MAX)),
+                        members: Set(members),
+                    });
+                    accepted.push((new.data_version, set));
+                }
+            }
+        }
+        records.push(record);
+    }
+    Ok((records, cells))
 }
 
 /// Whether another writer took the head first: the unique previous hash was taken, or

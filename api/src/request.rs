@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use consortium_analytics::Snapshot;
 
+use crate::ledger::NewSets;
 use crate::rate_limit::RateStatus;
 use crate::release::Release;
 
@@ -27,6 +28,7 @@ pub struct RequestContext {
     rate: Mutex<Option<RateStatus>>,
     charged: AtomicI64,
     personal: AtomicBool,
+    new_sets: Mutex<Option<NewSets>>,
 }
 
 impl RequestContext {
@@ -40,6 +42,7 @@ impl RequestContext {
             rate: Mutex::new(None),
             charged: AtomicI64::new(0),
             personal: AtomicBool::new(false),
+            new_sets: Mutex::new(None),
         })
     }
 
@@ -100,5 +103,15 @@ impl RequestContext {
     /// Whether the answer depends on who asks or when.
     pub fn is_personal(&self) -> bool {
         self.personal.load(Ordering::Relaxed)
+    }
+
+    /// Keeps the sets this request releases for the first time, for its record.
+    pub fn set_new_sets(&self, sets: NewSets) {
+        *self.new_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sets);
+    }
+
+    /// The sets this request releases for the first time (once).
+    pub fn take_new_sets(&self) -> Option<NewSets> {
+        self.new_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
     }
 }

@@ -38,7 +38,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Binds `args.bind` and builds the first snapshot of `db` (which must be migrated).
     pub async fn build(args: &ServeArgs, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let state = AppState::build(db, args.cache_capacity)
+        let state = AppState::build(db, args.cache_capacity, args.ledger_max_bytes)
             .await
             .map_err(|e| anyhow::anyhow!("cannot build the analytics snapshot: {e:?}"))?;
         let listener = tokio::net::TcpListener::bind(args.bind)

@@ -22,6 +22,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::answers::ReleasedAnswers;
 use crate::error::ApiError;
+use crate::ledger::Ledgers;
 use crate::recorder::Recorder;
 
 /// A grouped-count question.
@@ -47,6 +48,8 @@ pub struct AppState {
     pub audit: Recorder,
     /// Answers as released, per question and protection.
     pub released: ReleasedAnswers,
+    /// The differencing guard's ledger of released patient sets.
+    pub ledger: Ledgers,
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
@@ -64,13 +67,19 @@ pub struct View {
 }
 
 impl AppState {
-    /// Builds the first snapshot and the state around it.
-    pub async fn build(db: DatabaseConnection, cache_capacity: u64) -> Result<Arc<Self>, ApiError> {
+    /// Builds the first snapshot and the state around it; the differencing ledger of a
+    /// data version may hold `ledger_max_bytes`.
+    pub async fn build(
+        db: DatabaseConnection,
+        cache_capacity: u64,
+        ledger_max_bytes: u64,
+    ) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
         let snapshot = load_snapshot(&db, rules).await?;
         Ok(Arc::new(Self {
             audit: Recorder::start(db.clone()),
             released: ReleasedAnswers::default(),
+            ledger: Ledgers::new(db.clone(), ledger_max_bytes),
             db,
             snapshot: RwLock::new(Arc::new(snapshot)),
             rules,
@@ -215,6 +224,7 @@ fn shared_error(error: &Arc<ApiError>) -> ApiError {
         ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
         ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
         ApiError::TooComplex(m) => ApiError::TooComplex(m.clone()),
+        ApiError::LedgerFull(m) => ApiError::LedgerFull(m.clone()),
         ApiError::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs: *retry_after_secs },
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         ApiError::Internal(m) => ApiError::Internal(m.clone()),

@@ -7,6 +7,9 @@
 //!   release names.
 //! * [`rules`]: the rules that look at one cell at a time (primary suppression, the
 //!   insider rule for hospitals, site dominance for industry).
+//! * [`differencing`]: the guard across responses: a [`Ledger`] of the patient sets
+//!   released on a data version, and the rule withholding a cell that differs from one
+//!   of them by fewer than k patients.
 //! * [`complementary`]: secondary suppression across all cells of one response, so no
 //!   withheld cell can be recomputed from published ones (a rank test over the cells'
 //!   patient sets, in the manner of Statistics Norway's GaussSuppression).
@@ -14,11 +17,13 @@
 #![warn(missing_docs)]
 
 pub mod complementary;
+pub mod differencing;
 pub mod patients;
 pub mod policy;
 pub mod release;
 pub mod rules;
 
+pub use differencing::Ledger;
 pub use patients::PatientSet;
 pub use policy::{Policy, Requester};
 pub use release::{protect, Outcome, Precision};

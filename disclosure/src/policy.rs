@@ -84,15 +84,20 @@ pub struct Requester<'a> {
     pub own: Option<&'a crate::PatientSet>,
     /// Each patient's site, for the dominance rule.
     pub site_of: Option<&'a (dyn Fn(u32) -> Option<i32> + Sync)>,
+    /// What was released before on this data version, for the differencing guard.
+    pub released: Option<&'a crate::Ledger>,
 }
 
 impl std::fmt::Debug for Requester<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Requester").field("own", &self.own.map(|o| o.len())).finish_non_exhaustive()
+        f.debug_struct("Requester")
+            .field("own", &self.own.map(|o| o.len()))
+            .field("released", &self.released.map(|l| l.len()))
+            .finish_non_exhaustive()
     }
 }
 
 impl Requester<'_> {
     /// A requester the rules know nothing particular about.
-    pub const ANYONE: Requester<'static> = Requester { own: None, site_of: None };
+    pub const ANYONE: Requester<'static> = Requester { own: None, site_of: None, released: None };
 }

@@ -1,6 +1,7 @@
 //! The release step for one response: every cell through the rules, then complementary
 //! suppression across them all.
 
+use crate::differencing;
 use crate::rules::{self, reason};
 use crate::{complementary, PatientSet, Policy, Requester};
 
@@ -42,7 +43,7 @@ impl Outcome {
 }
 
 /// Decides every cell of one response: the single-cell rules first (primary, insider,
-/// dominance), then complementary suppression over all cells together, so that neither
+/// dominance, and the differencing guard against what was released before), then complementary suppression over all cells together, so that neither
 /// a withheld cell nor a small group singled out by the cells can be recomputed from
 /// anything else the response publishes.
 ///
@@ -60,6 +61,7 @@ pub fn protect(
             rules::primary(policy, cell)
                 .or_else(|| rules::insider(policy, requester, cell))
                 .or_else(|| rules::dominance(policy, requester, cell))
+                .or_else(|| differencing::differencing(policy, requester.released, cell))
                 .map_or(Outcome::EXACT, Outcome::withheld)
         })
         .collect();

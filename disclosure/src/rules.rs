@@ -17,6 +17,9 @@ pub mod reason {
     pub const DOMINANCE: &str = "DOMINANCE: one site holds too large a share";
     /// Withheld so that another withheld value cannot be recomputed.
     pub const COMPLEMENTARY: &str = "COMPLEMENTARY: would let a withheld value be recomputed";
+    /// Differs from a set released earlier by fewer than k patients.
+    pub const DIFFERENCING: &str =
+        "DIFFERENCING: with an earlier released value it would single out fewer than k patients";
     /// Derived from a withheld count.
     pub const DERIVED: &str = "DERIVED: rests on a withheld count";
 }
@@ -75,7 +78,7 @@ mod tests {
     #[test]
     fn a_hospital_needs_k_patients_from_other_sites() {
         let own = set(8);
-        let requester = Requester { own: Some(&own), site_of: None };
+        let requester = Requester { own: Some(&own), ..Requester::ANYONE };
         // 12 patients, 8 of them the hospital's own: 4 others.
         assert_eq!(insider(&Policy::HOSPITAL, &requester, &set(12)), Some(reason::INSIDER));
         assert_eq!(insider(&Policy::HOSPITAL, &requester, &set(13)), None);
@@ -85,7 +88,7 @@ mod tests {
     #[test]
     fn one_site_may_not_dominate_an_industry_cell() {
         let site_of = |id: u32| Some(if id < 9 { 1 } else { 2 });
-        let requester = Requester { own: None, site_of: Some(&site_of) };
+        let requester = Requester { site_of: Some(&site_of), ..Requester::ANYONE };
         assert_eq!(dominance(&Policy::INDUSTRY, &requester, &set(10)), Some(reason::DOMINANCE));
         assert_eq!(dominance(&Policy::INDUSTRY, &requester, &set(12)), None);
     }

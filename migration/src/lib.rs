@@ -12,6 +12,7 @@ mod columns;
 mod m20261124_000001_trial;
 mod m20261124_000002_access;
 mod m20261130_000003_audit_policy;
+mod m20261130_000004_released_cells;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000001_trial::Migration),
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261130_000003_audit_policy::Migration),
+            Box::new(m20261130_000004_released_cells::Migration),
         ]
     }
 }

@@ -11,6 +11,7 @@ mod schema_walk;
 
 mod access;
 mod bad_input;
+mod differencing;
 mod disclosure;
 mod enrolment_measures;
 mod fuzz;

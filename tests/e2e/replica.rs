@@ -75,6 +75,8 @@ async fn serve() {
         bind: "127.0.0.1:0".parse().expect("address"),
         disclosure_overrides: crate::helpers::TRUSTED.parse().expect("overrides"),
         rate_limit_points: points,
+        // One window for the whole test: a budget test never straddles two.
+        rate_limit_window_secs: 86_400,
         ..ServeArgs::default()
     };
     let app = Application::build(&args, db).await.expect("build the replica");

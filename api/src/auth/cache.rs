@@ -54,6 +54,8 @@ pub struct TokenCache {
     heard: AtomicU64,
     /// Whether announcements reach this replica (always, in-process, on SQLite).
     listening: AtomicBool,
+    /// Whether announcements come from the database (PostgreSQL).
+    listens_to_database: bool,
 }
 
 impl TokenCache {
@@ -64,6 +66,7 @@ impl TokenCache {
             principals: Cache::builder().time_to_live(TTL).max_capacity(CAPACITY).build(),
             heard: AtomicU64::new(0),
             listening: AtomicBool::new(!postgres),
+            listens_to_database: postgres,
         });
         if postgres {
             tokio::spawn(listen(db.clone(), Arc::downgrade(&cache)));
@@ -102,6 +105,23 @@ impl TokenCache {
     pub fn forget_all(&self) {
         self.heard.fetch_add(1, Ordering::SeqCst);
         self.principals.invalidate_all();
+    }
+
+    /// How many access changes this cache has heard of (its own and announced ones).
+    pub fn heard(&self) -> u64 {
+        self.heard.load(Ordering::SeqCst)
+    }
+
+    /// Waits (at most a second) until this cache has heard of `count` access changes,
+    /// when it listens for announcements on PostgreSQL; at once otherwise.
+    pub async fn hear_after(&self, count: u64) {
+        if !self.listens_to_database {
+            return;
+        }
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
+        while self.heard() < count && self.listening.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
     }
 
     /// How many access changes this cache knows of: a principal checked at another

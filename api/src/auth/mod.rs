@@ -179,10 +179,17 @@ impl Authenticator {
     }
 
     /// Tells this and every other replica that access changed (a token was revoked, a
-    /// partner's grants changed): principals checked before are checked again.
+    /// partner's grants changed): principals checked before are checked again. Returns
+    /// once this replica's own listener has heard the announcement (PostgreSQL sends
+    /// it to every listener at once), so that by the time the caller learns of the
+    /// change the other replicas have been told too.
     pub async fn access_changed(&self) -> Result<(), sea_orm::DbErr> {
+        let heard = self.cache.heard();
         self.cache.forget_all();
-        cache::announce_access_change(&self.db).await
+        cache::announce_access_change(&self.db).await?;
+        // Two changes: the one just made here, and the announcement coming back.
+        self.cache.hear_after(heard + 2).await;
+        Ok(())
     }
 
     /// The database (for the OAuth endpoints).

@@ -8,8 +8,10 @@
 //!    placeholders, and this response is thrown away).
 //! 2. **Decide.** [`consortium_disclosure::protect`] runs over all registered cells at
 //!    once, under the partner's policy and knowing who asks (a hospital's own
-//!    patients, each patient's site), so that cells of different fields constrain each
-//!    other: a total in one field and its groups in another are one table.
+//!    patients, each patient's site) and what was released before on this data version
+//!    (the differencing guard's ledger, [`crate::ledger`]), so that cells of different
+//!    fields constrain each other: a total in one field and its groups in another are
+//!    one table.
 //! 3. **Publish.** The operations are executed again (their answers are cached) and
 //!    every value is built from the decision about its cell.
 //!
@@ -25,7 +27,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use consortium_analytics::{PatientSet, Rate};
-use consortium_disclosure::{protect, Outcome, Requester};
+use consortium_disclosure::{protect, Ledger, Outcome, Requester};
 
 use crate::error::ApiError;
 
@@ -90,6 +92,11 @@ impl Release {
         self.policy.policy.survival_bin_months
     }
 
+    /// Whether the plan registered any cell (there is something to decide).
+    pub fn has_cells(&self) -> bool {
+        self.with_phase(|phase| matches!(phase, Phase::Planning(cells) if !cells.is_empty()))
+    }
+
     fn with_phase<T>(&self, f: impl FnOnce(&mut Phase) -> T) -> T {
         match self.phase.lock() {
             Ok(mut guard) => f(&mut guard),
@@ -97,20 +104,21 @@ impl Release {
         }
     }
 
-    /// Decides every cell registered while planning, for `asker`; from now on values
-    /// are published.
+    /// Decides every cell registered while planning, for `asker`, knowing the sets
+    /// `released` before on this data version (the differencing guard); from now on
+    /// values are published. Returns the patient sets of the cells published.
     ///
     /// # Errors
     ///
     /// `QUERY_TOO_COMPLEX` when the request has too many cells to protect.
-    pub fn decide(&self, asker: &Asker) -> Result<(), ApiError> {
+    pub fn decide(&self, asker: &Asker, released: Option<&Ledger>) -> Result<Vec<PatientSet>, ApiError> {
         let site_of = |id: u32| {
             let sites = asker.sites.as_ref()?;
             sites.binary_search_by_key(&id, |(p, _)| *p).ok().map(|i| sites[i].1)
         };
-        let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of) };
+        let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of), released };
         self.with_phase(|phase| {
-            let Phase::Planning(cells) = phase else { return Ok(()) };
+            let Phase::Planning(cells) = phase else { return Ok(Vec::new()) };
             // A fixed order (by size, then members) makes the same question get the same
             // answer however the operations' resolvers happened to interleave.
             let mut cells: Vec<(u64, PatientSet)> = std::mem::take(cells).into_iter().collect();
@@ -123,8 +131,10 @@ impl Release {
                     too.cells, too.atoms
                 ))
             })?;
+            let published =
+                cells.iter().zip(&outcomes).filter(|(_, o)| o.is_released()).map(|((_, set), _)| set.clone()).collect();
             *phase = Phase::Publishing(cells.into_iter().map(|(f, _)| f).zip(outcomes).collect());
-            Ok(())
+            Ok(published)
         })
     }
 

@@ -1,5 +1,6 @@
 //! Access control and accountability: API tokens, OAuth clients, signing keys, issued
-//! access tokens, used client assertions, rate-limit windows and the audit chain.
+//! access tokens, used client assertions, rate-limit windows, the audit chain and the
+//! ledger of released patient sets.
 //!
 //! None of these tables holds trial data, so writing them does not bump the data
 //! version. Secrets are never stored: tokens and client secrets as SHA-256 hashes only.
@@ -11,5 +12,6 @@ pub mod audit_record;
 pub mod issued_token;
 pub mod oauth_client;
 pub mod rate_window;
+pub mod released_cell;
 pub mod signing_key;
 pub mod used_assertion;

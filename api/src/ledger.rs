@@ -1,0 +1,170 @@
+//! The differencing guard's ledger as this replica knows it: the patient sets released
+//! on the current data version, to anyone, by any replica (see
+//! [`consortium_disclosure::differencing`] for the rule).
+//!
+//! The ledger lives in the database (`released_cell`, one row per distinct set, a
+//! compressed bitmap) so that it holds across requests, processes and replicas. Each
+//! replica keeps the current version's sets in memory and, before deciding a request
+//! that computes anything, reads the rows written since it last looked (one indexed
+//! query). New sets are written by the request's record, in the transaction of its
+//! audit record ([`crate::recorder`]), where they are checked once more against sets
+//! written meanwhile by other requests: the guard holds under concurrency too.
+//!
+//! **Bound.** A data version's ledger holds at most `LEDGER_MAX_BYTES` of serialised
+//! sets (256 MiB by default). When an answer would pass the bound it is refused with
+//! `DISCLOSURE_LEDGER_FULL`: the ledger never forgets a released set to make room, so
+//! the guard never silently stops guarding. Questions already answered (served from the
+//! released-answer cache) still are; a new data version starts a new ledger.
+
+use std::sync::{Arc, RwLock, RwLockReadGuard};
+
+use consortium_disclosure::{Ledger, PatientSet};
+use consortium_entity::access::released_cell;
+use roaring::RoaringBitmap;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder};
+
+use crate::error::ApiError;
+
+/// A data version's ledger in memory.
+#[derive(Debug)]
+pub struct VersionLedger {
+    version: i64,
+    state: RwLock<Loaded>,
+    reading: tokio::sync::Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+struct Loaded {
+    sets: Ledger,
+    /// The last row read.
+    through: i64,
+    /// Serialised bytes held.
+    bytes: u64,
+}
+
+/// New sets a request releases, to be written with its audit record.
+#[derive(Debug, Clone)]
+pub struct NewSets {
+    /// The data version they were released from.
+    pub data_version: i64,
+    /// The smallest count the requester's policy publishes (the guard's k).
+    pub k: u64,
+    /// The last ledger row the request's decision saw.
+    pub seen_through: i64,
+    /// The sets, distinct and not in the ledger when decided.
+    pub sets: Vec<RoaringBitmap>,
+}
+
+impl VersionLedger {
+    /// The sets, for the rule (read-locked while held).
+    pub fn sets(&self) -> LedgerRead<'_> {
+        LedgerRead(self.read())
+    }
+
+    /// The last row read.
+    pub fn through(&self) -> i64 {
+        self.read().through
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Loaded> {
+        // A poisoned lock means a reader panicked; the ledger itself is intact.
+        self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Of `released` (cells a decision published), the sets not in the ledger yet,
+    /// distinct; refused if they would pass `max_bytes`.
+    pub fn new_sets(&self, released: &[PatientSet], k: u64, max_bytes: u64) -> Result<NewSets, ApiError> {
+        let loaded = self.read();
+        let mut fresh = Ledger::new();
+        let mut sets = Vec::new();
+        let mut bytes = 0u64;
+        for set in released.iter().filter(|s| !s.is_empty()) {
+            let bitmap = consortium_disclosure::differencing::bitmap(set);
+            if !loaded.sets.contains(&bitmap) && fresh.insert(bitmap.clone()) {
+                bytes += bitmap.serialized_size() as u64;
+                sets.push(bitmap);
+            }
+        }
+        if !sets.is_empty() && loaded.bytes + bytes > max_bytes {
+            return Err(ApiError::LedgerFull(format!(
+                "the differencing ledger of data version {} is full ({} sets); nothing new can be released before \
+                 the next data version, though questions already answered still are",
+                self.version,
+                loaded.sets.len()
+            )));
+        }
+        Ok(NewSets { data_version: self.version, k, seen_through: loaded.through, sets })
+    }
+}
+
+/// A ledger's sets, read-locked.
+#[derive(Debug)]
+pub struct LedgerRead<'a>(RwLockReadGuard<'a, Loaded>);
+
+impl std::ops::Deref for LedgerRead<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.0.sets
+    }
+}
+
+/// The ledgers of this replica: the current data version's.
+#[derive(Debug)]
+pub struct Ledgers {
+    db: DatabaseConnection,
+    current: RwLock<Option<Arc<VersionLedger>>>,
+    /// The bound per data version, in serialised bytes.
+    pub max_bytes: u64,
+}
+
+impl Ledgers {
+    /// Ledgers kept in `db`, each bounded to `max_bytes`.
+    pub fn new(db: DatabaseConnection, max_bytes: u64) -> Self {
+        Self { db, current: RwLock::new(None), max_bytes }
+    }
+
+    /// The ledger of `version`, with every row written so far read in.
+    pub async fn synced(&self, version: i64) -> Result<Arc<VersionLedger>, ApiError> {
+        let ledger = {
+            let mut current = self.current.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            match current.as_ref() {
+                Some(ledger) if ledger.version == version => Arc::clone(ledger),
+                // A request still answering from an older version (a swap just happened)
+                // gets that version's ledger read in full, not kept.
+                Some(ledger) if ledger.version > version => Arc::new(VersionLedger::empty(version)),
+                _ => {
+                    let fresh = Arc::new(VersionLedger::empty(version));
+                    *current = Some(Arc::clone(&fresh));
+                    fresh
+                }
+            }
+        };
+        // One reader at a time per ledger; the others then find nothing more to read.
+        let reading = ledger.reading.lock().await;
+        let rows = released_cell::Entity::find()
+            .filter(released_cell::Column::DataVersion.eq(version))
+            .filter(released_cell::Column::Id.gt(ledger.through()))
+            .order_by_asc(released_cell::Column::Id)
+            .all(&self.db)
+            .await?;
+        if let Some(last) = rows.last().map(|r| r.id) {
+            let mut loaded = ledger.state.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for row in rows {
+                let set = RoaringBitmap::deserialize_from(row.members.as_slice())
+                    .map_err(|e| ApiError::Internal(format!("released_cell {} does not read back: {e}", row.id)))?;
+                loaded.bytes += row.members.len() as u64;
+                loaded.sets.insert(set);
+            }
+            loaded.through = last;
+        }
+        drop(reading);
+        Ok(ledger)
+    }
+}
+
+impl VersionLedger {
+    fn empty(version: i64) -> Self {
+        Self { version, state: RwLock::new(Loaded::default()), reading: tokio::sync::Mutex::new(()) }
+    }
+}
