@@ -9,20 +9,35 @@
 //! would single out fewer than k patients. Equal sets are no difference: the same
 //! question asked again, or asked another way, is answered alike.
 //!
-//! Only sets whose sizes differ by less than k can be that close, so the ledger is
-//! indexed by size and compares compressed bitmaps (`roaring`) only within that band.
+//! Only sets whose sizes differ by less than k, and that share one of their k smallest
+//! patients, can be that close: the ledger is indexed by both (see [`Ledger`]) and
+//! compares compressed bitmaps (`roaring`) only of the few sets found.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use roaring::RoaringBitmap;
 
 use crate::{PatientSet, Policy};
 
-/// The patient sets released on one data version, distinct, by size.
+/// Sets are indexed under each of their this many smallest patients (with their size),
+/// which finds every near set for any k up to this many (see [`Ledger::near`]).
+pub const INDEXED: usize = 16;
+
+/// The patient sets released on one data version, distinct.
+///
+/// **Index.** If two sets A and B differ by at most d patients, let x be the smallest
+/// patient they share: every patient of A below x is in A only, and every patient of B
+/// below x in B only, so x is among the d+1 smallest patients of both. Each set is
+/// therefore indexed under (patient, size) for its [`INDEXED`] smallest patients, and a
+/// query looks up only its own k smallest patients at the 2k−1 sizes within k−1 of its
+/// own: a handful of hash lookups, then exact comparisons of the few sets found. Sets
+/// that share no patient are near only when both are tiny (sizes adding up to less than
+/// k); those are kept by size too.
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
-    by_size: BTreeMap<u64, Vec<RoaringBitmap>>,
-    sets: usize,
+    sets: Vec<RoaringBitmap>,
+    index: HashMap<(u32, u64), Vec<u32>>,
+    tiny: BTreeMap<u64, Vec<u32>>,
 }
 
 impl Ledger {
@@ -33,37 +48,64 @@ impl Ledger {
 
     /// How many distinct sets it holds.
     pub fn len(&self) -> usize {
-        self.sets
+        self.sets.len()
     }
 
     /// Whether it holds no set.
     pub fn is_empty(&self) -> bool {
-        self.sets == 0
+        self.sets.is_empty()
     }
 
     /// Whether `set` is held already.
     pub fn contains(&self, set: &RoaringBitmap) -> bool {
-        self.by_size.get(&set.len()).is_some_and(|held| held.contains(set))
+        let Some(first) = set.min() else { return false };
+        self.held(first, set.len()).any(|held| held == set)
     }
 
-    /// Adds `set` (released); returns false if it was held already.
+    /// Adds `set` (released; an empty set says nothing and is not kept); returns false
+    /// if it was not added.
     pub fn insert(&mut self, set: RoaringBitmap) -> bool {
-        if self.contains(&set) {
+        if set.is_empty() || self.contains(&set) {
             return false;
         }
-        self.by_size.entry(set.len()).or_default().push(set);
-        self.sets += 1;
+        let Ok(position) = u32::try_from(self.sets.len()) else { return false };
+        for patient in set.iter().take(INDEXED) {
+            self.index.entry((patient, set.len())).or_default().push(position);
+        }
+        if set.len() < INDEXED as u64 {
+            self.tiny.entry(set.len()).or_default().push(position);
+        }
+        self.sets.push(set);
         true
     }
 
     /// An earlier set that differs from `set` by 1..k−1 patients, if any.
     pub fn near(&self, set: &RoaringBitmap, k: u64) -> Option<&RoaringBitmap> {
-        if k <= 1 {
+        if k <= 1 || set.is_empty() {
             return None;
         }
         let n = set.len();
-        let band = n.saturating_sub(k - 1)..=n.saturating_add(k - 1);
-        self.by_size.range(band).flat_map(|(_, held)| held).find(|held| singles_out(set, held, k))
+        if k as usize > INDEXED {
+            // Beyond the index: every set of a size within k−1.
+            return self.sets.iter().find(|held| singles_out(set, held, k));
+        }
+        let sizes = n.saturating_sub(k - 1)..=n.saturating_add(k - 1);
+        let sharing = set
+            .iter()
+            .take(k as usize)
+            .flat_map(|patient| sizes.clone().flat_map(move |size| self.held(patient, size)));
+        // Disjoint and near: both tiny.
+        let disjoint = self
+            .tiny
+            .range(1..k.saturating_sub(n).max(1))
+            .flat_map(|(_, held)| held)
+            .filter_map(|&i| self.sets.get(i as usize));
+        sharing.chain(disjoint).find(|held| singles_out(set, held, k))
+    }
+
+    /// The sets of `size` indexed under `patient`.
+    fn held(&self, patient: u32, size: u64) -> impl Iterator<Item = &RoaringBitmap> + '_ {
+        self.index.get(&(patient, size)).into_iter().flatten().filter_map(|&i| self.sets.get(i as usize))
     }
 }
 
@@ -117,6 +159,28 @@ mod tests {
         assert!(ledger.near(&bitmap(&set(1000..1100)), 5).is_none());
         // k = 1 checks nothing.
         assert!(ledger.near(&bitmap(&set(1..100)), 1).is_none());
+    }
+
+    #[test]
+    fn the_index_finds_what_a_scan_of_every_set_finds() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let mut ledger = Ledger::new();
+        let mut all = Vec::new();
+        for _ in 0..300 {
+            let size = rng.gen_range(1..40);
+            let set = bitmap(&set((0..size).map(|_| rng.gen_range(0..60))));
+            all.push(set.clone());
+            ledger.insert(set);
+        }
+        for k in [2, 3, 5, 10] {
+            for _ in 0..300 {
+                let size = rng.gen_range(1..40);
+                let query = bitmap(&set((0..size).map(|_| rng.gen_range(0..60))));
+                let scanned = all.iter().any(|held| singles_out(&query, held, k));
+                assert_eq!(ledger.near(&query, k).is_some(), scanned, "k = {k}, {query:?}");
+            }
+        }
     }
 
     #[test]
