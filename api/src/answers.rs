@@ -34,8 +34,8 @@ pub struct AnswerKey {
     pub policy_version: String,
     /// Whether the request was one operation rather than a batch.
     pub single: bool,
-    /// Hash of the normalised query (as on record).
-    pub query_hash: String,
+    /// Hash of each operation's normalised query (for one operation, as on record).
+    pub query_hashes: Vec<String>,
     /// Hash of the variables (as on record).
     pub variables_hash: String,
     /// The operation names asked for.

@@ -164,7 +164,10 @@ pub async fn graphql(
         scopes: principal.scopes.to_string(),
         policy_version: context.release().policy_version().to_owned(),
         single: matches!(request, async_graphql::BatchRequest::Single(_)),
-        query_hash: entry.query_hash.clone(),
+        query_hashes: match requests.as_slice() {
+            [_] => vec![entry.query_hash.clone()],
+            many => many.iter().map(|r| query_hash(&r.query)).collect(),
+        },
         variables_hash: entry.variables_hash.clone(),
         operations: requests.iter().map(|r| r.operation_name.clone()).collect(),
     };
@@ -407,8 +410,10 @@ async fn decide(state: &AppState, context: &RequestContext, asker: &Asker) -> Re
         return Ok(NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() });
     }
     let ledger = state.ledger.synced(version).await?;
-    let published = release.decide(asker, Some(&ledger.sets()))?;
-    ledger.new_sets(&published, release.k(), state.ledger.max_bytes)
+    // One read of the ledger for the decision and for what it saw.
+    let sets = ledger.sets();
+    let published = release.decide(asker, Some(&sets))?;
+    sets.new_sets(&published, release.k(), state.ledger.max_bytes)
 }
 
 /// A batch response as its operations' responses, and whether it was a single one.

@@ -58,11 +58,10 @@ pub struct NewSets {
 impl VersionLedger {
     /// The sets, for the rule (read-locked while held).
     pub fn sets(&self) -> LedgerRead<'_> {
-        LedgerRead(self.read())
+        LedgerRead { loaded: self.read(), version: self.version }
     }
 
-    /// The last row read.
-    pub fn through(&self) -> i64 {
+    fn through(&self) -> i64 {
         self.read().through
     }
 
@@ -70,17 +69,37 @@ impl VersionLedger {
         // A poisoned lock means a reader panicked; the ledger itself is intact.
         self.state.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
 
-    /// Of `released` (cells a decision published), the sets not in the ledger yet,
-    /// distinct; refused if they would pass `max_bytes`.
+/// A ledger's sets, read-locked: a decision made on them and the sets it adds name the
+/// same rows (see [`LedgerRead::new_sets`]).
+#[derive(Debug)]
+pub struct LedgerRead<'a> {
+    loaded: RwLockReadGuard<'a, Loaded>,
+    version: i64,
+}
+
+impl std::ops::Deref for LedgerRead<'_> {
+    type Target = Ledger;
+
+    fn deref(&self) -> &Ledger {
+        &self.loaded.sets
+    }
+}
+
+impl LedgerRead<'_> {
+    /// Of `released` (cells a decision on these sets published, under a policy of
+    /// `k`), the sets not in the ledger yet, distinct; refused if they would pass
+    /// `max_bytes`. They are checked again when written against every row after the
+    /// ones this decision saw.
     pub fn new_sets(&self, released: &[PatientSet], k: u64, max_bytes: u64) -> Result<NewSets, ApiError> {
-        let loaded = self.read();
+        let loaded = &self.loaded;
         let mut fresh = Ledger::new();
         let mut sets = Vec::new();
         let mut bytes = 0u64;
         for set in released.iter().filter(|s| !s.is_empty()) {
             let bitmap = consortium_disclosure::differencing::bitmap(set);
-            if !loaded.sets.contains(&bitmap) && fresh.insert(bitmap.clone()) {
+            if !loaded.sets.contains(&bitmap) && fresh.insert(bitmap.clone(), k) {
                 bytes += bitmap.serialized_size() as u64;
                 sets.push(bitmap);
             }
@@ -94,18 +113,6 @@ impl VersionLedger {
             )));
         }
         Ok(NewSets { data_version: self.version, k, seen_through: loaded.through, sets })
-    }
-}
-
-/// A ledger's sets, read-locked.
-#[derive(Debug)]
-pub struct LedgerRead<'a>(RwLockReadGuard<'a, Loaded>);
-
-impl std::ops::Deref for LedgerRead<'_> {
-    type Target = Ledger;
-
-    fn deref(&self) -> &Ledger {
-        &self.0.sets
     }
 }
 
@@ -154,7 +161,7 @@ impl Ledgers {
                 let set = RoaringBitmap::deserialize_from(row.members.as_slice())
                     .map_err(|e| ApiError::Internal(format!("released_cell {} does not read back: {e}", row.id)))?;
                 loaded.bytes += row.members.len() as u64;
-                loaded.sets.insert(set);
+                loaded.sets.insert(set, u64::try_from(row.k).unwrap_or(u64::MAX));
             }
             loaded.through = last;
         }

@@ -79,11 +79,13 @@ impl RateLimiter {
     /// Spends `cost` points of `subject`'s budget, or refuses if that would overdraw it
     /// (a refused query costs nothing).
     pub async fn charge(&self, subject: &str, cost: i64) -> Result<RateStatus, ApiError> {
-        let now = Utc::now().timestamp();
-        let window = now - now.rem_euclid(self.window_secs);
-        let reset_at = window + self.window_secs;
-        let lease = self.lease_of(subject, window);
+        let lease = self.lease_of(subject, self.window_of(Utc::now().timestamp()));
         let mut lease = lease.lock().await;
+        // The window is read after waiting for the lease, and never goes back: a
+        // request that waited past a window's end is charged to the new window.
+        let now = Utc::now().timestamp();
+        let window = self.window_of(now).max(lease.window);
+        let reset_at = window + self.window_secs;
         if lease.window != window {
             *lease = Lease { window, available: 0, unleased: self.points };
         }
@@ -96,6 +98,10 @@ impl RateLimiter {
         }
         lease.available -= cost;
         Ok(RateStatus { limit: self.points, remaining: lease.unleased + lease.available, reset_at, cost })
+    }
+
+    fn window_of(&self, at: i64) -> i64 {
+        at - at.rem_euclid(self.window_secs)
     }
 
     /// The lease of `subject` (new ones start empty); leases of past windows are

@@ -30,7 +30,8 @@
 //! the question meets the guard with the other's sets in the ledger.
 //!
 //! A group that cannot be written fails every request in it (`UNAVAILABLE`, no
-//! answer); nothing is half-written, because the group is one transaction.
+//! answer); nothing is half-written, because the group is one transaction, committed
+//! only after every row came back as written.
 
 use std::sync::Arc;
 
@@ -55,6 +56,9 @@ pub const MAX_GROUP: usize = 256;
 
 /// Requests that may wait for the writer at once; more wait to hand their record over.
 const QUEUE: usize = 4 * MAX_GROUP;
+
+/// Ledger rows per insert statement.
+const LEDGER_ROWS_PER_STATEMENT: usize = 1000;
 
 /// Attempts at a group whose head another writer took first.
 const ATTEMPTS: usize = 20;
@@ -165,8 +169,9 @@ async fn try_group(
         transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).await?;
     }
     let (records, cells) = ledger_entries(&transaction, group).await?;
-    if !cells.is_empty() {
-        released_cell::Entity::insert_many(cells).exec(&transaction).await?;
+    // In statements of bounded size (every backend limits the parameters of one).
+    for chunk in cells.chunks(LEDGER_ROWS_PER_STATEMENT) {
+        released_cell::Entity::insert_many(chunk.to_vec()).exec(&transaction).await?;
     }
     let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(&transaction).await?;
     let mut prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
@@ -190,10 +195,11 @@ async fn try_group(
         }
         stored
     };
-    transaction.commit().await?;
     if stored.len() != records.len() || stored.windows(2).any(|w| w[0].hash != w[1].prev_hash) {
+        // Dropping the transaction rolls the group back.
         return Err(DbErr::Custom(format!("{} records written, {} returned in order", records.len(), stored.len())));
     }
+    transaction.commit().await?;
     Ok(stored)
 }
 
@@ -207,7 +213,7 @@ async fn ledger_entries(
     let releasing: Vec<&NewSets> =
         group.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !s.sets.is_empty()).collect();
     // Sets written since the earliest decision of the group, by anyone.
-    let written: Vec<(i64, i64, RoaringBitmap)> = match releasing.iter().map(|s| s.seen_through).min() {
+    let written: Vec<(i64, i64, RoaringBitmap, u64)> = match releasing.iter().map(|s| s.seen_through).min() {
         None => Vec::new(),
         Some(since) => {
             let versions: Vec<i64> = releasing.iter().map(|s| s.data_version).collect();
@@ -220,23 +226,23 @@ async fn ledger_entries(
             for row in rows {
                 let set = RoaringBitmap::deserialize_from(row.members.as_slice())
                     .map_err(|e| DbErr::Custom(format!("released_cell {} does not read back: {e}", row.id)))?;
-                written.push((row.data_version, row.id, set));
+                written.push((row.data_version, row.id, set, u64::try_from(row.k).unwrap_or(u64::MAX)));
             }
             written
         }
     };
     // Sets of earlier records of this group, written in this transaction.
-    let mut accepted: Vec<(i64, &RoaringBitmap)> = Vec::new();
+    let mut accepted: Vec<(i64, &RoaringBitmap, u64)> = Vec::new();
     let mut records = Vec::with_capacity(group.len());
     let mut cells = Vec::new();
     for (record, sets) in group {
         let mut record = record.clone();
         if let Some(new) = sets.as_ref().filter(|s| !s.sets.is_empty()) {
-            let since = written.iter().filter(|(v, id, _)| *v == new.data_version && *id > new.seen_through);
+            let since = written.iter().filter(|(v, id, _, _)| *v == new.data_version && *id > new.seen_through);
             let mut earlier = since
-                .map(|(_, _, set)| set)
-                .chain(accepted.iter().filter(|(v, _)| *v == new.data_version).map(|(_, set)| *set));
-            let raced = earlier.any(|other| new.sets.iter().any(|set| singles_out(set, other, new.k)));
+                .map(|(_, _, set, k)| (set, *k))
+                .chain(accepted.iter().filter(|(v, _, _)| *v == new.data_version).map(|(_, set, k)| (*set, *k)));
+            let raced = earlier.any(|(other, k)| new.sets.iter().any(|set| singles_out(set, other, new.k.max(k))));
             if raced {
                 record.outcome = CONFLICT.to_owned();
                 (record.released, record.withheld) = (0, 0);
@@ -250,9 +256,10 @@ async fn ledger_entries(
                         data_version: Set(new.data_version),
                         partner_code: Set(record.partner_code.clone().unwrap_or_default()),
                         patients: Set(i64::try_from(set.len()).unwrap_or(i64::MAX)),
+                        k: Set(i64::try_from(new.k).unwrap_or(i64::MAX)),
                         members: Set(members),
                     });
-                    accepted.push((new.data_version, set));
+                    accepted.push((new.data_version, set, new.k));
                 }
             }
         }

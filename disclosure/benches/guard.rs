@@ -52,7 +52,7 @@ fn main() {
         let mut ledger = Ledger::new();
         let started = Instant::now();
         for set in &sets {
-            ledger.insert(set.clone());
+            ledger.insert(set.clone(), 5);
         }
         let insert_us = started.elapsed().as_secs_f64() * 1e6 / size as f64;
         let fresh: Vec<RoaringBitmap> = (0..1000).map(|_| random_set(&mut rng)).collect();

@@ -35,9 +35,12 @@ pub const INDEXED: usize = 16;
 /// k); those are kept by size too.
 #[derive(Debug, Default, Clone)]
 pub struct Ledger {
-    sets: Vec<RoaringBitmap>,
+    /// Each set with the k of the policy it was released under.
+    sets: Vec<(RoaringBitmap, u64)>,
     index: HashMap<(u32, u64), Vec<u32>>,
     tiny: BTreeMap<u64, Vec<u32>>,
+    /// The largest k any set was released under.
+    max_k: u64,
 }
 
 impl Ledger {
@@ -59,12 +62,12 @@ impl Ledger {
     /// Whether `set` is held already.
     pub fn contains(&self, set: &RoaringBitmap) -> bool {
         let Some(first) = set.min() else { return false };
-        self.held(first, set.len()).any(|held| held == set)
+        self.held(first, set.len()).any(|(held, _)| held == set)
     }
 
-    /// Adds `set` (released; an empty set says nothing and is not kept); returns false
-    /// if it was not added.
-    pub fn insert(&mut self, set: RoaringBitmap) -> bool {
+    /// Adds `set`, released under a policy of `k` (an empty set says nothing and is
+    /// not kept); returns false if it was not added.
+    pub fn insert(&mut self, set: RoaringBitmap, k: u64) -> bool {
         if set.is_empty() || self.contains(&set) {
             return false;
         }
@@ -75,19 +78,25 @@ impl Ledger {
         if set.len() < INDEXED as u64 {
             self.tiny.entry(set.len()).or_default().push(position);
         }
-        self.sets.push(set);
+        self.sets.push((set, k));
+        self.max_k = self.max_k.max(k);
         true
     }
 
-    /// An earlier set that differs from `set` by 1..k−1 patients, if any.
+    /// An earlier set that, with `set` released under a policy of `k`, singles out
+    /// fewer patients than the larger of `k` and the k it was released under, if any
+    /// (partners may pool what they received).
     pub fn near(&self, set: &RoaringBitmap, k: u64) -> Option<&RoaringBitmap> {
+        let apart = |(held, held_k): &(RoaringBitmap, u64)| singles_out(set, held, k.max(*held_k));
+        // Every set within reach of the strictest policy is looked at.
+        let k = k.max(self.max_k);
         if k <= 1 || set.is_empty() {
             return None;
         }
         let n = set.len();
         if k as usize > INDEXED {
-            // Beyond the index: every set of a size within k−1.
-            return self.sets.iter().find(|held| singles_out(set, held, k));
+            // Beyond the index: every set.
+            return self.sets.iter().find(|held| apart(held)).map(|(held, _)| held);
         }
         let sizes = n.saturating_sub(k - 1)..=n.saturating_add(k - 1);
         let sharing = set
@@ -100,11 +109,11 @@ impl Ledger {
             .range(1..k.saturating_sub(n).max(1))
             .flat_map(|(_, held)| held)
             .filter_map(|&i| self.sets.get(i as usize));
-        sharing.chain(disjoint).find(|held| singles_out(set, held, k))
+        sharing.chain(disjoint).find(|held| apart(held)).map(|(held, _)| held)
     }
 
     /// The sets of `size` indexed under `patient`.
-    fn held(&self, patient: u32, size: u64) -> impl Iterator<Item = &RoaringBitmap> + '_ {
+    fn held(&self, patient: u32, size: u64) -> impl Iterator<Item = &(RoaringBitmap, u64)> + '_ {
         self.index.get(&(patient, size)).into_iter().flatten().filter_map(|&i| self.sets.get(i as usize))
     }
 }
@@ -146,7 +155,7 @@ mod tests {
     #[test]
     fn a_set_a_few_patients_from_a_released_one_is_near_and_others_are_not() {
         let mut ledger = Ledger::new();
-        ledger.insert(bitmap(&set(0..100)));
+        ledger.insert(bitmap(&set(0..100)), 5);
         // Two patients fewer: those two would be singled out.
         assert!(ledger.near(&bitmap(&set(2..100)), 5).is_some());
         // Two patients swapped for two others: four in the difference.
@@ -157,8 +166,13 @@ mod tests {
         assert!(ledger.near(&bitmap(&set(5..100)), 5).is_none());
         // Same size, disjoint.
         assert!(ledger.near(&bitmap(&set(1000..1100)), 5).is_none());
-        // k = 1 checks nothing.
-        assert!(ledger.near(&bitmap(&set(1..100)), 1).is_none());
+        // A requester whose policy has k = 1 is held to the k of the earlier release
+        // (partners may pool what they received)...
+        assert!(ledger.near(&bitmap(&set(1..100)), 1).is_some());
+        // ...and where every release had k = 1, nothing is checked.
+        let mut open = Ledger::new();
+        open.insert(bitmap(&set(0..100)), 1);
+        assert!(open.near(&bitmap(&set(1..100)), 1).is_none());
     }
 
     #[test]
@@ -170,14 +184,16 @@ mod tests {
         for _ in 0..300 {
             let size = rng.gen_range(1..40);
             let set = bitmap(&set((0..size).map(|_| rng.gen_range(0..60))));
-            all.push(set.clone());
-            ledger.insert(set);
+            let k = [1, 3, 5][rng.gen_range(0..3)];
+            if ledger.insert(set.clone(), k) {
+                all.push((set, k));
+            }
         }
-        for k in [2, 3, 5, 10] {
+        for k in [1, 2, 3, 5, 10] {
             for _ in 0..300 {
                 let size = rng.gen_range(1..40);
                 let query = bitmap(&set((0..size).map(|_| rng.gen_range(0..60))));
-                let scanned = all.iter().any(|held| singles_out(&query, held, k));
+                let scanned = all.iter().any(|(held, held_k)| singles_out(&query, held, k.max(*held_k)));
                 assert_eq!(ledger.near(&query, k).is_some(), scanned, "k = {k}, {query:?}");
             }
         }
@@ -186,8 +202,8 @@ mod tests {
     #[test]
     fn the_same_set_is_held_once() {
         let mut ledger = Ledger::new();
-        assert!(ledger.insert(bitmap(&set([1, 2, 3]))));
-        assert!(!ledger.insert(bitmap(&set([3, 2, 1]))));
+        assert!(ledger.insert(bitmap(&set([1, 2, 3])), 5));
+        assert!(!ledger.insert(bitmap(&set([3, 2, 1])), 5));
         assert_eq!(ledger.len(), 1);
         assert!(ledger.contains(&bitmap(&set([1, 2, 3]))));
     }
@@ -196,7 +212,7 @@ mod tests {
     fn the_rule_names_the_guard_and_needs_a_ledger() {
         let policy = Policy::INDUSTRY;
         let mut ledger = Ledger::new();
-        ledger.insert(bitmap(&set(0..50)));
+        ledger.insert(bitmap(&set(0..50)), 5);
         assert_eq!(differencing(&policy, Some(&ledger), &set(1..50)), Some(crate::rules::reason::DIFFERENCING));
         assert_eq!(differencing(&policy, None, &set(1..50)), None);
         assert_eq!(differencing(&policy, Some(&ledger), &set(0..50)), None);

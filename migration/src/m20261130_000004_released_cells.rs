@@ -31,6 +31,7 @@ impl MigrationTrait for Migration {
                             .not_null()
                             .check(Expr::col(released_cell::Column::Patients).gt(0)),
                     )
+                    .col(bigint(released_cell::Column::K))
                     .col(ColumnDef::new(released_cell::Column::Members).blob().not_null())
                     .to_owned(),
             )

@@ -89,6 +89,11 @@ on_both_backends! {
         assert_eq!(but_one["value"], Value::Null, "{but_one}");
         assert_eq!(but_one["precision"], "SUPPRESSED");
         assert!(but_one["rule"].as_str().is_some_and(|r| r.starts_with(DIFFERENCING)), "{but_one}");
+        // The registry, whose policy here publishes every count (k = 1), is held to the
+        // company's k against what the company received: the two could pool.
+        let registry = app.registry_token().await;
+        let pooled = enrolled(&app, &app.address, &registry, &json!({ "cohorts": rest })).await;
+        assert_eq!(pooled["value"], Value::Null, "{pooled}");
     }
 }
 

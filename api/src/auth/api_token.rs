@@ -3,7 +3,8 @@
 //! A token is `cat_` + 8 random characters (the public prefix, shown in lists, logs and
 //! audit records) + `.` + 43 random characters. It is printed once when issued; only
 //! its SHA-256 is stored, so a database leak reveals no usable token. A revocation is
-//! announced to every replica (see [`super::cache`]), so it takes effect at once.
+//! announced to every replica (see [`super::cache`], which also says what bounds it
+//! when an announcement cannot arrive).
 
 use chrono::Utc;
 use consortium_entity::access::api_token;

@@ -10,8 +10,8 @@
 //! * on PostgreSQL with `NOTIFY`, which every replica's listener receives and answers
 //!   by forgetting every principal. While a replica's listener is not connected (at
 //!   start, or after losing its connection) that replica does not use its cache at
-//!   all, so a notification it could have missed can never leave a revoked token
-//!   accepted;
+//!   all. A listener whose connection hangs without breaking would miss notifications
+//!   unnoticed: then [`TTL`] bounds how long a revoked token is still accepted;
 //! * in-process, for SQLite (one server process): every announcement moves a
 //!   process-wide generation, and a principal is only used if it was checked at the
 //!   current generation. A revocation from the command line, another process, reaches

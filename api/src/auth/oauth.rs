@@ -272,7 +272,7 @@ pub async fn revoke(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, body: 
         let caller = client(&auth, headers, &params).await?;
         let token = params.get("token").ok_or_else(|| OAuthError::request("token is required"))?;
         let now = Authenticator::now();
-        if token.starts_with(super::api_token::PREFIX) {
+        let revoked = if token.starts_with(super::api_token::PREFIX) {
             api_token::Entity::update_many()
                 .col_expr(api_token::Column::RevokedAt, sea_orm::sea_query::Expr::value(now))
                 .filter(api_token::Column::SecretHash.eq(sha256_hex(token.as_bytes())))
@@ -280,7 +280,8 @@ pub async fn revoke(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, body: 
                 .filter(api_token::Column::RevokedAt.is_null())
                 .exec(auth.db())
                 .await
-                .map_err(|e| OAuthError::server(&e))?;
+                .map_err(|e| OAuthError::server(&e))?
+                .rows_affected
         } else if let Some(jti) = Unverified::peek(token).ok().and_then(|p| p.claim_str("jti").map(str::to_owned)) {
             // The jti alone identifies the row; only the client it was issued to may
             // revoke it, so a forged token naming someone's jti revokes nothing.
@@ -291,9 +292,14 @@ pub async fn revoke(auth: Data<&Arc<Authenticator>>, headers: &HeaderMap, body: 
                 .filter(issued_token::Column::RevokedAt.is_null())
                 .exec(auth.db())
                 .await
-                .map_err(|e| OAuthError::server(&e))?;
+                .map_err(|e| OAuthError::server(&e))?
+                .rows_affected
+        } else {
+            0
+        };
+        if revoked > 0 {
+            auth.access_changed().await.map_err(|e| OAuthError::server(&e))?;
         }
-        auth.access_changed().await.map_err(|e| OAuthError::server(&e))?;
         Ok::<_, OAuthError>(())
     };
     match answer.await {

@@ -17,6 +17,9 @@ pub struct Model {
     pub partner_code: String,
     /// How many patients (the set's size, for the guard's size index).
     pub patients: i64,
+    /// The k of the policy it was released under: a later set must not single out
+    /// fewer than the larger of its own k and this one with it.
+    pub k: i64,
     /// The set, as a serialised compressed bitmap of patient ids (roaring format).
     pub members: Vec<u8>,
 }
