@@ -113,10 +113,6 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
         TokenCommand::Revoke { prefix } => {
             if api_token::revoke(db, &prefix).await? {
                 println!("revoked {prefix}");
-                if sea_orm::ConnectionTrait::get_database_backend(db) == sea_orm::DatabaseBackend::Sqlite {
-                    let within = crate::auth::cache::TTL.as_secs();
-                    println!("a server running on this SQLite file refuses it within {within} s");
-                }
             } else {
                 anyhow::bail!("no active token with prefix {prefix}");
             }

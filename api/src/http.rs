@@ -18,13 +18,13 @@ use serde_json::{json, Value};
 use crate::answers::{AnswerKey, ReleasedAnswer};
 use crate::audit::{query_hash, variables_hash};
 use crate::auth::Principal;
-use crate::auth::{AuthError, Authenticator};
+use crate::auth::{AuthError, Authenticator, Scope};
 use crate::error::ApiError;
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
 use crate::ledger::NewSets;
 use crate::rate_limit::RateLimiter;
-use crate::recorder::CONFLICT;
+use crate::recorder::{RecordError, CONFLICT};
 use crate::release::{Asker, PolicyOverrides, Release};
 use crate::request::RequestContext;
 use crate::state::AppState;
@@ -98,26 +98,15 @@ pub async fn graphql(
         // A header that is not text cannot be a bearer token.
         Some(Err(_)) => Some(""),
     };
-    let principal = match auth.authenticate(authorization).await {
-        Ok(principal) => principal,
+    let (principal, checked_at) = match auth.authenticate_at(authorization).await {
+        Ok(checked) => checked,
         Err(error) => {
-            let (status, code) = match &error {
-                AuthError::Unavailable(cause) => {
-                    tracing::warn!(cause = %cause, "authentication failed: database unavailable");
-                    (StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
-                }
-                AuthError::Missing | AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
-            };
+            let (code, response) = credentials_refused(&error);
             entry.outcome = code.as_str().to_owned();
-            let mut response = transport_error(status, code, error.message());
-            if status == StatusCode::UNAUTHORIZED {
-                if let Ok(challenge) = header::HeaderValue::from_str(&error.challenge()) {
-                    response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
-                }
-            }
             return on_record(&state, entry, started, response).await;
         }
     };
+    let credentials = Credentials { auth: &auth, authorization, principal: &principal, checked_at };
     entry.partner_code = Some(principal.partner.code.clone());
     entry.token_id = Some(principal.token_id.clone());
     let context = RequestContext::new(snapshot, Release::new(pipeline.overrides.for_partner(&principal.partner)));
@@ -178,7 +167,10 @@ pub async fn graphql(
         // The same question under the same protection was answered already: charge it
         // as it was charged then, put it on record, send the same bytes.
         Some(cached) => match pipeline.limiter.charge(&principal.token_id, cached.cost).await {
-            Ok(_) => return released(&state, entry, started, &key, &cached, None).await,
+            Ok(_) => {
+                state.metrics.cache_hit();
+                return released(&state, &credentials, entry, started, &key, &cached, None).await;
+            }
             Err(error) => refused(blank(key.single, operation_count), error),
         },
         None => {
@@ -218,15 +210,15 @@ pub async fn graphql(
                 released: entry.released,
                 withheld: entry.withheld,
             });
-            return released(&state, entry, started, &key, &answer, Some(context.take_new_sets())).await;
+            let fresh = Some(context.take_new_sets());
+            return released(&state, &credentials, entry, started, &key, &answer, fresh).await;
         }
     }
     entry.duration_ms = elapsed_ms(started);
-    log_request(&entry);
-    let record = match state.audit.append(entry, context.take_new_sets()).await {
-        Ok(record) if record.outcome == CONFLICT => return conflict(),
+    report(&state, &entry, started);
+    let record = match append_answer(&state, &credentials, entry, context.take_new_sets(), started).await {
         Ok(record) => record,
-        Err(error) => return unrecorded(&error),
+        Err(response) => return response,
     };
     let disclosure = async_graphql::Value::from_json(disclosure(&record)).unwrap_or_default();
     for one in &mut responses {
@@ -272,6 +264,7 @@ fn disclosure(record: &audit_record::Model) -> Value {
 /// next time it is asked once it is on record; a kept one comes without (`None`).
 async fn released(
     state: &AppState,
+    credentials: &Credentials<'_>,
     mut entry: audit_record::Model,
     started: Instant,
     key: &AnswerKey,
@@ -281,10 +274,10 @@ async fn released(
     entry.outcome = "OK".to_owned();
     (entry.released, entry.withheld) = (answer.released, answer.withheld);
     entry.duration_ms = elapsed_ms(started);
-    log_request(&entry);
+    report(state, &entry, started);
     let keep = fresh.is_some();
-    match state.audit.append(entry, fresh.flatten()).await {
-        Ok(record) if record.outcome == CONFLICT => conflict(),
+    match append_answer(state, credentials, entry, fresh.flatten(), started).await {
+        Err(response) => response,
         Ok(record) => {
             if keep {
                 state.released.insert(key.clone(), Arc::clone(answer)).await;
@@ -293,7 +286,6 @@ async fn released(
                 .content_type("application/json; charset=utf-8")
                 .body(answer.body(key.single, &disclosure(&record)))
         }
-        Err(error) => unrecorded(&error),
     }
 }
 
@@ -301,10 +293,12 @@ async fn released(
 /// cannot be written the caller gets `UNAVAILABLE` instead.
 async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
     entry.duration_ms = elapsed_ms(started);
-    log_request(&entry);
-    match state.audit.append(entry, None).await {
+    report(state, &entry, started);
+    match state.audit.append(entry, None, None).await {
         Ok(_) => response,
-        Err(error) => unrecorded(&error),
+        Err(RecordError::Failed(error)) => unrecorded(&error),
+        // Only answers wait for their credentials: a record without one is always written.
+        Err(RecordError::StaleCredentials) => response,
     }
 }
 
@@ -325,6 +319,12 @@ fn released_and_withheld(data: &async_graphql::Value) -> (i64, i64) {
 
 fn sum(pairs: impl Iterator<Item = (i64, i64)>) -> (i64, i64) {
     pairs.fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+}
+
+/// Logs a request and counts it in the metrics.
+fn report(state: &AppState, entry: &audit_record::Model, started: Instant) {
+    state.metrics.request(entry.partner_code.as_deref(), entry.operation.as_deref(), &entry.outcome, started.elapsed());
+    log_request(entry);
 }
 
 fn log_request(entry: &audit_record::Model) {
@@ -350,8 +350,74 @@ fn conflict() -> Response {
     transport_error(StatusCode::CONFLICT, Code::Conflict, message)
 }
 
+/// Who a request's answer is for, and when their credentials were checked.
+struct Credentials<'a> {
+    auth: &'a Authenticator,
+    authorization: Option<&'a str>,
+    principal: &'a Principal,
+    checked_at: i64,
+}
+
+/// Puts the record of an answer on record, for credentials checked at their access
+/// epoch. If access changed since (a revocation, on any replica), they are checked
+/// again first: refused now, so is the answer (and that is on record); still the same
+/// partner and scopes, the record is written; changed, the caller is told to ask again.
+/// `Err` is the response to send instead of the answer.
+async fn append_answer(
+    state: &AppState,
+    credentials: &Credentials<'_>,
+    mut entry: audit_record::Model,
+    sets: Option<NewSets>,
+    started: Instant,
+) -> Result<audit_record::Model, Response> {
+    let mut checked_at = credentials.checked_at;
+    for _ in 0..3 {
+        match state.audit.append(entry.clone(), sets.clone(), Some(checked_at)).await {
+            Ok(record) if record.outcome == CONFLICT => return Err(conflict()),
+            Ok(record) => return Ok(record),
+            Err(RecordError::Failed(error)) => return Err(unrecorded(&error)),
+            Err(RecordError::StaleCredentials) => {
+                match credentials.auth.authenticate_again(credentials.authorization).await {
+                    Ok((now, at))
+                        if now.partner.id == credentials.principal.partner.id
+                            && now.scopes == credentials.principal.scopes =>
+                    {
+                        checked_at = at;
+                    }
+                    Ok(_) => return Err(conflict()),
+                    Err(error) => {
+                        let (code, response) = credentials_refused(&error);
+                        entry.outcome = code.as_str().to_owned();
+                        (entry.released, entry.withheld) = (0, 0);
+                        return Err(on_record(state, entry, started, response).await);
+                    }
+                }
+            }
+        }
+    }
+    Err(unrecorded(&sea_orm::DbErr::Custom("access kept changing while the answer was recorded".into())))
+}
+
+/// The response to credentials refused, and its code.
+fn credentials_refused(error: &AuthError) -> (Code, Response) {
+    let (status, code) = match error {
+        AuthError::Unavailable(cause) => {
+            tracing::warn!(cause = %cause, "authentication failed: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable)
+        }
+        AuthError::Missing | AuthError::Invalid(_) => (StatusCode::UNAUTHORIZED, Code::Unauthenticated),
+    };
+    let mut response = transport_error(status, code, error.message());
+    if status == StatusCode::UNAUTHORIZED {
+        if let Ok(challenge) = header::HeaderValue::from_str(&error.challenge()) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, challenge);
+        }
+    }
+    (code, response)
+}
+
 /// The answer to a request whose audit record could not be written: none.
-fn unrecorded(error: &crate::recorder::RecordError) -> Response {
+fn unrecorded(error: &sea_orm::DbErr) -> Response {
     tracing::error!(cause = %error, "cannot append to the audit trail; withholding the answer");
     transport_error(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, "the service is temporarily unavailable")
 }
@@ -477,6 +543,28 @@ pub async fn graphiql() -> Html<String> {
 #[handler]
 pub async fn root() -> Redirect {
     Redirect::see_other("/graphql")
+}
+
+/// `GET /metrics`: the service's metrics (see [`crate::metrics`]), for a caller with
+/// the `admin` scope.
+#[handler]
+pub async fn metrics(state: Data<&Arc<AppState>>, auth: Data<&Arc<Authenticator>>, headers: &HeaderMap) -> Response {
+    let authorization = headers.get(header::AUTHORIZATION).map(|v| v.to_str().unwrap_or_default());
+    match auth.authenticate(authorization).await {
+        Ok(principal) if principal.has(Scope::Admin) => match state.metrics.encode() {
+            Ok(text) => Response::builder()
+                .content_type("application/openmetrics-text; version=1.0.0; charset=utf-8")
+                .body(text),
+            Err(_) => transport_error(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error"),
+        },
+        Ok(_) => transport_error(StatusCode::FORBIDDEN, Code::Forbidden, "metrics need the admin scope"),
+        Err(AuthError::Unavailable(_)) => transport_error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Code::Unavailable,
+            "the service is temporarily unavailable",
+        ),
+        Err(error) => transport_error(StatusCode::UNAUTHORIZED, Code::Unauthenticated, error.message()),
+    }
 }
 
 /// `GET /healthz`: the process is alive.

@@ -14,6 +14,7 @@
 //!   released answers' cache.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
 //! * [`http`] and [`startup`]: the transport and the one boot path.
+//! * [`metrics`]: counters and histograms for operators (`GET /metrics`).
 //! * [`demo`]: the deterministic synthetic consortium.
 //! * [`cli`]: the subcommands.
 #![warn(missing_docs)]
@@ -29,6 +30,7 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod ledger;
+pub mod metrics;
 pub mod rate_limit;
 pub mod recorder;
 pub mod release;

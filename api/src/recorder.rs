@@ -45,7 +45,9 @@ use sea_orm::{
 use tokio::sync::{mpsc, oneshot};
 
 use crate::audit::{hash, GENESIS};
+use crate::auth::cache::current_epoch;
 use crate::ledger::NewSets;
+use crate::metrics::Metrics;
 
 /// The outcome on record of a request whose new sets lost a race past the differencing
 /// guard (see the module documentation).
@@ -67,12 +69,20 @@ const ATTEMPTS: usize = 20;
 /// (an arbitrary constant: "audit" in ASCII).
 const CHAIN_LOCK: i64 = 0x61_7564_6974;
 
-/// Why a record could not be written (shared by every request of the failed group).
-pub type RecordError = Arc<DbErr>;
+/// Why a record was not written.
+#[derive(Debug, Clone)]
+pub enum RecordError {
+    /// The group could not be written (shared by every request of the group).
+    Failed(Arc<DbErr>),
+    /// Access changed (a token revoked, grants changed, on any replica) after the
+    /// request's credentials were checked: nothing was written; check them again.
+    StaleCredentials,
+}
 
 struct Waiting {
     record: audit_record::Model,
     sets: Option<NewSets>,
+    checked_at: Option<i64>,
     written: oneshot::Sender<Result<audit_record::Model, RecordError>>,
 }
 
@@ -83,10 +93,10 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the writer of the chain kept in `db`.
-    pub fn start(db: DatabaseConnection) -> Self {
+    /// Starts the writer of the chain kept in `db`, counting its groups in `metrics`.
+    pub fn start(db: DatabaseConnection, metrics: Arc<Metrics>) -> Self {
         let (queue, waiting) = mpsc::channel(QUEUE);
-        tokio::spawn(write_groups(db, waiting));
+        tokio::spawn(write_groups(db, waiting, metrics));
         Self { queue }
     }
 
@@ -94,25 +104,27 @@ impl Recorder {
     /// `sets` its answer releases for the first time, and returns it as stored, once it
     /// is durable. A record whose sets lost a race past the differencing guard comes
     /// back with the outcome [`CONFLICT`] and nothing released: its answer must not be
-    /// sent.
+    /// sent. A record of an answer whose credentials were checked at access epoch
+    /// `checked_at` is written only if access has not changed since (see
+    /// [`crate::auth::cache`]).
     pub async fn append(
         &self,
         record: audit_record::Model,
         sets: Option<NewSets>,
+        checked_at: Option<i64>,
     ) -> Result<audit_record::Model, RecordError> {
         let (written, stored) = oneshot::channel();
-        let stopped = || Arc::new(DbErr::Custom("the audit writer has stopped".into()));
-        self.queue.send(Waiting { record, sets, written }).await.map_err(|_| stopped())?;
+        let stopped = || RecordError::Failed(Arc::new(DbErr::Custom("the audit writer has stopped".into())));
+        self.queue.send(Waiting { record, sets, checked_at, written }).await.map_err(|_| stopped())?;
         stored.await.map_err(|_| stopped())?
     }
 }
 
 /// The writer: takes whatever is waiting, writes it as one group, answers, repeats.
-async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waiting>) {
+async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waiting>, metrics: Arc<Metrics>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let records: Vec<(audit_record::Model, Option<NewSets>)> =
-            group.iter().map(|w| (w.record.clone(), w.sets.clone())).collect();
+        let records: Vec<Pending> = group.iter().map(|w| (w.record.clone(), w.sets.clone(), w.checked_at)).collect();
         // A group is written on a task of its own, so that even a panic fails only the
         // group, not the writer.
         let written = match tokio::spawn(write_group(db.clone(), records)).await {
@@ -121,28 +133,31 @@ async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waitin
         };
         match written {
             Ok(stored) => {
+                metrics.audit_group(stored.iter().flatten().count());
                 for (one, row) in group.drain(..).zip(stored) {
                     // A request that gave up waiting (its deadline passed) is still on record.
-                    let _ = one.written.send(Ok(row));
+                    let _ = one.written.send(row.ok_or(RecordError::StaleCredentials));
                 }
             }
             Err(error) => {
                 tracing::error!(cause = %error, records = group.len(), "cannot append to the audit trail");
                 let error = Arc::new(error);
                 for one in group.drain(..) {
-                    let _ = one.written.send(Err(Arc::clone(&error)));
+                    let _ = one.written.send(Err(RecordError::Failed(Arc::clone(&error))));
                 }
             }
         }
     }
 }
 
+/// A record waiting, with the sets its answer releases and when its credentials were
+/// checked.
+type Pending = (audit_record::Model, Option<NewSets>, Option<i64>);
+
 /// Writes `records` (with their new sets) in order at the head of the chain, in one
-/// transaction; returns them as stored, in the same order.
-async fn write_group(
-    db: DatabaseConnection,
-    records: Vec<(audit_record::Model, Option<NewSets>)>,
-) -> Result<Vec<audit_record::Model>, DbErr> {
+/// transaction; returns them as stored, in the same order (`None`: not written, its
+/// credentials are stale).
+async fn write_group(db: DatabaseConnection, records: Vec<Pending>) -> Result<Vec<Option<audit_record::Model>>, DbErr> {
     let mut last = None;
     for attempt in 0..ATTEMPTS {
         if attempt > 0 {
@@ -159,16 +174,29 @@ async fn write_group(
 }
 
 /// One attempt at a group: the head, the ledger check, the hashes, the rows, the commit.
-async fn try_group(
-    db: &DatabaseConnection,
-    group: &[(audit_record::Model, Option<NewSets>)],
-) -> Result<Vec<audit_record::Model>, DbErr> {
+async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<Option<audit_record::Model>>, DbErr> {
     let transaction = db.begin().await?;
     let backend = transaction.get_database_backend();
     if backend == DatabaseBackend::Postgres {
         transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).await?;
     }
-    let (records, cells) = ledger_entries(&transaction, group).await?;
+    // Answers whose credentials were checked before access last changed wait for a
+    // new check; everything else is written.
+    let epoch = match pending.iter().any(|(_, _, checked)| checked.is_some()) {
+        true => current_epoch(&transaction).await?,
+        false => 0,
+    };
+    let live: Vec<bool> = pending.iter().map(|(_, _, checked)| checked.is_none_or(|at| at >= epoch)).collect();
+    let group: Vec<(audit_record::Model, Option<NewSets>)> = pending
+        .iter()
+        .zip(&live)
+        .filter(|(_, live)| **live)
+        .map(|((record, sets, _), _)| (record.clone(), sets.clone()))
+        .collect();
+    let (records, cells) = ledger_entries(&transaction, &group).await?;
+    if records.is_empty() {
+        return Ok(live.iter().map(|_| None).collect());
+    }
     // In statements of bounded size (every backend limits the parameters of one).
     for chunk in cells.chunks(LEDGER_ROWS_PER_STATEMENT) {
         released_cell::Entity::insert_many(chunk.to_vec()).exec(&transaction).await?;
@@ -200,7 +228,8 @@ async fn try_group(
         return Err(DbErr::Custom(format!("{} records written, {} returned in order", records.len(), stored.len())));
     }
     transaction.commit().await?;
-    Ok(stored)
+    let mut stored = stored.into_iter();
+    Ok(live.into_iter().map(|live| if live { stored.next() } else { None }).collect())
 }
 
 /// The group's records as they go on record (a record whose sets conflict with sets

@@ -76,6 +76,7 @@ impl Application {
             .at("/", get(http::root))
             .at("/graphql", get(http::graphiql).post(http::graphql))
             .at("/healthz", get(http::healthz))
+            .at("/metrics", get(http::metrics))
             .at("/readyz", get(http::readyz))
             .at("/oauth/token", post(oauth::issue_token))
             .at("/oauth/introspect", post(oauth::introspect))

@@ -23,6 +23,7 @@ use sea_orm::DatabaseConnection;
 use crate::answers::ReleasedAnswers;
 use crate::error::ApiError;
 use crate::ledger::Ledgers;
+use crate::metrics::Metrics;
 use crate::recorder::Recorder;
 
 /// A grouped-count question.
@@ -50,6 +51,8 @@ pub struct AppState {
     pub released: ReleasedAnswers,
     /// The differencing guard's ledger of released patient sets.
     pub ledger: Ledgers,
+    /// The operators' metrics.
+    pub metrics: Arc<Metrics>,
     snapshot: RwLock<Arc<Snapshot>>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
@@ -75,9 +78,13 @@ impl AppState {
         ledger_max_bytes: u64,
     ) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
+        let metrics = Arc::new(Metrics::default());
+        let started = std::time::Instant::now();
         let snapshot = load_snapshot(&db, rules).await?;
+        metrics.snapshot(snapshot.version, started.elapsed());
         Ok(Arc::new(Self {
-            audit: Recorder::start(db.clone()),
+            audit: Recorder::start(db.clone(), Arc::clone(&metrics)),
+            metrics,
             released: ReleasedAnswers::default(),
             ledger: Ledgers::new(db.clone(), ledger_max_bytes),
             db,
@@ -105,8 +112,10 @@ impl AppState {
         if current == served {
             return Ok(served);
         }
+        let started = std::time::Instant::now();
         let fresh = Arc::new(load_snapshot(&self.db, self.rules).await?);
         let version = fresh.version;
+        self.metrics.snapshot(version, started.elapsed());
         match self.snapshot.write() {
             Ok(mut guard) => *guard = fresh,
             Err(poisoned) => *poisoned.into_inner() = fresh,

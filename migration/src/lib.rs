@@ -13,6 +13,7 @@ mod m20261124_000001_trial;
 mod m20261124_000002_access;
 mod m20261130_000003_audit_policy;
 mod m20261130_000004_released_cells;
+mod m20261130_000005_access_epoch;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_access::Migration),
             Box::new(m20261130_000003_audit_policy::Migration),
             Box::new(m20261130_000004_released_cells::Migration),
+            Box::new(m20261130_000005_access_epoch::Migration),
         ]
     }
 }

@@ -178,9 +178,9 @@ on_both_backends! {
             seen_through: 0,
             sets: vec![bitmap(&PatientSet::new(ids.collect()))],
         };
-        let first = app.state.audit.append(entry("ROCHE"), Some(sets(0..40))).await.expect("record");
-        let second = app.state.audit.append(entry("NOVARTIS"), Some(sets(2..40))).await.expect("record");
-        let unrelated = app.state.audit.append(entry("NOVARTIS"), Some(sets(100..140))).await.expect("record");
+        let first = app.state.audit.append(entry("ROCHE"), Some(sets(0..40)), None).await.expect("record");
+        let second = app.state.audit.append(entry("NOVARTIS"), Some(sets(2..40)), None).await.expect("record");
+        let unrelated = app.state.audit.append(entry("NOVARTIS"), Some(sets(100..140)), None).await.expect("record");
         assert_eq!(first.outcome, "OK");
         assert_eq!((second.outcome.as_str(), second.released), (CONFLICT, 0));
         assert_eq!(unrelated.outcome, "OK");

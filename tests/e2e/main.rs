@@ -15,6 +15,7 @@ mod differencing;
 mod disclosure;
 mod enrolment_measures;
 mod fuzz;
+mod metrics;
 mod record;
 mod reference_data;
 mod replica;

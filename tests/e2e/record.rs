@@ -185,6 +185,38 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn an_answer_checked_before_access_changed_is_not_recorded_until_checked_again(app: TestApp) {
+        use consortium_api::auth::cache::{announce_access_change, current_epoch};
+        use consortium_api::recorder::RecordError;
+        let record = audit_record::Model {
+            id: 0,
+            prev_hash: String::new(),
+            hash: String::new(),
+            at_ms: 0,
+            partner_code: Some("OUS".into()),
+            token_id: Some("cat_test".into()),
+            operation: None,
+            query_hash: String::new(),
+            variables_hash: String::new(),
+            data_version: 1,
+            outcome: "OK".into(),
+            duration_ms: 0,
+            released: 1,
+            withheld: 0,
+            policy_version: None,
+        };
+        let before = current_epoch(&app.db).await.expect("epoch");
+        announce_access_change(&app.db).await.expect("announce");
+        assert_eq!(current_epoch(&app.db).await.expect("epoch"), before + 1);
+        let stale = app.state.audit.append(record.clone(), None, Some(before)).await;
+        assert!(matches!(stale, Err(RecordError::StaleCredentials)), "{stale:?}");
+        let fresh = app.state.audit.append(record, None, Some(before + 1)).await.expect("written");
+        assert_eq!(fresh.outcome, "OK");
+        assert_eq!(audit_record::Entity::find().all(&app.db).await.expect("records").len(), 1, "only the fresh one");
+    }
+}
+
+on_both_backends! {
     async fn a_server_killed_mid_load_loses_no_answered_request_s_record(app: TestApp) {
         let token = app.token_for("OUS", None).await;
         let mut replica = Replica::start(&app.database_url(), i64::MAX / 4);

@@ -11,14 +11,25 @@
 //!   by forgetting every principal. While a replica's listener is not connected (at
 //!   start, or after losing its connection) that replica does not use its cache at
 //!   all. A listener whose connection hangs without breaking would miss notifications
-//!   unnoticed: then [`TTL`] bounds how long a revoked token is still accepted;
+//!   unnoticed: the access epoch below still stops the answers;
 //! * in-process, for SQLite (one server process): every announcement moves a
 //!   process-wide generation, and a principal is only used if it was checked at the
-//!   current generation. A revocation from the command line, another process, reaches
-//!   a running SQLite server when its entry expires, within [`TTL`].
+//!   current generation. A revocation from the command line, another process, is
+//!   caught by the access epoch below.
 //!
 //! A principal is stamped with the generation read before its check began, so a check
 //! that was under way while access changed can never be used afterwards.
+//!
+//! **Strictly at once.** A notification arrives a moment after the change, so a request
+//! could still meet a cached principal just after a revocation. Every access change
+//! therefore also moves the database's access epoch (`access_epoch`), and each principal
+//! carries the epoch read before it was checked. No answer leaves before its audit
+//! record is written, and the record is written only if the epoch has not moved since
+//! the request's principal was checked (the audit writer reads it once per group, see
+//! [`crate::recorder`]); otherwise the credentials are checked again, from the
+//! database, before the answer may go. So a request whose answer would leave after a
+//! revocation committed, on any replica, is refused, and on SQLite a revocation from
+//! the command line takes effect at once too.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -26,9 +37,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
+use consortium_entity::access::access_epoch;
 use moka::future::Cache;
+use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr};
+use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
 
 use super::error::AuthError;
 use super::principal::Principal;
@@ -49,13 +62,11 @@ static ANNOUNCED: AtomicU64 = AtomicU64::new(0);
 /// The cache.
 #[derive(Debug)]
 pub struct TokenCache {
-    principals: Cache<String, (u64, Principal)>,
+    principals: Cache<String, (u64, i64, Principal)>,
     /// Access changes this cache learnt of from its listener.
     heard: AtomicU64,
     /// Whether announcements reach this replica (always, in-process, on SQLite).
     listening: AtomicBool,
-    /// Whether announcements come from the database (PostgreSQL).
-    listens_to_database: bool,
 }
 
 impl TokenCache {
@@ -66,7 +77,6 @@ impl TokenCache {
             principals: Cache::builder().time_to_live(TTL).max_capacity(CAPACITY).build(),
             heard: AtomicU64::new(0),
             listening: AtomicBool::new(!postgres),
-            listens_to_database: postgres,
         });
         if postgres {
             tokio::spawn(listen(db.clone(), Arc::downgrade(&cache)));
@@ -74,8 +84,14 @@ impl TokenCache {
         cache
     }
 
-    /// The principal of `token`: from the cache, or from `check` (then kept).
-    pub async fn principal<F>(&self, token: &str, check: F) -> Result<Principal, AuthError>
+    /// The principal of `token` and the access epoch it was checked at: from the
+    /// cache, or from `check` (then kept), the epoch read from `db` first.
+    pub async fn principal<F>(
+        &self,
+        db: &DatabaseConnection,
+        token: &str,
+        check: F,
+    ) -> Result<(Principal, i64), AuthError>
     where
         F: Future<Output = Result<Principal, AuthError>>,
     {
@@ -84,44 +100,33 @@ impl TokenCache {
         let key = sha256_hex(token.as_bytes());
         if listening {
             match self.principals.get(&key).await {
-                Some((checked_at, principal)) if checked_at == generation => {
+                Some((checked_at, epoch, principal)) if checked_at == generation => {
                     if principal.expires_at <= Utc::now().timestamp() {
                         return Err(AuthError::Invalid("the token has expired"));
                     }
-                    return Ok(principal);
+                    return Ok((principal, epoch));
                 }
                 Some(_) => self.principals.invalidate(&key).await,
                 None => {}
             }
         }
+        let epoch = current_epoch(db).await?;
         let principal = check.await?;
         if listening {
-            self.principals.insert(key, (generation, principal.clone())).await;
+            self.principals.insert(key, (generation, epoch, principal.clone())).await;
         }
-        Ok(principal)
+        Ok((principal, epoch))
+    }
+
+    /// Forgets `token`'s principal (its credentials are to be checked again).
+    pub async fn forget(&self, token: &str) {
+        self.principals.invalidate(&sha256_hex(token.as_bytes())).await;
     }
 
     /// Forgets every principal: access changed somewhere.
     pub fn forget_all(&self) {
         self.heard.fetch_add(1, Ordering::SeqCst);
         self.principals.invalidate_all();
-    }
-
-    /// How many access changes this cache has heard of (its own and announced ones).
-    pub fn heard(&self) -> u64 {
-        self.heard.load(Ordering::SeqCst)
-    }
-
-    /// Waits (at most a second) until this cache has heard of `count` access changes,
-    /// when it listens for announcements on PostgreSQL; at once otherwise.
-    pub async fn hear_after(&self, count: u64) {
-        if !self.listens_to_database {
-            return;
-        }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(1);
-        while self.heard() < count && self.listening.load(Ordering::SeqCst) && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(Duration::from_millis(1)).await;
-        }
     }
 
     /// How many access changes this cache knows of: a principal checked at another
@@ -136,9 +141,20 @@ impl TokenCache {
     }
 }
 
-/// Tells every cache of this process, and on PostgreSQL every replica, that access
-/// changed.
+/// The access epoch: how many access changes the database has seen.
+pub async fn current_epoch<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
+    let row = access_epoch::Entity::find_by_id(access_epoch::SINGLE).one(db).await?;
+    Ok(row.map_or(0, |r| r.epoch))
+}
+
+/// Tells the database (the access epoch moves), every cache of this process, and on
+/// PostgreSQL every replica, that access changed.
 pub async fn announce_access_change<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    access_epoch::Entity::update_many()
+        .col_expr(access_epoch::Column::Epoch, Expr::col(access_epoch::Column::Epoch).add(1))
+        .filter(access_epoch::Column::Id.eq(access_epoch::SINGLE))
+        .exec(db)
+        .await?;
     ANNOUNCED.fetch_add(1, Ordering::SeqCst);
     if db.get_database_backend() == DatabaseBackend::Postgres {
         db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;

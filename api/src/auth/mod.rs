@@ -90,6 +90,21 @@ impl Authenticator {
 
     /// The principal of a request with this `Authorization` header value.
     pub async fn authenticate(&self, authorization: Option<&str>) -> Result<Principal, AuthError> {
+        Ok(self.authenticate_at(authorization).await?.0)
+    }
+
+    /// The principal of a request with this `Authorization` header value, checked in
+    /// full (not from the cache).
+    pub async fn authenticate_again(&self, authorization: Option<&str>) -> Result<(Principal, i64), AuthError> {
+        if let Some(token) = authorization.and_then(|h| h.split_once(' ')).map(|(_, t)| t.trim()) {
+            self.cache.forget(token).await;
+        }
+        self.authenticate_at(authorization).await
+    }
+
+    /// The principal of a request with this `Authorization` header value, and the
+    /// access epoch its credentials were checked at (see [`cache`]).
+    pub async fn authenticate_at(&self, authorization: Option<&str>) -> Result<(Principal, i64), AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
         if header.len() > MAX_CREDENTIAL_BYTES {
             return Err(AuthError::Invalid("the credentials are too large"));
@@ -98,7 +113,7 @@ impl Authenticator {
             Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() => token.trim(),
             _ => return Err(AuthError::Invalid("malformed authorization header: expected `Bearer <token>`")),
         };
-        self.cache.principal(token, self.check(token)).await
+        self.cache.principal(&self.db, token, self.check(token)).await
     }
 
     /// Checks `token` in full: signature, claims, stored row, the partner's grants.
@@ -179,17 +194,10 @@ impl Authenticator {
     }
 
     /// Tells this and every other replica that access changed (a token was revoked, a
-    /// partner's grants changed): principals checked before are checked again. Returns
-    /// once this replica's own listener has heard the announcement (PostgreSQL sends
-    /// it to every listener at once), so that by the time the caller learns of the
-    /// change the other replicas have been told too.
+    /// partner's grants changed): principals checked before are checked again.
     pub async fn access_changed(&self) -> Result<(), sea_orm::DbErr> {
-        let heard = self.cache.heard();
         self.cache.forget_all();
-        cache::announce_access_change(&self.db).await?;
-        // Two changes: the one just made here, and the announcement coming back.
-        self.cache.hear_after(heard + 2).await;
-        Ok(())
+        cache::announce_access_change(&self.db).await
     }
 
     /// The database (for the OAuth endpoints).

@@ -7,6 +7,7 @@
 //! Times that are compared (expiry, revocation, windows) are Unix seconds, which compare
 //! the same way on every backend.
 
+pub mod access_epoch;
 pub mod api_token;
 pub mod audit_record;
 pub mod issued_token;
