@@ -8,7 +8,6 @@ use consortium_api::ledger::NewSets;
 use consortium_api::recorder::CONFLICT;
 use consortium_disclosure::differencing::bitmap;
 use consortium_disclosure::PatientSet;
-use consortium_entity::access::audit_record;
 use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{json, Value};
 
@@ -154,23 +153,7 @@ async fn the_guard_holds_across_two_server_processes() {
 
 on_both_backends! {
     async fn of_two_records_racing_past_the_guard_the_later_releases_nothing(app: TestApp) {
-        let entry = |partner: &str| audit_record::Model {
-            id: 0,
-            prev_hash: String::new(),
-            hash: String::new(),
-            at_ms: 0,
-            partner_code: Some(partner.into()),
-            token_id: None,
-            operation: None,
-            query_hash: String::new(),
-            variables_hash: String::new(),
-            data_version: 1,
-            outcome: "OK".into(),
-            duration_ms: 0,
-            released: 1,
-            withheld: 0,
-            policy_version: None,
-        };
+        let entry = crate::helpers::answered_record;
         // Both decided on an empty ledger (seen through row 0).
         let sets = |ids: std::ops::Range<u32>| NewSets {
             data_version: 1,

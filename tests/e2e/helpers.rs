@@ -237,6 +237,28 @@ impl TestApp {
     }
 }
 
+/// An audit record of an answer released to partner `partner` on data version 1 (for
+/// appending through the audit writer directly).
+pub fn answered_record(partner: &str) -> consortium_entity::access::audit_record::Model {
+    consortium_entity::access::audit_record::Model {
+        id: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        at_ms: 0,
+        partner_code: Some(partner.into()),
+        token_id: None,
+        operation: None,
+        query_hash: String::new(),
+        variables_hash: String::new(),
+        data_version: 1,
+        outcome: "OK".into(),
+        duration_ms: 0,
+        released: 1,
+        withheld: 0,
+        policy_version: None,
+    }
+}
+
 /// Asserts that every error of a GraphQL response body has `extensions.code`.
 pub fn assert_every_error_has_a_code(body: &Value) {
     if let Some(errors) = body.get("errors").and_then(Value::as_array) {

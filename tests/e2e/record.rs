@@ -188,23 +188,7 @@ on_both_backends! {
     async fn an_answer_checked_before_access_changed_is_not_recorded_until_checked_again(app: TestApp) {
         use consortium_api::auth::cache::{announce_access_change, current_epoch};
         use consortium_api::recorder::RecordError;
-        let record = audit_record::Model {
-            id: 0,
-            prev_hash: String::new(),
-            hash: String::new(),
-            at_ms: 0,
-            partner_code: Some("OUS".into()),
-            token_id: Some("cat_test".into()),
-            operation: None,
-            query_hash: String::new(),
-            variables_hash: String::new(),
-            data_version: 1,
-            outcome: "OK".into(),
-            duration_ms: 0,
-            released: 1,
-            withheld: 0,
-            policy_version: None,
-        };
+        let record = crate::helpers::answered_record("OUS");
         let before = current_epoch(&app.db).await.expect("epoch");
         announce_access_change(&app.db).await.expect("announce");
         assert_eq!(current_epoch(&app.db).await.expect("epoch"), before + 1);
