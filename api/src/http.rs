@@ -215,7 +215,6 @@ pub async fn graphql(
         }
     }
     entry.duration_ms = elapsed_ms(started);
-    report(&state, &entry, started);
     let record = match append_answer(&state, &credentials, entry, context.take_new_sets(), started).await {
         Ok(record) => record,
         Err(response) => return response,
@@ -274,7 +273,6 @@ async fn released(
     entry.outcome = "OK".to_owned();
     (entry.released, entry.withheld) = (answer.released, answer.withheld);
     entry.duration_ms = elapsed_ms(started);
-    report(state, &entry, started);
     let keep = fresh.is_some();
     match append_answer(state, credentials, entry, fresh.flatten(), started).await {
         Err(response) => response,
@@ -362,7 +360,8 @@ struct Credentials<'a> {
 /// epoch. If access changed since (a revocation, on any replica), they are checked
 /// again first: refused now, so is the answer (and that is on record); still the same
 /// partner and scopes, the record is written; changed, the caller is told to ask again.
-/// `Err` is the response to send instead of the answer.
+/// `Err` is the response to send instead of the answer. The request is logged and
+/// counted with the outcome it has on record.
 async fn append_answer(
     state: &AppState,
     credentials: &Credentials<'_>,
@@ -373,9 +372,19 @@ async fn append_answer(
     let mut checked_at = credentials.checked_at;
     for _ in 0..3 {
         match state.audit.append(entry.clone(), sets.clone(), Some(checked_at)).await {
-            Ok(record) if record.outcome == CONFLICT => return Err(conflict()),
-            Ok(record) => return Ok(record),
-            Err(RecordError::Failed(error)) => return Err(unrecorded(&error)),
+            Ok(record) if record.outcome == CONFLICT => {
+                report(state, &record, started);
+                return Err(conflict());
+            }
+            Ok(record) => {
+                report(state, &record, started);
+                return Ok(record);
+            }
+            Err(RecordError::Failed(error)) => {
+                entry.outcome = Code::Unavailable.as_str().to_owned();
+                report(state, &entry, started);
+                return Err(unrecorded(&error));
+            }
             Err(RecordError::StaleCredentials) => {
                 match credentials.auth.authenticate_again(credentials.authorization).await {
                     Ok((now, at))
