@@ -80,9 +80,7 @@ pub enum RecordError {
 }
 
 struct Waiting {
-    record: audit_record::Model,
-    sets: Option<NewSets>,
-    checked_at: Option<i64>,
+    pending: Pending,
     written: oneshot::Sender<Result<audit_record::Model, RecordError>>,
 }
 
@@ -115,7 +113,7 @@ impl Recorder {
     ) -> Result<audit_record::Model, RecordError> {
         let (written, stored) = oneshot::channel();
         let stopped = || RecordError::Failed(Arc::new(DbErr::Custom("the audit writer has stopped".into())));
-        self.queue.send(Waiting { record, sets, checked_at, written }).await.map_err(|_| stopped())?;
+        self.queue.send(Waiting { pending: (record, sets, checked_at), written }).await.map_err(|_| stopped())?;
         stored.await.map_err(|_| stopped())?
     }
 }
@@ -124,7 +122,8 @@ impl Recorder {
 async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waiting>, metrics: Arc<Metrics>) {
     let mut group = Vec::with_capacity(MAX_GROUP);
     while waiting.recv_many(&mut group, MAX_GROUP).await > 0 {
-        let records: Vec<Pending> = group.iter().map(|w| (w.record.clone(), w.sets.clone(), w.checked_at)).collect();
+        // The records (and their sets) move to the group's writer; the answers stay.
+        let (records, answers): (Vec<Pending>, Vec<_>) = group.drain(..).map(|w| (w.pending, w.written)).unzip();
         // A group is written on a task of its own, so that even a panic fails only the
         // group, not the writer.
         let written = match tokio::spawn(write_group(db.clone(), records)).await {
@@ -134,16 +133,16 @@ async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waitin
         match written {
             Ok(stored) => {
                 metrics.audit_group(stored.iter().flatten().count());
-                for (one, row) in group.drain(..).zip(stored) {
+                for (answer, row) in answers.into_iter().zip(stored) {
                     // A request that gave up waiting (its deadline passed) is still on record.
-                    let _ = one.written.send(row.ok_or(RecordError::StaleCredentials));
+                    let _ = answer.send(row.ok_or(RecordError::StaleCredentials));
                 }
             }
             Err(error) => {
-                tracing::error!(cause = %error, records = group.len(), "cannot append to the audit trail");
+                tracing::error!(cause = %error, records = answers.len(), "cannot append to the audit trail");
                 let error = Arc::new(error);
-                for one in group.drain(..) {
-                    let _ = one.written.send(Err(RecordError::Failed(Arc::clone(&error))));
+                for answer in answers {
+                    let _ = answer.send(Err(RecordError::Failed(Arc::clone(&error))));
                 }
             }
         }
