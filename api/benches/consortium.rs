@@ -86,7 +86,7 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     survival(&snapshot, Endpoint::Os, by_cohort, &all, None).expect("os");
     let cohort_statistics = t.elapsed();
 
-    let state = AppState::build(conn.clone(), 10_000, u64::MAX).await.expect("state");
+    let state = AppState::build(conn.clone(), 10_000, u64::MAX, 86_400).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort =
         |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f, None);

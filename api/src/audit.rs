@@ -21,8 +21,8 @@ use crate::auth::secret::sha256_hex;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of `record` chained after `prev_hash`: every field but the id and the
-/// record's own hash. The policy version joins the canonical form only when present,
-/// so records written before it existed verify as they were written.
+/// record's own hash. The policy version and ε join the canonical form only when
+/// present, so records written before they existed verify as they were written.
 pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
     let mut canonical = json!([
         prev_hash,
@@ -40,6 +40,9 @@ pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
     ]);
     if let (Some(policy), Some(fields)) = (&record.policy_version, canonical.as_array_mut()) {
         fields.push(json!(policy));
+    }
+    if let (Some(epsilon), Some(fields)) = (record.epsilon, canonical.as_array_mut()) {
+        fields.push(json!(epsilon));
     }
     sha256_hex(canonical.to_string().as_bytes())
 }
@@ -235,6 +238,7 @@ mod tests {
             released: 10,
             withheld: 0,
             policy_version: Some("1".into()),
+            epsilon: Some(0.5),
         };
         let base = hash(&entry, GENESIS);
         let mut edited = entry.clone();
@@ -245,6 +249,9 @@ mod tests {
         assert_ne!(hash(&edited, GENESIS), base);
         let mut edited = entry.clone();
         edited.policy_version = Some("1+local".into());
+        assert_ne!(hash(&edited, GENESIS), base);
+        let mut edited = entry.clone();
+        edited.epsilon = Some(0.0);
         assert_ne!(hash(&edited, GENESIS), base);
         assert_ne!(hash(&entry, &base), base);
     }

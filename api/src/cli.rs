@@ -7,6 +7,7 @@ use crate::auth::{api_token, clients, keys, ScopeSet};
 use crate::config::{
     masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, PartnerCommand, ServeArgs, TokenCommand,
 };
+use crate::release::PolicyOverrides;
 use crate::startup::Application;
 use crate::{audit, db, demo, graphql};
 
@@ -154,9 +155,13 @@ fn timestamp(unix_secs: i64) -> String {
 }
 
 /// Fresh 30-day tokens with every scope its grants allow, for the first partner of each
-/// kind: what a new user needs to try the API as each kind of partner. The tokens an
-/// earlier start of the demo printed are revoked, so restarts do not pile up live ones.
-async fn demo_tokens(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<(String, String, String)>> {
+/// kind and every partner on the noisy tier: what a new user needs to try the API as
+/// each kind of partner. The tokens an earlier start of the demo printed are revoked,
+/// so restarts do not pile up live ones.
+async fn demo_tokens(
+    db: &sea_orm::DatabaseConnection,
+    overrides: &PolicyOverrides,
+) -> anyhow::Result<Vec<(String, String, String)>> {
     use sea_orm::{EntityTrait, QueryOrder};
     let revoked = api_token::revoke_labelled(db, DEMO_TOKEN_LABEL).await?;
     if revoked > 0 {
@@ -164,13 +169,18 @@ async fn demo_tokens(db: &sea_orm::DatabaseConnection) -> anyhow::Result<Vec<(St
     }
     let partners =
         consortium_entity::partner::Entity::find().order_by_asc(consortium_entity::partner::Column::Id).all(db).await?;
+    let first_of_kind =
+        consortium_entity::PartnerKind::all().into_iter().filter_map(|kind| partners.iter().find(|p| p.kind == kind));
+    let noisy = partners.iter().filter(|p| overrides.for_partner(p).policy.noise.is_some());
     let mut tokens = Vec::new();
-    for kind in consortium_entity::PartnerKind::all() {
-        if let Some(partner) = partners.iter().find(|p| p.kind == kind) {
-            let scopes = crate::auth::principal::granted(partner);
-            let issued = api_token::issue(db, &partner.code, scopes, DEMO_TOKEN_LABEL, 30 * DAY_SECS).await?;
-            tokens.push((kind.label().to_owned(), partner.code.clone(), issued.token));
-        }
+    for partner in first_of_kind.chain(noisy) {
+        let scopes = crate::auth::principal::granted(partner);
+        let issued = api_token::issue(db, &partner.code, scopes, DEMO_TOKEN_LABEL, 30 * DAY_SECS).await?;
+        let label = match overrides.for_partner(partner).policy.noise {
+            Some(_) => "noisy",
+            None => partner.kind.label(),
+        };
+        tokens.push((label.to_owned(), partner.code.clone(), issued.token));
     }
     Ok(tokens)
 }
@@ -204,10 +214,15 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
     if args.no_serve {
         return Ok(());
     }
-    let tokens = demo_tokens(&db).await?;
-    let app = Application::build(&args.serve, db).await?;
-    println!("GraphiQL: http://{}/graphql", app.local_addr());
-    println!("Paste one of these into GraphiQL's Headers tab as {{\"Authorization\": \"Bearer <token>\"}}:");
+    let mut serve = args.serve.clone();
+    serve.disclosure_overrides = demo::DISCLOSURE_OVERRIDES
+        .parse::<PolicyOverrides>()
+        .map_err(anyhow::Error::msg)?
+        .then(&serve.disclosure_overrides);
+    let tokens = demo_tokens(&db, &serve.disclosure_overrides).await?;
+    let app = Application::build(&serve, db).await?;
+    println!("Playground: http://{}/graphql   Dashboards: http://{}/dashboards", app.local_addr(), app.local_addr());
+    println!("Paste one of these into the token field at the top of either page:");
     for (kind, partner, token) in tokens {
         println!("  {kind:<9} {partner:<10} {token}");
     }

@@ -194,7 +194,8 @@ pub struct ServeArgs {
 
     /// Changes to the disclosure policies: `target:setting=value,…;…`, the target a
     /// partner kind or code, the settings `k`, `zeros` (withheld|shown), `insider`
-    /// (on|off), `dominance` (a share or off) and `survival-bin` (months or exact).
+    /// (on|off), `dominance` (a share or off), `survival-bin` (months or exact), `noise`
+    /// (ε per count, or off: the noisy tier) and `budget` (ε per privacy window).
     #[arg(long, env = "DISCLOSURE_OVERRIDES", default_value = "")]
     pub disclosure_overrides: crate::release::PolicyOverrides,
 
@@ -206,6 +207,11 @@ pub struct ServeArgs {
     /// past it, nothing new is released until the next data version.
     #[arg(long, env = "LEDGER_MAX_BYTES", default_value_t = 256 * 1024 * 1024)]
     pub ledger_max_bytes: u64,
+
+    /// Length of a privacy-budget window of the noisy tier, in seconds (30 days by
+    /// default): a partner's budget is spent anew in each.
+    #[arg(long, env = "PRIVACY_WINDOW_SECS", default_value_t = 30 * 86_400)]
+    pub privacy_window_secs: i64,
 
     /// The service's public base URL: the `iss` of the tokens it issues and the base of
     /// its OAuth endpoints (default: `http://` and the bound address).
@@ -258,6 +264,7 @@ impl Default for ServeArgs {
             request_timeout_secs: 30,
             cache_capacity: 10_000,
             ledger_max_bytes: 256 * 1024 * 1024,
+            privacy_window_secs: 30 * 86_400,
             public_url: None,
             audience: "consortium-analytics".to_owned(),
             token_lifetime_secs: 600,

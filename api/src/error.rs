@@ -43,6 +43,9 @@ pub enum Code {
     /// The differencing guard's ledger of this data version is full: nothing new can be
     /// released until the next data version.
     LedgerFull,
+    /// The partner's privacy budget (the noisy tier) does not allow the answer's noisy
+    /// values until its window resets.
+    BudgetExhausted,
     /// A bug or an unexpected failure; details are in the server log.
     Internal,
 }
@@ -64,6 +67,7 @@ impl Code {
             Code::Timeout => "TIMEOUT",
             Code::Conflict => "CONFLICT",
             Code::LedgerFull => "DISCLOSURE_LEDGER_FULL",
+            Code::BudgetExhausted => "BUDGET_EXHAUSTED",
             Code::Internal => "INTERNAL",
         }
     }
@@ -91,6 +95,8 @@ pub enum ApiError {
     },
     /// The answer would release patient sets the full ledger cannot hold.
     LedgerFull(String),
+    /// The answer's noisy values would pass the partner's privacy budget.
+    BudgetExhausted(String),
     /// The service cannot answer right now (database down, no snapshot yet); the
     /// string is the internal cause, logged, never sent.
     Unavailable(String),
@@ -108,6 +114,7 @@ impl ApiError {
             ApiError::TooComplex(_) => Code::QueryTooComplex,
             ApiError::Throttled { .. } => Code::Throttled,
             ApiError::LedgerFull(_) => Code::LedgerFull,
+            ApiError::BudgetExhausted(_) => Code::BudgetExhausted,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -120,7 +127,8 @@ impl ApiError {
             | ApiError::NotFound(message)
             | ApiError::Forbidden(message)
             | ApiError::TooComplex(message)
-            | ApiError::LedgerFull(message) => message,
+            | ApiError::LedgerFull(message)
+            | ApiError::BudgetExhausted(message) => message,
             ApiError::Throttled { .. } => "rate limit exceeded: the query-complexity budget of this window is spent",
             ApiError::Unavailable(_) => "the service is temporarily unavailable",
             ApiError::Internal(_) => "internal error",
@@ -137,6 +145,7 @@ impl ApiError {
             | ApiError::Forbidden(_)
             | ApiError::TooComplex(_)
             | ApiError::LedgerFull(_)
+            | ApiError::BudgetExhausted(_)
             | ApiError::Throttled { .. } => {}
         }
         let code = self.code();

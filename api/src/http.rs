@@ -1,5 +1,5 @@
-//! The HTTP transport: GraphQL over HTTP (authenticated and audited), GraphiQL,
-//! liveness and readiness. The OAuth endpoints are in [`crate::auth::oauth`].
+//! The HTTP transport: GraphQL over HTTP (authenticated and audited), metrics,
+//! liveness and readiness (the pages are in [`crate::web`]). The OAuth endpoints are in [`crate::auth::oauth`].
 //!
 //! The GraphQL handler reads the body itself (bounded) so that a malformed request
 //! gets a GraphQL-shaped error with a stable code, not a bare text response.
@@ -7,10 +7,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use async_graphql::http::GraphiQLSource;
 use chrono::Utc;
 use poem::http::{header, HeaderMap, StatusCode};
-use poem::web::{Data, Html, Json, Redirect};
+use poem::web::{Data, Json, Redirect};
 use poem::{handler, Body, IntoResponse, Response};
 use sea_orm::ConnectionTrait;
 use serde_json::{json, Value};
@@ -23,8 +22,9 @@ use crate::error::ApiError;
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
 use crate::ledger::NewSets;
+use crate::privacy::{Charge, Reckoning, BUDGET_EXHAUSTED};
 use crate::rate_limit::RateLimiter;
-use crate::recorder::{RecordError, CONFLICT};
+use crate::recorder::{Memory, RecordError, CONFLICT};
 use crate::release::{Asker, PolicyOverrides, Release};
 use crate::request::RequestContext;
 use crate::state::AppState;
@@ -75,23 +75,7 @@ pub async fn graphql(
     let started = Instant::now();
     // Every operation of the request reads this snapshot: its version is the one on record.
     let snapshot = state.snapshot();
-    let mut entry = audit_record::Model {
-        id: 0,
-        prev_hash: String::new(),
-        hash: String::new(),
-        at_ms: Utc::now().timestamp_millis(),
-        partner_code: None,
-        token_id: None,
-        operation: None,
-        query_hash: query_hash(""),
-        variables_hash: variables_hash(&Value::Null),
-        data_version: snapshot.version,
-        outcome: String::new(),
-        duration_ms: 0,
-        released: 0,
-        withheld: 0,
-        policy_version: None,
-    };
+    let mut entry = record_of(snapshot.version);
     let authorization = match headers.get(header::AUTHORIZATION).map(|v| v.to_str()) {
         None => None,
         Some(Ok(value)) => Some(value),
@@ -147,6 +131,8 @@ pub async fn graphql(
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let operation_count = requests.len();
+    // A dry run tells what the request would cost from a privacy budget, releasing nothing.
+    let dry_run = requests.iter().any(|r| r.extensions.get("dryRun") == Some(&async_graphql::Value::Boolean(true)));
     let key = AnswerKey {
         data_version: context.snapshot().version,
         partner: principal.partner.code.clone(),
@@ -161,9 +147,12 @@ pub async fn graphql(
         operations: requests.iter().map(|r| r.operation_name.clone()).collect(),
     };
     entry.policy_version = Some(context.release().policy_version().to_owned());
+    // A partner on the noisy tier has every request's ε on record (zero until charged).
+    entry.epsilon = context.release().noise().map(|_| 0.0);
     // Whether the answer may be sent again: known only for a question not cached yet.
     let mut reads_only = false;
-    let response = match state.released.get(&key).await {
+    let cached = if dry_run { None } else { state.released.get(&key).await };
+    let response = match cached {
         // The same question under the same protection was answered already: charge it
         // as it was charged then, put it on record, send the same bytes.
         Some(cached) => match pipeline.limiter.charge(&principal.token_id, cached.cost).await {
@@ -175,7 +164,7 @@ pub async fn graphql(
         },
         None => {
             reads_only = only_queries(&requests);
-            let answered = answer(&schema, &state, &principal, &context, request, &bytes);
+            let answered = answer(&schema, &state, &principal, &context, request, &bytes, dry_run);
             match tokio::time::timeout(pipeline.timeout, answered).await {
                 Ok(response) => response,
                 Err(_) => {
@@ -194,7 +183,8 @@ pub async fn graphql(
         Some(async_graphql::Value::String(code)) => Some(code.clone()),
         _ => None,
     };
-    entry.outcome = errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| "OK".to_owned());
+    entry.outcome =
+        errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| if dry_run { "DRY_RUN" } else { "OK" }.to_owned());
     let retry_after = errors
         .iter()
         .find(|e| code_of(e).as_deref() == Some(Code::Throttled.as_str()))
@@ -210,12 +200,12 @@ pub async fn graphql(
                 released: entry.released,
                 withheld: entry.withheld,
             });
-            let fresh = Some(context.take_new_sets());
+            let fresh = Some(context.take_memory());
             return released(&state, &credentials, entry, started, &key, &answer, fresh).await;
         }
     }
     entry.duration_ms = elapsed_ms(started);
-    let record = match append_answer(&state, &credentials, entry, context.take_new_sets(), started).await {
+    let record = match append_answer(&state, &credentials, entry, context.take_memory(), started).await {
         Ok(record) => record,
         Err(response) => return response,
     };
@@ -233,6 +223,77 @@ pub async fn graphql(
     http
 }
 
+/// The audit record of a request arriving now, answered from `data_version`, to be
+/// filled in as the request goes.
+fn record_of(data_version: i64) -> audit_record::Model {
+    audit_record::Model {
+        id: 0,
+        prev_hash: String::new(),
+        hash: String::new(),
+        at_ms: Utc::now().timestamp_millis(),
+        partner_code: None,
+        token_id: None,
+        operation: None,
+        query_hash: query_hash(""),
+        variables_hash: variables_hash(&Value::Null),
+        data_version,
+        outcome: String::new(),
+        duration_ms: 0,
+        released: 0,
+        withheld: 0,
+        policy_version: None,
+        epsilon: None,
+    }
+}
+
+/// `GET /graphql/ws`: GraphQL over WebSocket (`graphql-transport-ws`, and the older
+/// `graphql-ws`) for subscriptions (see [`crate::graphql::Live`]). The token comes in
+/// the `connection_init` payload (`{"Authorization": "Bearer …"}`) and is checked before
+/// any subscription starts; opening the connection is on record like any request, and
+/// a connection that cannot be put on record is refused.
+#[handler]
+pub async fn subscriptions(
+    schema: Data<&ConsortiumSchema>,
+    state: Data<&Arc<AppState>>,
+    auth: Data<&Arc<Authenticator>>,
+    protocol: async_graphql_poem::GraphQLProtocol,
+    websocket: poem::web::websocket::WebSocket,
+) -> impl IntoResponse {
+    let (schema, state, auth) = (schema.clone(), Arc::clone(&state), Arc::clone(&auth));
+    websocket.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
+        async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
+            .on_connection_init(move |payload| async move {
+                let started = Instant::now();
+                let mut entry = record_of(state.snapshot().version);
+                entry.operation = Some("subscription".to_owned());
+                let authorization = ["Authorization", "authorization"]
+                    .iter()
+                    .find_map(|name| payload.get(name))
+                    .map(|value| value.as_str().unwrap_or_default());
+                let authenticated = auth.authenticate(authorization).await;
+                match &authenticated {
+                    Ok(principal) => {
+                        entry.partner_code = Some(principal.partner.code.clone());
+                        entry.token_id = Some(principal.token_id.clone());
+                        entry.outcome = "OK".to_owned();
+                    }
+                    Err(error) => entry.outcome = credentials_refused(error).0.as_str().to_owned(),
+                }
+                entry.duration_ms = elapsed_ms(started);
+                report(&state, &entry, started);
+                if let Err(error) = state.audit.append(entry, Memory::default(), None).await {
+                    tracing::error!(cause = ?error, "cannot put a subscription on record; refusing it");
+                    return Err(async_graphql::Error::new("the service is temporarily unavailable"));
+                }
+                let principal = authenticated.map_err(|error| async_graphql::Error::new(error.message()))?;
+                let mut data = async_graphql::Data::default();
+                data.insert(principal);
+                Ok(data)
+            })
+            .serve()
+    })
+}
+
 /// Whether every operation asked for is a query (reading, so its answer can be sent
 /// again; anything else is answered afresh each time).
 fn only_queries(requests: &[&async_graphql::Request]) -> bool {
@@ -248,19 +309,23 @@ fn only_queries(requests: &[&async_graphql::Request]) -> bool {
     })
 }
 
-/// Every answer says which policy protected it, which data it is from, and where it is
-/// on record.
+/// Every answer says which policy protected it, which data it is from, where it is on
+/// record and, on the noisy tier, the ε it cost.
 fn disclosure(record: &audit_record::Model) -> Value {
-    json!({
+    let mut disclosure = json!({
         "policyVersion": record.policy_version,
         "dataVersion": record.data_version,
         "auditRecord": record.id,
-    })
+    });
+    if let Some(epsilon) = record.epsilon {
+        disclosure["epsilon"] = json!(epsilon);
+    }
+    disclosure
 }
 
 /// Puts a complete released answer on record and sends it. A fresh answer comes with
-/// the sets it releases for the first time (`Some`, perhaps none), and is kept for the
-/// next time it is asked once it is on record; a kept one comes without (`None`).
+/// what it adds to memory (`Some`), and is kept for the next time it is asked once it
+/// is on record; a kept one comes without (`None`).
 async fn released(
     state: &AppState,
     credentials: &Credentials<'_>,
@@ -268,13 +333,13 @@ async fn released(
     started: Instant,
     key: &AnswerKey,
     answer: &Arc<ReleasedAnswer>,
-    fresh: Option<Option<NewSets>>,
+    fresh: Option<Memory>,
 ) -> Response {
     entry.outcome = "OK".to_owned();
     (entry.released, entry.withheld) = (answer.released, answer.withheld);
     entry.duration_ms = elapsed_ms(started);
     let keep = fresh.is_some();
-    match append_answer(state, credentials, entry, fresh.flatten(), started).await {
+    match append_answer(state, credentials, entry, fresh.unwrap_or_default(), started).await {
         Err(response) => response,
         Ok(record) => {
             if keep {
@@ -292,7 +357,7 @@ async fn released(
 async fn on_record(state: &AppState, mut entry: audit_record::Model, started: Instant, response: Response) -> Response {
     entry.duration_ms = elapsed_ms(started);
     report(state, &entry, started);
-    match state.audit.append(entry, None, None).await {
+    match state.audit.append(entry, Memory::default(), None).await {
         Ok(_) => response,
         Err(RecordError::Failed(error)) => unrecorded(&error),
         // Only answers wait for their credentials: a record without one is always written.
@@ -348,6 +413,13 @@ fn conflict() -> Response {
     transport_error(StatusCode::CONFLICT, Code::Conflict, message)
 }
 
+/// The answer to a request whose noisy values its partner's budget no longer allowed
+/// when they were to be charged (another request spent it meanwhile): none.
+fn budget_exhausted() -> Response {
+    let message = "the privacy budget does not allow this answer's noisy values (spent by another request meanwhile)";
+    transport_error(StatusCode::OK, Code::BudgetExhausted, message)
+}
+
 /// Who a request's answer is for, and when their credentials were checked.
 struct Credentials<'a> {
     auth: &'a Authenticator,
@@ -366,15 +438,19 @@ async fn append_answer(
     state: &AppState,
     credentials: &Credentials<'_>,
     mut entry: audit_record::Model,
-    sets: Option<NewSets>,
+    memory: Memory,
     started: Instant,
 ) -> Result<audit_record::Model, Response> {
     let mut checked_at = credentials.checked_at;
     for _ in 0..3 {
-        match state.audit.append(entry.clone(), sets.clone(), Some(checked_at)).await {
+        match state.audit.append(entry.clone(), memory.clone(), Some(checked_at)).await {
             Ok(record) if record.outcome == CONFLICT => {
                 report(state, &record, started);
                 return Err(conflict());
+            }
+            Ok(record) if record.outcome == BUDGET_EXHAUSTED => {
+                report(state, &record, started);
+                return Err(budget_exhausted());
             }
             Ok(record) => {
                 report(state, &record, started);
@@ -433,9 +509,11 @@ fn unrecorded(error: &sea_orm::DbErr) -> Response {
 
 /// Computes, protects and builds the answer of a request's operations (see
 /// [`crate::release`]): plan (execute, registering every cell), decide (the release
-/// step over all cells together), publish (execute again, building the released
+/// step over all cells together; on the noisy tier, the noisy values and their charge,
+/// reckoned against the budget), publish (execute again, building the released
 /// values). An operation refused before it ran (parse, validation, limits, rate limit)
-/// released nothing and keeps its planned answer.
+/// released nothing and keeps its planned answer. A dry run stops before publishing and
+/// answers with the cost.
 async fn answer(
     schema: &ConsortiumSchema,
     state: &AppState,
@@ -443,16 +521,31 @@ async fn answer(
     context: &Arc<RequestContext>,
     request: async_graphql::BatchRequest,
     body: &[u8],
+    dry_run: bool,
 ) -> async_graphql::BatchResponse {
     let planned = schema.execute_batch(request.data(principal.clone()).data(Arc::clone(context))).await;
     let asker = match asker(state, context, principal).await {
         Ok(asker) => asker,
         Err(error) => return refused(planned, error),
     };
-    match decide(state, context, &asker).await {
-        Ok(new) => context.set_new_sets(new),
+    let memory = match decide(state, context, &asker, &principal.partner.code).await {
+        Ok(memory) => memory,
         Err(error) => return refused(planned, error),
+    };
+    let reckoning = match &memory.charge {
+        Some(charge) => match state.privacy.reckon(charge).await {
+            Ok(reckoning) => Some((reckoning, charge.budget)),
+            Err(error) => return refused(planned, error),
+        },
+        None => None,
+    };
+    if dry_run {
+        return cost_of(planned, reckoning.as_ref());
     }
+    if let Some((reckoning, budget)) = reckoning.filter(|(r, budget)| !r.affordable(*budget)) {
+        return refused(planned, over_budget(&reckoning, budget, state.privacy.window_secs));
+    }
+    context.set_memory(memory);
     context.start_publishing();
     // The body was parsed once already; it parses again to the same operations.
     let Ok(again) = serde_json::from_slice::<async_graphql::BatchRequest>(body) else {
@@ -476,19 +569,83 @@ async fn answer(
 
 /// The release step's decision over the planned cells, against the ledger of what was
 /// released before (read up to date first, when there is anything to decide); returns
-/// the sets the answer releases for the first time.
-async fn decide(state: &AppState, context: &RequestContext, asker: &Asker) -> Result<NewSets, ApiError> {
+/// what the answer adds to memory: the sets it releases exact for the first time and,
+/// on the noisy tier, the charge of its noisy values (given to the release step here).
+async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partner: &str) -> Result<Memory, ApiError> {
     let release = context.release();
     let version = context.snapshot().version;
-    if !release.has_cells() {
-        release.decide(asker, None)?;
-        return Ok(NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() });
-    }
-    let ledger = state.ledger.synced(version).await?;
-    // One read of the ledger for the decision and for what it saw.
-    let sets = ledger.sets();
-    let published = release.decide(asker, Some(&sets))?;
-    sets.new_sets(&published, release.k(), state.ledger.max_bytes)
+    let (decision, sets) = if release.has_cells() {
+        let ledger = state.ledger.synced(version).await?;
+        // One read of the ledger for the decision and for what it saw.
+        let sets = ledger.sets();
+        let decision = release.decide(asker, Some(&sets))?;
+        let new = sets.new_sets(&decision.exact, release.k(), state.ledger.max_bytes)?;
+        (decision, new)
+    } else {
+        let decision = release.decide(asker, None)?;
+        (decision, NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() })
+    };
+    let charge = match release.noise() {
+        Some((mechanism, budget)) if !decision.noisy.is_empty() => {
+            let values = state.privacy.values(version, mechanism, decision.noisy).await?;
+            let mut cells: Vec<String> =
+                values.iter().map(|(set, _)| crate::privacy::cell(set, mechanism.epsilon())).collect();
+            cells.sort_unstable();
+            cells.dedup();
+            release.publish_noisy(values);
+            Some(Charge {
+                partner: partner.to_owned(),
+                data_version: version,
+                epsilon: mechanism.epsilon(),
+                budget,
+                window_secs: state.privacy.window_secs,
+                at: Utc::now().timestamp(),
+                cells,
+            })
+        }
+        _ => None,
+    };
+    Ok(Memory { sets: Some(sets), charge })
+}
+
+/// The refusal of an answer whose noisy values the budget does not allow.
+fn over_budget(reckoning: &Reckoning, budget: f64, window_secs: i64) -> ApiError {
+    let resets = chrono::DateTime::from_timestamp(reckoning.window_start + window_secs, 0)
+        .map_or_else(String::new, |t| format!(" until {}", t.to_rfc3339()));
+    ApiError::BudgetExhausted(format!(
+        "the privacy budget does not allow this answer: it costs ε = {:.3}, and {:.3} of {budget:.3} is left{resets}",
+        reckoning.cost,
+        (budget - reckoning.spent).max(0.0),
+    ))
+}
+
+/// The answer to a dry run: no data; what the request would cost from the partner's
+/// privacy budget (nothing for a partner not on the noisy tier), in `privacyCost`.
+fn cost_of(
+    planned: async_graphql::BatchResponse,
+    reckoning: Option<&(Reckoning, f64)>,
+) -> async_graphql::BatchResponse {
+    let cost = match reckoning {
+        Some((reckoning, budget)) => json!({
+            "epsilon": reckoning.cost,
+            "newValues": reckoning.new_cells.len(),
+            "epsilonRemaining": (budget - reckoning.spent).max(0.0),
+            "affordable": reckoning.affordable(*budget),
+        }),
+        None => json!({ "epsilon": 0.0, "newValues": 0, "epsilonRemaining": null, "affordable": true }),
+    };
+    let cost = async_graphql::Value::from_json(cost).unwrap_or_default();
+    let (single, planned) = operations_of(planned);
+    let answers = planned
+        .into_iter()
+        .map(|plan| {
+            let mut dry = async_graphql::Response::new(async_graphql::Value::Null);
+            dry.errors = plan.errors;
+            dry.extensions.insert("privacyCost".to_owned(), cost.clone());
+            dry
+        })
+        .collect();
+    batch_of(single, answers)
 }
 
 /// A batch response as its operations' responses, and whether it was a single one.
@@ -540,12 +697,6 @@ fn refused(planned: async_graphql::BatchResponse, error: ApiError) -> async_grap
     let (single, planned) = operations_of(planned);
     let blank = planned.iter().map(|_| async_graphql::Response::from_errors(vec![message.clone()])).collect();
     batch_of(single, blank)
-}
-
-/// `GET /graphql`: GraphiQL for researchers.
-#[handler]
-pub async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").title("Consortium Analytics").finish())
 }
 
 /// `GET /`: people opening the service in a browser are sent to the playground.

@@ -8,12 +8,14 @@
 //! * [`release`]: the release step: disclosure control of every number sent.
 //! * [`ledger`]: the differencing guard's ledger: every patient set released on a data
 //!   version, across requests, processes and replicas.
+//! * [`privacy`]: the noisy tier's kept values, charges and privacy budgets.
 //! * [`request`]: what the operations of one HTTP request share.
 //! * [`db`]: connecting and migrating.
 //! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
 //!   released answers' cache.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
 //! * [`http`] and [`startup`]: the transport and the one boot path.
+//! * [`web`]: the playground and the dashboards, with every asset they use.
 //! * [`metrics`]: counters and histograms for operators (`GET /metrics`).
 //! * [`demo`]: the deterministic synthetic consortium.
 //! * [`cli`]: the subcommands.
@@ -31,6 +33,7 @@ pub mod graphql;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
+pub mod privacy;
 pub mod rate_limit;
 pub mod recorder;
 pub mod release;
@@ -38,5 +41,6 @@ pub mod request;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod web;
 
 pub use startup::Application;

@@ -29,6 +29,13 @@
 //! record is written with the outcome `CONFLICT` and nothing released; asked again,
 //! the question meets the guard with the other's sets in the ledger.
 //!
+//! **Privacy charges with the record.** A request releasing noisy values (the noisy
+//! tier, [`crate::privacy`]) hands over their charge too. It is reckoned against the
+//! partner's budget in the group's transaction, after the charges of earlier records
+//! (of this group and, under the lock, of every replica): made and noted in the record
+//! (`epsilon`) when the budget allows it; otherwise the record's outcome is
+//! `BUDGET_EXHAUSTED`, nothing is charged, and the answer is not sent.
+//!
 //! A group that cannot be written fails every request in it (`UNAVAILABLE`, no
 //! answer); nothing is half-written, because the group is one transaction, committed
 //! only after every row came back as written.
@@ -48,6 +55,7 @@ use crate::audit::{hash, GENESIS};
 use crate::auth::cache::current_epoch;
 use crate::ledger::NewSets;
 use crate::metrics::Metrics;
+use crate::privacy::{Charge, BUDGET_EXHAUSTED};
 
 /// The outcome on record of a request whose new sets lost a race past the differencing
 /// guard (see the module documentation).
@@ -79,6 +87,17 @@ pub enum RecordError {
     StaleCredentials,
 }
 
+/// What an answer adds to what the service remembers across requests, written with
+/// its record.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    /// The patient sets it releases exact for the first time (the differencing
+    /// guard's ledger).
+    pub sets: Option<NewSets>,
+    /// The charge of its noisy values against the partner's privacy budget.
+    pub charge: Option<Charge>,
+}
+
 struct Waiting {
     pending: Pending,
     written: oneshot::Sender<Result<audit_record::Model, RecordError>>,
@@ -98,22 +117,23 @@ impl Recorder {
         Self { queue }
     }
 
-    /// Appends `record` (its id and hashes are set by the writer), with the patient
-    /// `sets` its answer releases for the first time, and returns it as stored, once it
-    /// is durable. A record whose sets lost a race past the differencing guard comes
-    /// back with the outcome [`CONFLICT`] and nothing released: its answer must not be
+    /// Appends `record` (its id and hashes are set by the writer), with what its answer
+    /// adds to the service's `memory`, and returns it as stored, once it is durable. A
+    /// record whose sets lost a race past the differencing guard comes back with the
+    /// outcome [`CONFLICT`], one whose charge the budget does not allow with
+    /// [`BUDGET_EXHAUSTED`], both with nothing released: their answers must not be
     /// sent. A record of an answer whose credentials were checked at access epoch
     /// `checked_at` is written only if access has not changed since (see
     /// [`crate::auth::cache`]).
     pub async fn append(
         &self,
         record: audit_record::Model,
-        sets: Option<NewSets>,
+        memory: Memory,
         checked_at: Option<i64>,
     ) -> Result<audit_record::Model, RecordError> {
         let (written, stored) = oneshot::channel();
         let stopped = || RecordError::Failed(Arc::new(DbErr::Custom("the audit writer has stopped".into())));
-        self.queue.send(Waiting { pending: (record, sets, checked_at), written }).await.map_err(|_| stopped())?;
+        self.queue.send(Waiting { pending: (record, memory, checked_at), written }).await.map_err(|_| stopped())?;
         stored.await.map_err(|_| stopped())?
     }
 }
@@ -149,11 +169,11 @@ async fn write_groups(db: DatabaseConnection, mut waiting: mpsc::Receiver<Waitin
     }
 }
 
-/// A record waiting, with the sets its answer releases and when its credentials were
+/// A record waiting, with what its answer adds to memory and when its credentials were
 /// checked.
-type Pending = (audit_record::Model, Option<NewSets>, Option<i64>);
+type Pending = (audit_record::Model, Memory, Option<i64>);
 
-/// Writes `records` (with their new sets) in order at the head of the chain, in one
+/// Writes `records` (with their new sets and charges) in order at the head of the chain, in one
 /// transaction; returns them as stored, in the same order (`None`: not written, its
 /// credentials are stale).
 async fn write_group(db: DatabaseConnection, records: Vec<Pending>) -> Result<Vec<Option<audit_record::Model>>, DbErr> {
@@ -186,13 +206,18 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
         false => 0,
     };
     let live: Vec<bool> = pending.iter().map(|(_, _, checked)| checked.is_none_or(|at| at >= epoch)).collect();
-    let group: Vec<(audit_record::Model, Option<NewSets>)> = pending
+    let group: Vec<(audit_record::Model, &Memory)> = pending
         .iter()
         .zip(&live)
         .filter(|(_, live)| **live)
-        .map(|((record, sets, _), _)| (record.clone(), sets.clone()))
+        .map(|((record, memory, _), _)| (record.clone(), memory))
         .collect();
-    let (records, cells) = ledger_entries(&transaction, &group).await?;
+    let (mut records, cells) = ledger_entries(&transaction, &group).await?;
+    for (record, (_, memory)) in records.iter_mut().zip(&group) {
+        if let Some(charge) = memory.charge.as_ref().filter(|_| record.outcome != CONFLICT) {
+            charge_record(&transaction, record, charge).await?;
+        }
+    }
     if records.is_empty() {
         return Ok(live.iter().map(|_| None).collect());
     }
@@ -231,15 +256,33 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
     Ok(live.into_iter().map(|live| if live { stored.next() } else { None }).collect())
 }
 
+/// Makes `charge` and notes its ε in `record`, or, when the partner's budget does not
+/// allow it, turns the record into `BUDGET_EXHAUSTED`, releasing nothing.
+async fn charge_record(
+    transaction: &DatabaseTransaction,
+    record: &mut audit_record::Model,
+    charge: &Charge,
+) -> Result<(), DbErr> {
+    let reckoning = charge.reckon(transaction).await?;
+    if reckoning.affordable(charge.budget) {
+        charge.make(transaction, &reckoning).await?;
+        record.epsilon = Some(reckoning.cost);
+    } else {
+        record.outcome = BUDGET_EXHAUSTED.to_owned();
+        (record.released, record.withheld, record.epsilon) = (0, 0, Some(0.0));
+    }
+    Ok(())
+}
+
 /// The group's records as they go on record (a record whose sets conflict with sets
 /// written since its decision becomes `CONFLICT`, releasing nothing) and the ledger rows
 /// of the others' sets.
 async fn ledger_entries(
     transaction: &DatabaseTransaction,
-    group: &[(audit_record::Model, Option<NewSets>)],
+    group: &[(audit_record::Model, &Memory)],
 ) -> Result<(Vec<audit_record::Model>, Vec<released_cell::ActiveModel>), DbErr> {
     let releasing: Vec<&NewSets> =
-        group.iter().filter_map(|(_, s)| s.as_ref()).filter(|s| !s.sets.is_empty()).collect();
+        group.iter().filter_map(|(_, m)| m.sets.as_ref()).filter(|s| !s.sets.is_empty()).collect();
     // Sets written since the earliest decision of the group, by anyone.
     let written: Vec<(i64, i64, RoaringBitmap, u64)> = match releasing.iter().map(|s| s.seen_through).min() {
         None => Vec::new(),
@@ -263,9 +306,9 @@ async fn ledger_entries(
     let mut accepted: Vec<(i64, &RoaringBitmap, u64)> = Vec::new();
     let mut records = Vec::with_capacity(group.len());
     let mut cells = Vec::new();
-    for (record, sets) in group {
+    for (record, memory) in group {
         let mut record = record.clone();
-        if let Some(new) = sets.as_ref().filter(|s| !s.sets.is_empty()) {
+        if let Some(new) = memory.sets.as_ref().filter(|s| !s.sets.is_empty()) {
             let since = written.iter().filter(|(v, id, _, _)| *v == new.data_version && *id > new.seen_through);
             let mut earlier = since
                 .map(|(_, _, set, k)| (set, *k))

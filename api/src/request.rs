@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use consortium_analytics::Snapshot;
 
-use crate::ledger::NewSets;
 use crate::rate_limit::RateStatus;
+use crate::recorder::Memory;
 use crate::release::Release;
 
 /// The shared state of one HTTP request; put into every operation's data as an `Arc`.
@@ -28,7 +28,7 @@ pub struct RequestContext {
     rate: Mutex<Option<RateStatus>>,
     charged: AtomicI64,
     personal: AtomicBool,
-    new_sets: Mutex<Option<NewSets>>,
+    memory: Mutex<Option<Memory>>,
 }
 
 impl RequestContext {
@@ -42,7 +42,7 @@ impl RequestContext {
             rate: Mutex::new(None),
             charged: AtomicI64::new(0),
             personal: AtomicBool::new(false),
-            new_sets: Mutex::new(None),
+            memory: Mutex::new(None),
         })
     }
 
@@ -105,13 +105,14 @@ impl RequestContext {
         self.personal.load(Ordering::Relaxed)
     }
 
-    /// Keeps the sets this request releases for the first time, for its record.
-    pub fn set_new_sets(&self, sets: NewSets) {
-        *self.new_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(sets);
+    /// Keeps what this request's answer adds to memory (new sets, a privacy charge),
+    /// for its record.
+    pub fn set_memory(&self, memory: Memory) {
+        *self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(memory);
     }
 
-    /// The sets this request releases for the first time (once).
-    pub fn take_new_sets(&self) -> Option<NewSets> {
-        self.new_sets.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take()
+    /// What this request's answer adds to memory (once).
+    pub fn take_memory(&self) -> Memory {
+        self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default()
     }
 }

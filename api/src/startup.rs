@@ -16,9 +16,9 @@ use crate::auth::sign_in::{self, SignIn};
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
 use crate::graphql::build_schema;
-use crate::http;
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
+use crate::{http, web};
 
 /// A built, not yet running, service.
 pub struct Application {
@@ -38,7 +38,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Binds `args.bind` and builds the first snapshot of `db` (which must be migrated).
     pub async fn build(args: &ServeArgs, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let state = AppState::build(db, args.cache_capacity, args.ledger_max_bytes)
+        let state = AppState::build(db, args.cache_capacity, args.ledger_max_bytes, args.privacy_window_secs)
             .await
             .map_err(|e| anyhow::anyhow!("cannot build the analytics snapshot: {e:?}"))?;
         let listener = tokio::net::TcpListener::bind(args.bind)
@@ -74,7 +74,10 @@ impl Application {
         });
         let route = Route::new()
             .at("/", get(http::root))
-            .at("/graphql", get(http::graphiql).post(http::graphql))
+            .at("/graphql", get(web::playground).post(http::graphql))
+            .at("/graphql/ws", get(http::subscriptions))
+            .at("/dashboards", get(web::dashboards))
+            .at("/assets/*path", get(web::asset))
             .at("/healthz", get(http::healthz))
             .at("/metrics", get(http::metrics))
             .at("/readyz", get(http::readyz))

@@ -24,6 +24,7 @@ use crate::answers::ReleasedAnswers;
 use crate::error::ApiError;
 use crate::ledger::Ledgers;
 use crate::metrics::Metrics;
+use crate::privacy::Privacy;
 use crate::recorder::Recorder;
 
 /// A grouped-count question.
@@ -51,9 +52,13 @@ pub struct AppState {
     pub released: ReleasedAnswers,
     /// The differencing guard's ledger of released patient sets.
     pub ledger: Ledgers,
+    /// The noisy tier's kept values, charges and budgets.
+    pub privacy: Privacy,
     /// The operators' metrics.
     pub metrics: Arc<Metrics>,
     snapshot: RwLock<Arc<Snapshot>>,
+    /// The data version served and when its snapshot was built, for subscribers.
+    versions: tokio::sync::watch::Sender<(i64, chrono::DateTime<chrono::Utc>)>,
     rules: EndpointRules,
     answers: Cache<(i64, String), Answer>,
     scoped: Cache<(i64, RowScope), Arc<Snapshot>>,
@@ -71,11 +76,13 @@ pub struct View {
 
 impl AppState {
     /// Builds the first snapshot and the state around it; the differencing ledger of a
-    /// data version may hold `ledger_max_bytes`.
+    /// data version may hold `ledger_max_bytes`; privacy budgets last
+    /// `privacy_window_secs`.
     pub async fn build(
         db: DatabaseConnection,
         cache_capacity: u64,
         ledger_max_bytes: u64,
+        privacy_window_secs: i64,
     ) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
         let metrics = Arc::new(Metrics::default());
@@ -87,7 +94,9 @@ impl AppState {
             metrics,
             released: ReleasedAnswers::default(),
             ledger: Ledgers::new(db.clone(), ledger_max_bytes),
+            privacy: Privacy::new(db.clone(), privacy_window_secs),
             db,
+            versions: tokio::sync::watch::Sender::new((snapshot.version, snapshot.built_at)),
             snapshot: RwLock::new(Arc::new(snapshot)),
             rules,
             answers: Cache::new(cache_capacity),
@@ -114,7 +123,7 @@ impl AppState {
         }
         let started = std::time::Instant::now();
         let fresh = Arc::new(load_snapshot(&self.db, self.rules).await?);
-        let version = fresh.version;
+        let (version, built_at) = (fresh.version, fresh.built_at);
         self.metrics.snapshot(version, started.elapsed());
         match self.snapshot.write() {
             Ok(mut guard) => *guard = fresh,
@@ -124,7 +133,13 @@ impl AppState {
         self.answers.invalidate_all();
         self.scoped.invalidate_all();
         self.released.clear();
+        self.versions.send_replace((version, built_at));
         Ok(version)
+    }
+
+    /// The data version served and when its snapshot was built, now and at every change.
+    pub fn versions(&self) -> tokio::sync::watch::Receiver<(i64, chrono::DateTime<chrono::Utc>)> {
+        self.versions.subscribe()
     }
 
     /// Keeps the snapshot current until the returned task is aborted.
@@ -234,6 +249,7 @@ fn shared_error(error: &Arc<ApiError>) -> ApiError {
         ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),
         ApiError::TooComplex(m) => ApiError::TooComplex(m.clone()),
         ApiError::LedgerFull(m) => ApiError::LedgerFull(m.clone()),
+        ApiError::BudgetExhausted(m) => ApiError::BudgetExhausted(m.clone()),
         ApiError::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs: *retry_after_secs },
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         ApiError::Internal(m) => ApiError::Internal(m.clone()),

@@ -13,17 +13,22 @@
 //! * [`complementary`]: secondary suppression across all cells of one response, so no
 //!   withheld cell can be recomputed from published ones (a rank test over the cells'
 //!   patient sets, in the manner of Statistics Norway's GaussSuppression).
+//! * [`noise`]: the noisy tier's mechanism (OpenDP's discrete Laplace), for partners
+//!   whose policy releases counts with differentially private noise instead. It is the
+//!   one part that is not a pure function: it draws random numbers.
 //! * [`release`]: [`protect`] runs them in order and says, per cell, what happened.
 #![warn(missing_docs)]
 
 pub mod complementary;
 pub mod differencing;
+pub mod noise;
 pub mod patients;
 pub mod policy;
 pub mod release;
 pub mod rules;
 
 pub use differencing::Ledger;
+pub use noise::Noise;
 pub use patients::PatientSet;
 pub use policy::{Policy, Requester};
 pub use release::{protect, Outcome, Precision};

@@ -10,6 +10,10 @@
 //! | registry | 3 | shown | — | — | exact |
 //! | academic | 3 | shown | — | — | exact |
 //!
+//! No kind is on the noisy tier by default: a deployment puts a partner or a kind on
+//! it (`DISCLOSURE_OVERRIDES`, `noise=` and `budget=`), for example a public or
+//! early-look partner that should see trends, never exact small numbers.
+//!
 //! Industry and hospitals get the consortium's k = 5 (`disclosure.md`). The registry
 //! already holds every profiled patient's identity and vital status by law, and the
 //! academic partners (trial statisticians, the tumour board) work under the trial's
@@ -33,6 +37,9 @@ pub struct Policy {
     /// Survival times are coarsened to the end of bins of this many months, so no
     /// step of a curve is one patient's day.
     pub survival_bin_months: Option<f64>,
+    /// The noisy tier: counts are released with differentially private noise under a
+    /// privacy budget instead of being checked by the rules above (see [`crate::noise`]).
+    pub noise: Option<crate::noise::Noise>,
 }
 
 impl Policy {
@@ -47,6 +54,7 @@ impl Policy {
         insider: false,
         dominance: Some(0.8),
         survival_bin_months: Some(1.0),
+        noise: None,
     };
     /// A hospital's default.
     pub const HOSPITAL: Policy = Policy {
@@ -56,6 +64,7 @@ impl Policy {
         insider: true,
         dominance: None,
         survival_bin_months: Some(1.0),
+        noise: None,
     };
     /// The registry's default.
     pub const REGISTRY: Policy = Policy {
@@ -65,6 +74,7 @@ impl Policy {
         insider: false,
         dominance: None,
         survival_bin_months: None,
+        noise: None,
     };
     /// An academic partner's default.
     pub const ACADEMIC: Policy = Policy {
@@ -74,6 +84,7 @@ impl Policy {
         insider: false,
         dominance: None,
         survival_bin_months: None,
+        noise: None,
     };
 }
 

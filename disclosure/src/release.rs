@@ -21,7 +21,7 @@ pub enum Precision {
 /// What the release step decided for one cell.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Outcome {
-    /// Exact or withheld (rounding and noise are later tiers).
+    /// Exact, noisy or withheld.
     pub precision: Precision,
     /// The rule that withheld it.
     pub rule: Option<&'static str>,
@@ -30,6 +30,9 @@ pub struct Outcome {
 impl Outcome {
     /// Published as computed.
     pub const EXACT: Outcome = Outcome { precision: Precision::Exact, rule: None };
+
+    /// Published with noise (the noisy tier).
+    pub const NOISY: Outcome = Outcome { precision: Precision::Noisy, rule: Some(reason::NOISE) };
 
     /// Withheld by `rule`.
     pub fn withheld(rule: &'static str) -> Outcome {
@@ -43,9 +46,14 @@ impl Outcome {
 }
 
 /// Decides every cell of one response: the single-cell rules first (primary, insider,
-/// dominance, and the differencing guard against what was released before), then complementary suppression over all cells together, so that neither
+/// dominance, and the differencing guard against what was released before), then
+/// complementary suppression over all cells together, so that neither
 /// a withheld cell nor a small group singled out by the cells can be recomputed from
 /// anything else the response publishes.
+///
+/// Under a policy with noise every cell is published noisy instead (see
+/// [`crate::noise`]): differential privacy protects small cells and differences
+/// between answers, so none is withheld.
 ///
 /// # Errors
 ///
@@ -55,6 +63,9 @@ pub fn protect(
     requester: &Requester<'_>,
     cells: &[PatientSet],
 ) -> Result<Vec<Outcome>, complementary::TooLarge> {
+    if policy.noise.is_some() {
+        return Ok(vec![Outcome::NOISY; cells.len()]);
+    }
     let mut outcomes: Vec<Outcome> = cells
         .iter()
         .map(|cell| {
@@ -70,4 +81,20 @@ pub fn protect(
         outcomes[index] = Outcome::withheld(reason::COMPLEMENTARY);
     }
     Ok(outcomes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Noise;
+
+    #[test]
+    fn under_noise_every_cell_is_noisy_and_none_is_withheld() {
+        let cells = [PatientSet::new(vec![7]), PatientSet::new((0..40).collect()), PatientSet::new((1..40).collect())];
+        let exact = protect(&Policy::INDUSTRY, &Requester::ANYONE, &cells).expect("protect");
+        assert!(!exact[0].is_released(), "a cell of one patient is withheld without noise");
+        let noisy = Policy { noise: Some(Noise { epsilon: 0.5, budget: 10.0 }), ..Policy::INDUSTRY };
+        let outcomes = protect(&noisy, &Requester::ANYONE, &cells).expect("protect");
+        assert_eq!(outcomes, vec![Outcome::NOISY; 3]);
+    }
 }

@@ -22,6 +22,10 @@ pub mod reason {
         "DIFFERENCING: with an earlier released value it would single out fewer than k patients";
     /// Derived from a withheld count.
     pub const DERIVED: &str = "DERIVED: rests on a withheld count";
+    /// A count with noise from the noisy tier's mechanism (its ε follows in the value's rule).
+    pub const NOISE: &str = "NOISE: discrete Laplace mechanism (OpenDP)";
+    /// Not a count: the noisy tier releases counts only.
+    pub const NOISY_TIER: &str = "NOISY_TIER: only counts are released, with noise, in this tier";
 }
 
 /// Primary suppression: 1..k−1 patients, or a zero where zeros are disclosive.

@@ -14,6 +14,7 @@ mod m20261124_000002_access;
 mod m20261130_000003_audit_policy;
 mod m20261130_000004_released_cells;
 mod m20261130_000005_access_epoch;
+mod m20261130_000006_privacy;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000003_audit_policy::Migration),
             Box::new(m20261130_000004_released_cells::Migration),
             Box::new(m20261130_000005_access_epoch::Migration),
+            Box::new(m20261130_000006_privacy::Migration),
         ]
     }
 }

@@ -230,7 +230,7 @@ on_both_backends! {
 }
 
 /// Root fields that read no trial data and need no scope.
-const OPEN_FIELDS: [&str; 3] = ["viewer", "rateLimit", "operatingCharacteristics"];
+const OPEN_FIELDS: [&str; 4] = ["viewer", "rateLimit", "privacyBudget", "operatingCharacteristics"];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_field_needs_its_scope() {

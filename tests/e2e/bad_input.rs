@@ -149,13 +149,19 @@ async fn queries_over_the_depth_or_complexity_limits_are_refused() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn graphiql_and_health_endpoints_answer() {
+async fn the_pages_and_health_endpoints_answer() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     // The root sends a browser on to the playground.
     let page = app.client.get(format!("{}/", app.address)).send().await.expect("GET /");
     assert_eq!(page.url().path(), "/graphql");
     assert_eq!(page.status().as_u16(), 200);
-    assert!(page.text().await.expect("html").contains("graphiql"));
+    assert!(page.text().await.expect("html").contains("/assets/graphiql/graphiql.min.js"));
+    for path in ["/dashboards", "/assets/graphiql/graphiql.min.js", "/assets/uplot/uPlot.iife.min.js"] {
+        let got = app.client.get(format!("{}{path}", app.address)).send().await.expect("GET");
+        assert_eq!(got.status().as_u16(), 200, "{path}");
+    }
+    let missing = app.client.get(format!("{}/assets/nothing.js", app.address)).send().await.expect("GET");
+    assert_eq!(missing.status().as_u16(), 404);
     let health = app.client.get(format!("{}/healthz", app.address)).send().await.expect("GET /healthz");
     assert_eq!(health.status().as_u16(), 200);
     let ready: Value = app

@@ -5,7 +5,7 @@
 //! answered; a full ledger refuses, never forgets.
 
 use consortium_api::ledger::NewSets;
-use consortium_api::recorder::CONFLICT;
+use consortium_api::recorder::{Memory, CONFLICT};
 use consortium_disclosure::differencing::bitmap;
 use consortium_disclosure::PatientSet;
 use sea_orm::{ConnectionTrait, Statement};
@@ -161,9 +161,9 @@ on_both_backends! {
             seen_through: 0,
             sets: vec![bitmap(&PatientSet::new(ids.collect()))],
         };
-        let first = app.state.audit.append(entry("ROCHE"), Some(sets(0..40)), None).await.expect("record");
-        let second = app.state.audit.append(entry("NOVARTIS"), Some(sets(2..40)), None).await.expect("record");
-        let unrelated = app.state.audit.append(entry("NOVARTIS"), Some(sets(100..140)), None).await.expect("record");
+        let first = app.state.audit.append(entry("ROCHE"), Memory { sets: Some(sets(0..40)), charge: None }, None).await.expect("record");
+        let second = app.state.audit.append(entry("NOVARTIS"), Memory { sets: Some(sets(2..40)), charge: None }, None).await.expect("record");
+        let unrelated = app.state.audit.append(entry("NOVARTIS"), Memory { sets: Some(sets(100..140)), charge: None }, None).await.expect("record");
         assert_eq!(first.outcome, "OK");
         assert_eq!((second.outcome.as_str(), second.released), (CONFLICT, 0));
         assert_eq!(unrelated.outcome, "OK");

@@ -306,9 +306,12 @@ on_both_backends! {
 
 /// Output fields with numbers that are not about patients: reference data, the
 /// service's own bookkeeping, designs and fixed time grids.
-const NOT_PATIENT_DATA: [&str; 17] = [
+const NOT_PATIENT_DATA: [&str; 20] = [
     "Count.value",
     "Measure.value",
+    // The noise's 95% bound is a function of ε alone.
+    "Count.margin95",
+    "Measure.margin95",
     "DataVersion.version",
     "TwoStageDesign.r1",
     "TwoStageDesign.n1",
@@ -324,6 +327,7 @@ const NOT_PATIENT_DATA: [&str; 17] = [
     "Landmark.months",
     "AtRisk.months",
     "AuditRecord.*",
+    "PrivacyBudget.*",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

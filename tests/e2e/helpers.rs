@@ -38,8 +38,10 @@ pub struct TestApp {
 pub const PATIENTS: u32 = 600;
 
 /// The disclosure override of the test apps: the registry and academic partners (the
-/// tests' default callers) see exact values.
-pub const TRUSTED: &str = "registry:k=1,survival-bin=exact;academic:k=1,survival-bin=exact";
+/// tests' default callers) see exact values; the early-look partner is on the noisy
+/// tier as in the demo.
+pub const TRUSTED: &str =
+    "registry:k=1,survival-bin=exact;academic:k=1,survival-bin=exact;EARLYLOOK:noise=0.5,budget=10";
 
 /// The seed of that consortium.
 pub const SEED: u64 = 7;
@@ -256,6 +258,7 @@ pub fn answered_record(partner: &str) -> consortium_entity::access::audit_record
         released: 1,
         withheld: 0,
         policy_version: None,
+        epsilon: None,
     }
 }
 

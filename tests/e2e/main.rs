@@ -11,11 +11,14 @@ mod schema_walk;
 
 mod access;
 mod bad_input;
+mod browser;
 mod differencing;
 mod disclosure;
 mod enrolment_measures;
 mod fuzz;
+mod live;
 mod metrics;
+mod privacy;
 mod record;
 mod reference_data;
 mod replica;

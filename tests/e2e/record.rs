@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use consortium_api::audit;
+use consortium_api::recorder::Memory;
 use consortium_entity::access::{audit_record, rate_window};
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
@@ -192,9 +193,9 @@ on_both_backends! {
         let before = current_epoch(&app.db).await.expect("epoch");
         announce_access_change(&app.db).await.expect("announce");
         assert_eq!(current_epoch(&app.db).await.expect("epoch"), before + 1);
-        let stale = app.state.audit.append(record.clone(), None, Some(before)).await;
+        let stale = app.state.audit.append(record.clone(), Memory::default(), Some(before)).await;
         assert!(matches!(stale, Err(RecordError::StaleCredentials)), "{stale:?}");
-        let fresh = app.state.audit.append(record, None, Some(before + 1)).await.expect("written");
+        let fresh = app.state.audit.append(record, Memory::default(), Some(before + 1)).await.expect("written");
         assert_eq!(fresh.outcome, "OK");
         assert_eq!(audit_record::Entity::find().all(&app.db).await.expect("records").len(), 1, "only the fresh one");
     }

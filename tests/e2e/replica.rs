@@ -10,9 +10,10 @@ use consortium_api::config::ServeArgs;
 use consortium_api::{db, Application};
 use secrecy::SecretString;
 
-/// What the child serves: a database URL and a rate-limit budget.
+/// What the child serves: a database URL, a rate-limit budget and disclosure overrides.
 const DATABASE_VAR: &str = "REPLICA_DATABASE_URL";
 const POINTS_VAR: &str = "REPLICA_RATE_LIMIT_POINTS";
+const OVERRIDES_VAR: &str = "REPLICA_DISCLOSURE_OVERRIDES";
 
 /// The line the child prints, followed by its address, once it accepts requests.
 const READY: &str = "replica listening on ";
@@ -28,11 +29,17 @@ impl Replica {
     /// Starts a server process on the (migrated, filled) database at `url`, each token
     /// holding `rate_limit_points` per window; returns once it accepts requests.
     pub fn start(url: &str, rate_limit_points: i64) -> Replica {
+        Self::start_with(url, rate_limit_points, crate::helpers::TRUSTED)
+    }
+
+    /// [`Replica::start`], the disclosure policies changed by `overrides`.
+    pub fn start_with(url: &str, rate_limit_points: i64, overrides: &str) -> Replica {
         let exe = std::env::current_exe().expect("the test binary");
         let mut child = Command::new(exe)
             .args(["--exact", "replica::serve", "--ignored", "--nocapture", "--test-threads", "1"])
             .env(DATABASE_VAR, url)
             .env(POINTS_VAR, rate_limit_points.to_string())
+            .env(OVERRIDES_VAR, overrides)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -73,7 +80,7 @@ async fn serve() {
     let db = db::connect(&SecretString::from(url)).await.expect("connect");
     let args = ServeArgs {
         bind: "127.0.0.1:0".parse().expect("address"),
-        disclosure_overrides: crate::helpers::TRUSTED.parse().expect("overrides"),
+        disclosure_overrides: std::env::var(OVERRIDES_VAR).expect("overrides").parse().expect("overrides"),
         rate_limit_points: points,
         // One window for the whole test: a budget test never straddles two.
         rate_limit_window_secs: 86_400,

@@ -1,6 +1,6 @@
 //! Signing in to GraphiQL with a real OpenID Connect provider (node-oidc-provider,
 //! installed by `.ci/run` under `tests/idp`): authorization code with PKCE, the token
-//! checked as a federated one, GraphiQL opened with it.
+//! checked as a federated one, the playground opened with it.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -91,7 +91,7 @@ async fn follow_until(browser: &reqwest::Client, mut url: String, prefix: &str) 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_researcher_signs_in_to_graphiql_with_pkce_and_acts_for_their_hospital() {
+async fn a_researcher_signs_in_to_the_playground_with_pkce_and_acts_for_their_hospital() {
     let port = free_port();
     let callback = format!("http://127.0.0.1:{port}/auth/callback");
     // The test consortium's first hospital (the generator is deterministic, and the
@@ -130,12 +130,13 @@ async fn a_researcher_signs_in_to_graphiql_with_pkce_and_acts_for_their_hospital
     let back = follow_until(&browser, authorize, &callback).await;
     let page = browser.get(&back).send().await.expect("callback");
     assert_eq!(page.status().as_u16(), 200);
-    let html = page.text().await.expect("GraphiQL");
+    assert_eq!(page.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
+    let html = page.text().await.expect("the playground");
     let token = html
-        .split("Bearer ")
+        .split("\"token\":\"")
         .nth(1)
-        .and_then(|rest| rest.split('\'').next())
-        .expect("the token in GraphiQL")
+        .and_then(|rest| rest.split('"').next())
+        .expect("the token in the playground's configuration")
         .to_owned();
 
     let viewer = app.graphql_as(&token, "{ viewer { partner { code } scopes } }", json!({})).await;

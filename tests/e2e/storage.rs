@@ -12,7 +12,7 @@ on_both_backends! {
     async fn every_entity_reads_back_from_a_migrated_database(app: TestApp) {
         use consortium_entity::*;
         let db = &app.db;
-        assert_eq!(partner::Entity::find().all(db).await.expect("partners").len(), 29);
+        assert_eq!(partner::Entity::find().all(db).await.expect("partners").len(), 30);
         assert!(!site::Entity::find().all(db).await.expect("sites").is_empty());
         assert!(!patient::Entity::find().all(db).await.expect("patients").is_empty());
         assert!(!molecular_profile::Entity::find().all(db).await.expect("profiles").is_empty());

@@ -5,22 +5,21 @@
 //! and state; `GET /auth/callback` exchanges the code (with the verifier only this
 //! server holds) for an access token, checks that the token is one this service accepts
 //! (its issuer must also be a trusted issuer, see [`super::federation`]), and opens
-//! GraphiQL with it. Pending sign-ins are kept in memory for ten minutes, so a
+//! the playground with it (in the page's memory only, see [`crate::web`]). Pending sign-ins are kept in memory for ten minutes, so a
 //! deployment with several replicas routes `/auth/*` of one browser to one replica.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use moka::future::Cache;
 use oauth2::basic::BasicClient;
 use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope as OAuthScope, TokenResponse, TokenUrl,
 };
-use poem::http::{header, StatusCode};
-use poem::web::{Data, Html, Query, Redirect};
+use poem::http::StatusCode;
+use poem::web::{Data, Query, Redirect};
 use poem::{handler, IntoResponse, Response};
 use serde::Deserialize;
 
@@ -141,13 +140,5 @@ pub async fn callback(
     if let Err(error) = auth.authenticate(Some(&format!("Bearer {token}"))).await {
         return refused(StatusCode::FORBIDDEN, error.message());
     }
-    let bearer = format!("Bearer {token}");
-    let page = GraphiQLSource::build()
-        .endpoint("/graphql")
-        .title("Consortium Analytics")
-        .header("Authorization", &bearer)
-        .finish();
-    let mut response = Html(page).into_response();
-    response.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
-    response
+    crate::web::playground_page(true, Some(&token))
 }

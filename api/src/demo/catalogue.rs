@@ -87,6 +87,15 @@ pub(super) const REGISTRY: Organisation = Organisation { code: "CRN", name: "Can
 pub(super) const ACADEMIC: Organisation =
     Organisation { code: "TRIALSTAT", name: "Trial coordinating statistics group, University of Oslo" };
 
+/// A partner on the noisy tier: the early-look trial statistics a patient organisation
+/// publishes for patients and the public, from counts with differentially private
+/// noise (see [`super::DISCLOSURE_OVERRIDES`]).
+pub(super) const EARLY_LOOK: Organisation =
+    Organisation { code: "EARLYLOOK", name: "Early-look public statistics, Norwegian Cancer Society" };
+
+/// What the early-look partner may read: enrolment and response, nothing more.
+pub(super) const EARLY_LOOK_SCOPES: &str = "enrolment:read response:read";
+
 /// The companies of the public–private partnership that supply study drugs.
 pub(super) const INDUSTRY: [Organisation; 10] = [
     Organisation { code: "ROCHE", name: "Roche" },

@@ -26,6 +26,10 @@ mod store;
 
 pub use store::{is_empty, store, StoreReport};
 
+/// The disclosure policy changes the demo serves with, before any configured ones:
+/// its early-look partner is on the noisy tier, ε = 0.5 per count and 10 per window.
+pub const DISCLOSURE_OVERRIDES: &str = "EARLYLOOK:noise=0.5,budget=10";
+
 /// The data cut: no date in a generated consortium lies after it.
 pub const DATA_CUT: NaiveDate = catalogue::ymd(2026, 11, 1);
 
@@ -240,7 +244,7 @@ mod tests {
     fn a_hundred_patients_still_make_a_whole_consortium() {
         let c = generate(&DemoSpec { seed: 3, patients: 100 }).expect("in range");
         assert_eq!(c.patients.len(), 100);
-        assert_eq!(c.partners.len(), 29);
+        assert_eq!(c.partners.len(), 30);
         assert_eq!(c.sites.len(), 17);
         assert!(c.cohorts.len() >= 30);
         assert!(c.drugs.len() >= 15);

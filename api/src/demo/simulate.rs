@@ -31,7 +31,8 @@ use rand_distr::{Exp1, StandardNormal};
 
 use super::catalogue::{
     org_number, profile, ymd, CohortTemplate, ProfileEntry, SexMix, Target, Toxicity, ACADEMIC, AE_TERMS, COHORTS,
-    DISEASE_RELATED, DRUGS, HOSPITALS, INDUSTRY, MSI_TIER, PASSENGERS, REGISTRY, SOLID, TUMOURS,
+    DISEASE_RELATED, DRUGS, EARLY_LOOK, EARLY_LOOK_SCOPES, HOSPITALS, INDUSTRY, MSI_TIER, PASSENGERS, REGISTRY, SOLID,
+    TUMOURS,
 };
 use super::{Consortium, DemoSpec, DATA_CUT};
 
@@ -1114,24 +1115,28 @@ fn cohort_name(t: &CohortTemplate) -> String {
 }
 
 /// The partners: hospitals first (so hospital i is partner i + 1 and runs site i + 1),
-/// then the registry, the companies and the academic group.
+/// then the registry, the companies, the academic group and the early-look partner
+/// (with fewer scopes than its kind's).
 fn partners() -> Vec<partner::Model> {
-    let hospitals = HOSPITALS.iter().map(|h| (h.code, h.name, PartnerKind::Hospital));
-    let registry = std::iter::once((REGISTRY.code, REGISTRY.name, PartnerKind::Registry));
-    let industry = INDUSTRY.iter().map(|o| (o.code, o.name, PartnerKind::Industry));
-    let academic = std::iter::once((ACADEMIC.code, ACADEMIC.name, PartnerKind::Academic));
+    let hospitals = HOSPITALS.iter().map(|h| (h.code, h.name, PartnerKind::Hospital, None));
+    let registry = std::iter::once((REGISTRY.code, REGISTRY.name, PartnerKind::Registry, None));
+    let industry = INDUSTRY.iter().map(|o| (o.code, o.name, PartnerKind::Industry, None));
+    let academic = std::iter::once((ACADEMIC.code, ACADEMIC.name, PartnerKind::Academic, None));
+    let early_look =
+        std::iter::once((EARLY_LOOK.code, EARLY_LOOK.name, PartnerKind::Academic, Some(EARLY_LOOK_SCOPES)));
     hospitals
         .chain(registry)
         .chain(industry)
         .chain(academic)
+        .chain(early_look)
         .enumerate()
-        .map(|(i, (code, name, kind))| partner::Model {
+        .map(|(i, (code, name, kind, scopes))| partner::Model {
             id: i as i32 + 1,
             code: code.to_owned(),
             name: name.to_owned(),
             kind,
             org_number: org_number(i),
-            scopes: None,
+            scopes: scopes.map(str::to_owned),
         })
         .collect()
 }

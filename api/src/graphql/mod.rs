@@ -14,6 +14,7 @@ mod design;
 mod enums;
 mod genomics;
 mod inputs;
+mod live;
 mod outcomes;
 mod pagination;
 mod query;
@@ -23,22 +24,23 @@ mod viewer;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema, SchemaBuilder};
+use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
 
 use crate::config::ServeArgs;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::state::AppState;
 pub use codes::{ErrorCodes, Limits};
+pub use live::Live;
 pub use query::Query;
 
 /// The service's schema type.
-pub type ConsortiumSchema = Schema<Query, EmptyMutation, EmptySubscription>;
+pub type ConsortiumSchema = Schema<Query, EmptyMutation, Live>;
 
 /// The schema's structure with its limits and extensions, without runtime data.
-fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, EmptySubscription> {
+fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, Live> {
     // Extensions run outermost first: the rate limit charges only queries that pass the
     // limits, which are checked on what validation computed.
-    Schema::build(Query::default(), EmptyMutation, EmptySubscription)
+    Schema::build(Query::default(), EmptyMutation, Live)
         .extension(ErrorCodes)
         .extension(RateLimit)
         .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })

@@ -1,5 +1,6 @@
-//! The caller's own side of access: who they are (`viewer`), what their budget is
-//! (`rateLimit`) and what is on record about their requests (`auditTrail`).
+//! The caller's own side of access: who they are (`viewer`), what their budgets are
+//! (`rateLimit`, and `privacyBudget` on the noisy tier) and what is on record about
+//! their requests (`auditTrail`).
 
 use async_graphql::connection::{Connection, Edge, EmptyFields};
 use async_graphql::{Context, Object, Result, SimpleObject};
@@ -41,6 +42,22 @@ pub struct RateLimit {
     pub cost: i64,
 }
 
+/// The caller's privacy budget on the noisy tier, before this request's charge (its
+/// cost is in the response's `disclosure` extension).
+#[derive(SimpleObject, Debug)]
+pub struct PrivacyBudget {
+    /// ε each noisy value costs the first time it is received.
+    pub epsilon_per_value: f64,
+    /// ε per window.
+    pub epsilon_per_window: f64,
+    /// ε spent in the current window.
+    pub epsilon_spent: f64,
+    /// ε left in it.
+    pub epsilon_remaining: f64,
+    /// When the window ends and the budget is whole again.
+    pub resets_at: Option<DateTime<Utc>>,
+}
+
 /// One request on record.
 #[derive(SimpleObject, Debug)]
 pub struct AuditRecord {
@@ -70,6 +87,8 @@ pub struct AuditRecord {
     pub withheld: i64,
     /// The disclosure policy the values were released under.
     pub policy_version: Option<String>,
+    /// The privacy loss the request spent (the noisy tier).
+    pub epsilon: Option<f64>,
     /// This record's hash.
     pub hash: String,
 }
@@ -90,6 +109,7 @@ impl From<audit_record::Model> for AuditRecord {
             released: r.released,
             withheld: r.withheld,
             policy_version: r.policy_version,
+            epsilon: r.epsilon,
             hash: r.hash,
         }
     }
@@ -124,6 +144,23 @@ impl AccessQuery {
             remaining: s.remaining,
             reset_at: DateTime::from_timestamp(s.reset_at, 0),
             cost: s.cost,
+        }))
+    }
+
+    /// The caller's privacy budget, when its partner is on the noisy tier (null
+    /// otherwise).
+    async fn privacy_budget(&self, ctx: &Context<'_>) -> Result<Option<PrivacyBudget>> {
+        let principal = principal(ctx)?;
+        let request = request(ctx)?;
+        request.mark_personal();
+        let Some((mechanism, budget)) = request.release().noise() else { return Ok(None) };
+        let status = state(ctx)?.privacy.status(&principal.partner.code, budget, Utc::now().timestamp()).await?;
+        Ok(Some(PrivacyBudget {
+            epsilon_per_value: mechanism.epsilon(),
+            epsilon_per_window: budget,
+            epsilon_spent: status.spent,
+            epsilon_remaining: status.remaining,
+            resets_at: DateTime::from_timestamp(status.resets_at, 0),
         }))
     }
 

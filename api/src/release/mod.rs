@@ -27,7 +27,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
 use consortium_analytics::{PatientSet, Rate};
-use consortium_disclosure::{protect, Ledger, Outcome, Requester};
+use consortium_disclosure::noise::Mechanism;
+use consortium_disclosure::{protect, Ledger, Outcome, Precision as Decided, Requester};
 
 use crate::error::ApiError;
 
@@ -41,13 +42,25 @@ pub const UNPLANNED: &str = "UNPLANNED: not seen when the response was planned";
 
 enum Phase {
     Planning(HashMap<u64, PatientSet>),
-    Publishing(HashMap<u64, Outcome>),
+    Publishing { outcomes: HashMap<u64, Outcome>, noisy: HashMap<u64, u64> },
 }
 
 /// The release step of one request.
 pub struct Release {
     policy: PartnerPolicy,
+    /// The noisy tier's mechanism, when the policy has one.
+    mechanism: Option<Mechanism>,
     phase: Mutex<Phase>,
+}
+
+/// What the release step decided for the cells of a request.
+#[derive(Debug, Default)]
+pub struct Decision {
+    /// The patient sets of the cells published exact.
+    pub exact: Vec<PatientSet>,
+    /// The patient sets of the cells published with noise: their values are to be
+    /// given by [`Release::publish_noisy`].
+    pub noisy: Vec<PatientSet>,
 }
 
 impl std::fmt::Debug for Release {
@@ -74,7 +87,15 @@ pub struct Asker {
 impl Release {
     /// A release under `policy`, planning.
     pub fn new(policy: PartnerPolicy) -> Self {
-        Self { policy, phase: Mutex::new(Phase::Planning(HashMap::new())) }
+        // The ε of a policy was checked when the overrides were read.
+        let mechanism = policy.policy.noise.and_then(|noise| noise.mechanism().ok());
+        Self { policy, mechanism, phase: Mutex::new(Phase::Planning(HashMap::new())) }
+    }
+
+    /// The noisy tier's mechanism and budget, when the policy puts the partner on it.
+    pub fn noise(&self) -> Option<(&Mechanism, f64)> {
+        let budget = self.policy.policy.noise?.budget;
+        Some((self.mechanism.as_ref()?, budget))
     }
 
     /// The version of the policy releases are made under.
@@ -106,19 +127,24 @@ impl Release {
 
     /// Decides every cell registered while planning, for `asker`, knowing the sets
     /// `released` before on this data version (the differencing guard); from now on
-    /// values are published. Returns the patient sets of the cells published.
+    /// values are published. Returns the patient sets of the cells published, exact and
+    /// noisy.
     ///
     /// # Errors
     ///
-    /// `QUERY_TOO_COMPLEX` when the request has too many cells to protect.
-    pub fn decide(&self, asker: &Asker, released: Option<&Ledger>) -> Result<Vec<PatientSet>, ApiError> {
+    /// `QUERY_TOO_COMPLEX` when the request has too many cells to protect; `INTERNAL`
+    /// when the policy's noise has no mechanism.
+    pub fn decide(&self, asker: &Asker, released: Option<&Ledger>) -> Result<Decision, ApiError> {
+        if self.policy.policy.noise.is_some() && self.mechanism.is_none() {
+            return Err(ApiError::Internal(format!("no noise mechanism for policy {}", self.policy.version)));
+        }
         let site_of = |id: u32| {
             let sites = asker.sites.as_ref()?;
             sites.binary_search_by_key(&id, |(p, _)| *p).ok().map(|i| sites[i].1)
         };
         let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of), released };
         self.with_phase(|phase| {
-            let Phase::Planning(cells) = phase else { return Ok(Vec::new()) };
+            let Phase::Planning(cells) = phase else { return Ok(Decision::default()) };
             // A fixed order (by size, then members) makes the same question get the same
             // answer however the operations' resolvers happened to interleave.
             let mut cells: Vec<(u64, PatientSet)> = std::mem::take(cells).into_iter().collect();
@@ -131,29 +157,59 @@ impl Release {
                     too.cells, too.atoms
                 ))
             })?;
-            let published =
-                cells.iter().zip(&outcomes).filter(|(_, o)| o.is_released()).map(|((_, set), _)| set.clone()).collect();
-            *phase = Phase::Publishing(cells.into_iter().map(|(f, _)| f).zip(outcomes).collect());
-            Ok(published)
+            let mut decision = Decision::default();
+            for ((_, set), outcome) in cells.iter().zip(&outcomes) {
+                match outcome.precision {
+                    Decided::Exact => decision.exact.push(set.clone()),
+                    Decided::Noisy => decision.noisy.push(set.clone()),
+                    Decided::Suppressed | Decided::Rounded => {}
+                }
+            }
+            let outcomes = cells.into_iter().map(|(f, _)| f).zip(outcomes).collect();
+            *phase = Phase::Publishing { outcomes, noisy: HashMap::new() };
+            Ok(decision)
         })
     }
 
-    fn outcome_of(&self, set: &PatientSet) -> Option<Outcome> {
+    /// Gives the noisy values of the cells decided noisy, by patient set; a noisy cell
+    /// without one is withheld.
+    pub fn publish_noisy(&self, values: impl IntoIterator<Item = (PatientSet, u64)>) {
+        self.with_phase(|phase| {
+            if let Phase::Publishing { noisy, .. } = phase {
+                noisy.extend(values.into_iter().map(|(set, value)| (fingerprint(&set), value)));
+            }
+        });
+    }
+
+    /// The outcome of `set`'s cell and, when noisy, its noisy value; `None` while
+    /// planning (the cell is registered).
+    fn outcome_of(&self, set: &PatientSet) -> Option<(Outcome, Option<u64>)> {
         let key = fingerprint(set);
         self.with_phase(|phase| match phase {
             Phase::Planning(cells) => {
                 cells.entry(key).or_insert_with(|| set.clone());
                 None
             }
-            Phase::Publishing(outcomes) => Some(outcomes.get(&key).copied().unwrap_or(Outcome::withheld(UNPLANNED))),
+            Phase::Publishing { outcomes, noisy } => Some(
+                outcomes.get(&key).map_or((Outcome::withheld(UNPLANNED), None), |o| (*o, noisy.get(&key).copied())),
+            ),
         })
     }
 
     /// The released count of `patients`.
     pub fn count(&self, patients: &PatientSet) -> Count {
         // While planning the value is a placeholder nobody sees.
-        let outcome = self.outcome_of(patients).unwrap_or(Outcome::withheld(UNPLANNED));
-        Count::decided(patients.count(), outcome)
+        let Some((outcome, noisy)) = self.outcome_of(patients) else {
+            return Count::decided(patients.count(), Outcome::withheld(UNPLANNED));
+        };
+        if outcome.precision != Decided::Noisy {
+            return Count::decided(patients.count(), outcome);
+        }
+        match (noisy, &self.mechanism) {
+            (Some(value), Some(mechanism)) => Count::noisy(value, mechanism),
+            // A noisy cell without its value fails closed.
+            _ => Count::decided(patients.count(), Outcome::withheld(UNPLANNED)),
+        }
     }
 
     /// A value derived from `basis` counts: published when all of them are.
@@ -196,8 +252,9 @@ impl Release {
     /// The gate of a survival step with `at_risk` patients at risk on a curve whose
     /// patient count is `curve`: both must be publishable.
     pub fn at_risk_gate(&self, curve: &Count, at_risk: u64) -> Outcome {
-        if !curve.is_released() {
-            curve.follower()
+        let follows = curve.follower();
+        if !follows.is_released() {
+            follows
         } else if at_risk >= self.k() {
             Outcome::EXACT
         } else {

@@ -5,12 +5,15 @@
 //! An override is `target:setting=value,…`, several separated by `;`. The target is a
 //! partner kind (`industry`, `hospital`, `registry`, `academic`) or a partner code; the
 //! settings are `k` (a count), `zeros` (`withheld` or `shown`), `insider` (`on`/`off`),
-//! `dominance` (a share, or `off`) and `survival-bin` (months, or `exact`). A release
-//! under an overridden policy names its version with a `+local` suffix.
+//! `dominance` (a share, or `off`), `survival-bin` (months, or `exact`), `noise` (ε per
+//! count, or `off`) and `budget` (ε per privacy-budget window). `noise` puts the target
+//! on the noisy tier (see [`consortium_disclosure::noise`]); `budget` alone changes the
+//! budget of a target already on it. A release under an overridden policy names its
+//! version with a `+local` suffix.
 
 use std::str::FromStr;
 
-use consortium_disclosure::Policy;
+use consortium_disclosure::{Noise, Policy};
 use consortium_entity::{partner, PartnerKind};
 
 /// The configured overrides, parsed.
@@ -24,6 +27,8 @@ enum Setting {
     Insider(bool),
     Dominance(Option<f64>),
     SurvivalBin(Option<f64>),
+    Noise(Option<f64>),
+    Budget(f64),
 }
 
 /// The policy of one partner, and the version its releases name.
@@ -45,6 +50,12 @@ fn kind_name(kind: PartnerKind) -> &'static str {
 }
 
 impl PolicyOverrides {
+    /// These overrides, then `later` ones (which win where both set something).
+    pub fn then(mut self, later: &PolicyOverrides) -> PolicyOverrides {
+        self.0.extend(later.0.iter().cloned());
+        self
+    }
+
     /// The policy `partner` releases under.
     pub fn for_partner(&self, partner: &partner::Model) -> PartnerPolicy {
         let mut policy = match partner.kind {
@@ -64,6 +75,15 @@ impl PolicyOverrides {
                         Setting::Insider(on) => policy.insider = on,
                         Setting::Dominance(share) => policy.dominance = share,
                         Setting::SurvivalBin(months) => policy.survival_bin_months = months,
+                        Setting::Noise(None) => policy.noise = None,
+                        Setting::Noise(Some(epsilon)) => {
+                            let budget = policy.noise.map_or(Noise::DEFAULT_BUDGET, |n| n.budget);
+                            policy.noise = Some(Noise { epsilon, budget });
+                        }
+                        Setting::Budget(budget) => {
+                            let epsilon = policy.noise.map_or(Noise::DEFAULT_EPSILON, |n| n.epsilon);
+                            policy.noise = Some(Noise { epsilon, budget });
+                        }
                     }
                 }
             }
@@ -104,7 +124,16 @@ fn setting(text: &str) -> Result<Setting, String> {
         "dominance" => number(value).map(|v| Setting::Dominance(Some(v))),
         "survival-bin" if value == "exact" => Ok(Setting::SurvivalBin(None)),
         "survival-bin" => number(value).map(|v| Setting::SurvivalBin(Some(v))),
-        other => Err(format!("unknown setting '{other}' (k, zeros, insider, dominance, survival-bin)")),
+        "noise" if value == "off" => Ok(Setting::Noise(None)),
+        "noise" => match number(value)? {
+            epsilon if epsilon.is_finite() && epsilon > 0.0 => Ok(Setting::Noise(Some(epsilon))),
+            _ => Err(format!("'{text}': ε is a positive number")),
+        },
+        "budget" => match number(value)? {
+            budget if budget.is_finite() && budget >= 0.0 => Ok(Setting::Budget(budget)),
+            _ => Err(format!("'{text}': a budget is a number of ε, zero or more")),
+        },
+        other => Err(format!("unknown setting '{other}' (k, zeros, insider, dominance, survival-bin, noise, budget)")),
     }
 }
 
@@ -128,5 +157,21 @@ mod tests {
         assert!(overrides.for_partner(&partner("OUS", PartnerKind::Hospital)).policy.zeros_disclosive);
         assert!("registry:k=one".parse::<PolicyOverrides>().is_err());
         assert!("registry:colour=blue".parse::<PolicyOverrides>().is_err());
+    }
+
+    #[test]
+    fn noise_and_budget_put_a_partner_on_the_noisy_tier() {
+        let overrides: PolicyOverrides =
+            "academic:noise=0.25; EARLY:budget=3; OTHER:noise=1,noise=off".parse().expect("parses");
+        let academic = overrides.for_partner(&partner("TRIALSTAT", PartnerKind::Academic)).policy.noise;
+        assert_eq!(academic, Some(Noise { epsilon: 0.25, budget: Noise::DEFAULT_BUDGET }));
+        let early = overrides.for_partner(&partner("EARLY", PartnerKind::Academic)).policy.noise;
+        assert_eq!(early, Some(Noise { epsilon: 0.25, budget: 3.0 }));
+        assert_eq!(overrides.for_partner(&partner("OTHER", PartnerKind::Industry)).policy.noise, None);
+        let later: PolicyOverrides = "EARLY:noise=off".parse().expect("parses");
+        assert_eq!(overrides.then(&later).for_partner(&partner("EARLY", PartnerKind::Academic)).policy.noise, None);
+        for bad in ["academic:noise=0", "academic:noise=-1", "academic:budget=-2", "academic:noise=lots"] {
+            assert!(bad.parse::<PolicyOverrides>().is_err(), "{bad}");
+        }
     }
 }

@@ -5,6 +5,8 @@
 //! resolver cannot publish a count or a rate without asking the release step for it.
 
 use async_graphql::{Enum, OutputType, SimpleObject};
+use consortium_disclosure::noise::Mechanism;
+use consortium_disclosure::rules::reason;
 use consortium_disclosure::{Outcome, Precision as Decided};
 
 /// How a released number was protected.
@@ -34,7 +36,8 @@ impl From<Decided> for Precision {
 /// A number released to a partner: a count of patients (`Count`) or a value derived
 /// from patients, such as a rate, a bound, a survival probability, a time or a quantile
 /// (`Measure`). `value` is null when withheld; `precision` says how the number was
-/// protected, and `rule` which rule withheld or altered it.
+/// protected, and `rule` which rule withheld or altered it. A noisy count (the noisy
+/// tier) names its mechanism and ε in `rule` and its 95% error bound in `margin95`.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(concrete(name = "Count", params(u64)), concrete(name = "Measure", params(f64)))]
 pub struct Released<T: OutputType> {
@@ -44,6 +47,8 @@ pub struct Released<T: OutputType> {
     precision: Precision,
     /// The rule that withheld or altered it (null when exact).
     rule: Option<String>,
+    /// With noise: the noise is within ± this with probability 95% (null otherwise).
+    margin95: Option<T>,
 }
 
 /// A released number of patients.
@@ -73,6 +78,7 @@ impl<T: OutputType> Released<T> {
             value: outcome.is_released().then_some(value),
             precision: outcome.precision.into(),
             rule: outcome.rule.map(str::to_owned),
+            margin95: None,
         }
     }
 
@@ -81,12 +87,25 @@ impl<T: OutputType> Released<T> {
         self.value.is_some()
     }
 
-    /// The outcome that withholds what rests on this value.
+    /// The outcome of what rests on this value: exact on an exact value; withheld on a
+    /// withheld one, and on a noisy one (the noisy tier releases counts only).
     pub(super) fn follower(&self) -> Outcome {
-        if self.is_released() {
-            Outcome::EXACT
-        } else {
-            Outcome::withheld(consortium_disclosure::rules::reason::DERIVED)
+        match self.precision {
+            Precision::Exact => Outcome::EXACT,
+            Precision::Noisy => Outcome::withheld(reason::NOISY_TIER),
+            Precision::Suppressed | Precision::Rounded => Outcome::withheld(reason::DERIVED),
+        }
+    }
+}
+
+impl Count {
+    /// A count published with noise by `mechanism`.
+    pub(super) fn noisy(value: u64, mechanism: &Mechanism) -> Self {
+        Self {
+            value: Some(value),
+            precision: Precision::Noisy,
+            rule: Some(format!("{}, ε = {}", reason::NOISE, mechanism.epsilon())),
+            margin95: Some(mechanism.margin95()),
         }
     }
 }

@@ -36,6 +36,9 @@ pub struct Model {
     /// The disclosure policy the numbers were released under (`1`, `1+local`); none
     /// when the request released nothing (refused before execution).
     pub policy_version: Option<String>,
+    /// The privacy loss ε the request spent from its partner's budget (the noisy
+    /// tier); none for a partner not on it.
+    pub epsilon: Option<f64>,
     /// The previous record's hash (zeros for the first).
     #[sea_orm(unique)]
     pub prev_hash: String,

@@ -1,6 +1,6 @@
 //! Access control and accountability: API tokens, OAuth clients, signing keys, issued
-//! access tokens, used client assertions, rate-limit windows, the audit chain and the
-//! ledger of released patient sets.
+//! access tokens, used client assertions, rate-limit windows, the audit chain, the
+//! ledger of released patient sets, and the noisy tier's values, charges and budgets.
 //!
 //! None of these tables holds trial data, so writing them does not bump the data
 //! version. Secrets are never stored: tokens and client secrets as SHA-256 hashes only.
@@ -11,7 +11,10 @@ pub mod access_epoch;
 pub mod api_token;
 pub mod audit_record;
 pub mod issued_token;
+pub mod noisy_count;
 pub mod oauth_client;
+pub mod privacy_budget;
+pub mod privacy_charge;
 pub mod rate_window;
 pub mod released_cell;
 pub mod signing_key;

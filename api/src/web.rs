@@ -1,0 +1,143 @@
+//! The pages people open: the GraphQL playground (`GET /graphql`) and the dashboards
+//! (`GET /dashboards`). Every script, style and font they use is served from this
+//! binary under `/assets/` (GraphiQL, React and uPlot vendored from the npm registry at
+//! pinned versions by `api/web/vendor.sh`, their licences beside them), so the pages
+//! work on a hospital network without internet access; their Content-Security-Policy
+//! lets them reach nothing but this origin.
+//!
+//! The pages ask for a token (or offer sign-in when an identity provider is set up)
+//! and keep it in the page's memory only: GraphiQL gets a fetcher that adds it and a
+//! storage in memory, so neither its tabs nor its history ever write the token to the
+//! browser's storage. Both pages ask the API like any client, through the same release
+//! step: a withheld value is drawn as withheld, never as zero.
+
+use poem::http::{header, HeaderValue, StatusCode};
+use poem::web::{Data, Path};
+use poem::{handler, IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+use crate::auth::sign_in::SignIn;
+
+/// Only this origin, for scripts, styles, fonts, images and requests.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A file served under `/assets/`.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+macro_rules! asset {
+    ($path:literal, $type:literal) => {
+        Asset { path: $path, content_type: $type, body: include_bytes!(concat!("../web/", $path)) }
+    };
+}
+
+const ASSETS: &[Asset] = &[
+    asset!("site.css", "text/css; charset=utf-8"),
+    asset!("session.js", "text/javascript; charset=utf-8"),
+    asset!("playground.js", "text/javascript; charset=utf-8"),
+    asset!("dashboards.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/graphiql/graphiql.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/graphiql/graphiql.min.css", "text/css; charset=utf-8"),
+    asset!("vendor/graphiql/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/react/react.production.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/react/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/react-dom/react-dom.production.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/react-dom/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/uplot/uPlot.iife.min.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/uplot/uPlot.min.css", "text/css; charset=utf-8"),
+    asset!("vendor/uplot/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/VERSIONS", "text/plain; charset=utf-8"),
+];
+
+const PLAYGROUND: &str = include_str!("../web/playground.html");
+const DASHBOARDS: &str = include_str!("../web/dashboards.html");
+
+/// The asset at `/assets/{path}`: the vendored libraries are addressed without
+/// `vendor/` (`/assets/graphiql/graphiql.min.js`).
+fn find(path: &str) -> Option<&'static Asset> {
+    ASSETS.iter().find(|a| a.path == path || a.path.strip_prefix("vendor/") == Some(path))
+}
+
+/// `GET /assets/*path`.
+#[handler]
+pub async fn asset(Path(path): Path<String>) -> Response {
+    match find(&path) {
+        Some(asset) => Response::builder()
+            .content_type(asset.content_type)
+            .header(header::CACHE_CONTROL, "public, max-age=3600")
+            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+            .body(asset.body),
+        None => (StatusCode::NOT_FOUND, "no such asset").into_response(),
+    }
+}
+
+/// `template` with its configuration (whether sign-in is offered, a token from
+/// sign-in) in the JSON block no script runs; `<` is escaped, so no value ends it.
+fn render(template: &str, sign_in: bool, token: Option<&str>) -> String {
+    let config = json!({ "signIn": sign_in, "token": token }).to_string().replace('<', "\\u003c");
+    template.replace("__CONFIG__", &config)
+}
+
+/// A page, with the headers that keep it to this origin.
+fn page(template: &str, sign_in: bool, token: Option<&str>) -> Response {
+    let mut response = Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .header(header::REFERRER_POLICY, "no-referrer")
+        .body(render(template, sign_in, token));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    if token.is_some() {
+        response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+/// The playground, opened with `token` when sign-in just issued one.
+pub fn playground_page(sign_in: bool, token: Option<&str>) -> Response {
+    page(PLAYGROUND, sign_in, token)
+}
+
+/// `GET /graphql`: the playground.
+#[handler]
+pub async fn playground(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
+    playground_page(sign_in.is_some(), None)
+}
+
+/// `GET /dashboards`: the dashboards.
+#[handler]
+pub async fn dashboards(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
+    page(DASHBOARDS, sign_in.is_some(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_page_script_and_style_is_an_asset() {
+        for template in [PLAYGROUND, DASHBOARDS] {
+            for reference in template.split("\"/assets/").skip(1) {
+                let path = reference.split('"').next().unwrap_or_default();
+                assert!(find(path).is_some(), "{path} is referenced but not served");
+            }
+            assert!(!template.contains("http://") && !template.contains("https://"), "a page refers elsewhere");
+        }
+    }
+
+    #[test]
+    fn a_token_cannot_break_out_of_the_configuration() {
+        let token = "</script><script>alert(1)</script>";
+        let response = playground_page(false, Some(token));
+        assert_eq!(response.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
+        let html = render(PLAYGROUND, true, Some(token));
+        assert_eq!(html.matches("</script>").count(), PLAYGROUND.matches("</script>").count());
+        let config = html.split("type=\"application/json\">").nth(1).and_then(|c| c.split("</script>").next());
+        let config: serde_json::Value = serde_json::from_str(config.expect("the block")).expect("JSON");
+        assert_eq!(config, json!({ "signIn": true, "token": token }));
+    }
+}

@@ -1,0 +1,111 @@
+// Opens the service's pages in Debian's Chromium with every request to another origin
+// blocked, as on a hospital network without internet access, and checks that they work:
+// the playground renders, takes a token through the page, opens the schema's
+// documentation and runs the funnel query, without writing the token to the browser's
+// storage; the dashboards draw every plot for a company's token and show withheld values
+// as withheld. Screenshots go to ARTEFACTS. Prints what it saw; exits non-zero on failure.
+//
+// Environment: BASE (the service's URL), TOKEN (any partner's), COMPANY_TOKEN, ARTEFACTS,
+// CHROMIUM (default /usr/bin/chromium).
+import { chromium } from "playwright-core";
+import { mkdirSync } from "node:fs";
+
+const base = process.env.BASE;
+const token = process.env.TOKEN;
+const companyToken = process.env.COMPANY_TOKEN;
+const artefacts = process.env.ARTEFACTS;
+mkdirSync(artefacts, { recursive: true });
+
+const failures = [];
+function check(condition, what) {
+  console.log((condition ? "ok   " : "FAIL ") + what);
+  if (!condition) failures.push(what);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+  args: ["--no-sandbox"],
+});
+const origin = new URL(base).origin;
+const elsewhere = [];
+const problems = [];
+
+async function open(path) {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  await context.route("**/*", (route) => {
+    const url = route.request().url();
+    if (new URL(url).origin === origin || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
+    elsewhere.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.on("console", (message) => {
+    if (message.type() === "error") problems.push(path + ": " + message.text());
+  });
+  page.on("pageerror", (error) => problems.push(path + ": " + error.message));
+  await page.goto(base + path);
+  return { context, page };
+}
+
+async function enterToken(page, value) {
+  await page.fill("#token", value);
+  await page.click("#token-form button[type=submit]");
+}
+
+try {
+  // The playground.
+  {
+    const { context, page } = await open("/graphql");
+    check(await page.isVisible("#token"), "the playground asks for a token first");
+    await page.screenshot({ path: artefacts + "/playground-welcome.png" });
+    await enterToken(page, token);
+    await page.waitForSelector(".graphiql-container", { timeout: 30000 });
+    check((await page.textContent("#who")).length > 0, "the playground says whose token it is");
+    // The documentation explorer is open on the schema.
+    await page.waitForSelector(".graphiql-doc-explorer", { timeout: 30000 });
+    await page.waitForFunction(() => document.querySelector(".graphiql-doc-explorer")?.textContent.includes("Query"), null, { timeout: 30000 });
+    check(true, "the schema's documentation is open");
+    // The first tab holds the funnel question: run it.
+    await page.click(".graphiql-execute-button");
+    await page.waitForFunction(
+      () => document.querySelector(".graphiql-response")?.textContent.includes("ACTIONABLE"),
+      null,
+      { timeout: 30000 },
+    );
+    const response = await page.textContent(".graphiql-response");
+    check(response.includes("\"funnel\"") && response.includes("\"patients\""), "the funnel query ran");
+    await page.screenshot({ path: artefacts + "/playground.png" });
+    const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
+    check(!stored.includes(token) && !stored.includes("Bearer"), "no token in the browser's storage: " + stored.slice(0, 200));
+    await context.close();
+  }
+  // The dashboards, as a company.
+  {
+    const { context, page } = await open("/dashboards");
+    await enterToken(page, companyToken);
+    await page.waitForFunction(
+      () => {
+        const panels = [...document.querySelectorAll(".panel")];
+        return panels.length === 6 && panels.every((p) => p.dataset.state);
+      },
+      null,
+      { timeout: 60000 },
+    );
+    const states = await page.$$eval(".panel", (panels) => panels.map((p) => p.id + ":" + p.dataset.state));
+    check(states.every((s) => s.endsWith(":drawn")), "every plot is drawn: " + states.join(" "));
+    const canvases = await page.$$eval(".panel canvas", (all) => all.length);
+    check(canvases >= 6, "each panel has its plot (" + canvases + " canvases)");
+    const withheld = await page.$$eval("td.withheld", (cells) => cells.map((c) => c.textContent));
+    check(withheld.length > 0 && withheld.every((w) => w.startsWith("withheld")), "withheld values show as withheld (" + withheld.length + ")");
+    await page.screenshot({ path: artefacts + "/dashboards.png", fullPage: true });
+    await context.close();
+  }
+  check(elsewhere.length === 0, "no request left the origin: " + elsewhere.join(" "));
+  check(problems.length === 0, "no script errors: " + problems.join(" | "));
+} catch (error) {
+  failures.push(String(error));
+  console.log("FAIL " + error);
+} finally {
+  await browser.close();
+}
+process.exit(failures.length === 0 ? 0 : 1);
