@@ -115,7 +115,13 @@ async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consorti
     let limiter = Arc::new(RateLimiter::new(conn.clone(), i64::MAX / 4, 60));
     let schema = build_schema(Arc::clone(&state), limiter, &ServeArgs::default());
     let registry = partner_of(&conn, PartnerKind::Registry).await;
-    let known = Principal { scopes: granted(&registry), partner: registry, token_id: "bench".into(), expires_at: 0 };
+    let known = Principal {
+        scopes: granted(&registry),
+        partner: registry,
+        token_id: "bench".into(),
+        expires_at: 0,
+        allowed: None,
+    };
     let company = partner_of(&conn, PartnerKind::Industry).await;
     let token = api_token::issue(&conn, &company.code, granted(&company), "bench", 3600).await.expect("token").token;
     let auth =

@@ -118,6 +118,15 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
                 anyhow::bail!("no active token with prefix {prefix}");
             }
         }
+        TokenCommand::Allow { prefix, files } => {
+            let mut documents = Vec::with_capacity(files.len());
+            for file in &files {
+                let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+                documents.push((file.display().to_string(), text));
+            }
+            let count = api_token::allow(db, &prefix, &documents).await?;
+            println!("{prefix} may run {count} registered operations, and nothing else");
+        }
     }
     Ok(())
 }

@@ -115,6 +115,15 @@ pub enum TokenCommand {
         /// The token's prefix (`cat_` and 8 characters).
         prefix: String,
     },
+    /// Limit a token to registered operations (a dashboard's token): from now on it runs
+    /// only the operations of these files, and those registered before.
+    Allow {
+        /// The token's prefix (`cat_` and 8 characters).
+        prefix: String,
+        /// Files with one GraphQL operation each.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
 }
 
 /// OAuth2 clients.

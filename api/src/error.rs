@@ -46,6 +46,8 @@ pub enum Code {
     /// The partner's privacy budget (the noisy tier) does not allow the answer's noisy
     /// values until its window resets.
     BudgetExhausted,
+    /// A persisted query's hash this replica does not know: send the query with it.
+    PersistedQueryNotFound,
     /// A bug or an unexpected failure; details are in the server log.
     Internal,
 }
@@ -68,6 +70,7 @@ impl Code {
             Code::Conflict => "CONFLICT",
             Code::LedgerFull => "DISCLOSURE_LEDGER_FULL",
             Code::BudgetExhausted => "BUDGET_EXHAUSTED",
+            Code::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
             Code::Internal => "INTERNAL",
         }
     }
@@ -97,6 +100,8 @@ pub enum ApiError {
     LedgerFull(String),
     /// The answer's noisy values would pass the partner's privacy budget.
     BudgetExhausted(String),
+    /// A persisted query's hash that is not known here.
+    PersistedQueryNotFound,
     /// The service cannot answer right now (database down, no snapshot yet); the
     /// string is the internal cause, logged, never sent.
     Unavailable(String),
@@ -115,6 +120,7 @@ impl ApiError {
             ApiError::Throttled { .. } => Code::Throttled,
             ApiError::LedgerFull(_) => Code::LedgerFull,
             ApiError::BudgetExhausted(_) => Code::BudgetExhausted,
+            ApiError::PersistedQueryNotFound => Code::PersistedQueryNotFound,
             ApiError::Unavailable(_) => Code::Unavailable,
             ApiError::Internal(_) => Code::Internal,
         }
@@ -130,6 +136,7 @@ impl ApiError {
             | ApiError::LedgerFull(message)
             | ApiError::BudgetExhausted(message) => message,
             ApiError::Throttled { .. } => "rate limit exceeded: the query-complexity budget of this window is spent",
+            ApiError::PersistedQueryNotFound => "PersistedQueryNotFound",
             ApiError::Unavailable(_) => "the service is temporarily unavailable",
             ApiError::Internal(_) => "internal error",
         }
@@ -146,6 +153,7 @@ impl ApiError {
             | ApiError::TooComplex(_)
             | ApiError::LedgerFull(_)
             | ApiError::BudgetExhausted(_)
+            | ApiError::PersistedQueryNotFound
             | ApiError::Throttled { .. } => {}
         }
         let code = self.code();

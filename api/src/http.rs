@@ -22,6 +22,7 @@ use crate::error::ApiError;
 use crate::error::Code;
 use crate::graphql::ConsortiumSchema;
 use crate::ledger::NewSets;
+use crate::persisted;
 use crate::privacy::{Charge, Reckoning, BUDGET_EXHAUSTED};
 use crate::rate_limit::RateLimiter;
 use crate::recorder::{Memory, RecordError, CONFLICT};
@@ -107,7 +108,7 @@ pub async fn graphql(
             return on_record(&state, entry, started, response).await;
         }
     };
-    let request: async_graphql::BatchRequest = match serde_json::from_slice(&bytes) {
+    let mut request: async_graphql::BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(error) => {
             entry.outcome = Code::BadRequest.as_str().to_owned();
@@ -116,6 +117,11 @@ pub async fn graphql(
             return on_record(&state, entry, started, response).await;
         }
     };
+    if let Err(error) = resolve_persisted(&state, &mut request).await {
+        entry.outcome = error.code().as_str().to_owned();
+        let response = transport_error(StatusCode::OK, error.code(), error.message());
+        return on_record(&state, entry, started, response).await;
+    }
     let requests = request.iter().collect::<Vec<_>>();
     if requests.len() > pipeline.max_batch {
         entry.outcome = Code::BadRequest.as_str().to_owned();
@@ -125,6 +131,11 @@ pub async fn graphql(
         return on_record(&state, entry, started, response).await;
     }
     entry.query_hash = query_hash(&requests.iter().map(|r| r.query.as_str()).collect::<Vec<_>>().join("\n"));
+    if let Err(error) = requests.iter().try_for_each(|r| persisted::allowed(&principal, &query_hash(&r.query))) {
+        entry.outcome = error.code().as_str().to_owned();
+        let response = transport_error(StatusCode::FORBIDDEN, error.code(), error.message());
+        return on_record(&state, entry, started, response).await;
+    }
     let variables: Vec<Value> =
         requests.iter().map(|r| serde_json::to_value(&r.variables).unwrap_or(Value::Null)).collect();
     entry.variables_hash = variables_hash(&Value::Array(variables));
@@ -548,9 +559,12 @@ async fn answer(
     context.set_memory(memory);
     context.start_publishing();
     // The body was parsed once already; it parses again to the same operations.
-    let Ok(again) = serde_json::from_slice::<async_graphql::BatchRequest>(body) else {
+    let Ok(mut again) = serde_json::from_slice::<async_graphql::BatchRequest>(body) else {
         return refused(planned, ApiError::Internal("the request no longer parses".into()));
     };
+    if let Err(error) = resolve_persisted(state, &mut again).await {
+        return refused(planned, error);
+    }
     let operations: Vec<async_graphql::Request> = match again {
         async_graphql::BatchRequest::Single(one) => vec![one],
         async_graphql::BatchRequest::Batch(many) => many,
@@ -646,6 +660,20 @@ fn cost_of(
         })
         .collect();
     batch_of(single, answers)
+}
+
+/// Gives every operation of `request` naming a persisted query its query (see
+/// [`crate::persisted`]).
+async fn resolve_persisted(state: &AppState, request: &mut async_graphql::BatchRequest) -> Result<(), ApiError> {
+    match request {
+        async_graphql::BatchRequest::Single(one) => state.persisted.resolve(one).await,
+        async_graphql::BatchRequest::Batch(many) => {
+            for one in many {
+                state.persisted.resolve(one).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// A batch response as its operations' responses, and whether it was a single one.

@@ -9,6 +9,7 @@
 //! * [`ledger`]: the differencing guard's ledger: every patient set released on a data
 //!   version, across requests, processes and replicas.
 //! * [`privacy`]: the noisy tier's kept values, charges and privacy budgets.
+//! * [`persisted`]: automatic persisted queries and tokens' allow-lists.
 //! * [`request`]: what the operations of one HTTP request share.
 //! * [`db`]: connecting and migrating.
 //! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
@@ -33,6 +34,7 @@ pub mod graphql;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
+pub mod persisted;
 pub mod privacy;
 pub mod rate_limit;
 pub mod recorder;

@@ -24,6 +24,7 @@ use crate::answers::ReleasedAnswers;
 use crate::error::ApiError;
 use crate::ledger::Ledgers;
 use crate::metrics::Metrics;
+use crate::persisted::PersistedQueries;
 use crate::privacy::Privacy;
 use crate::recorder::Recorder;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub ledger: Ledgers,
     /// The noisy tier's kept values, charges and budgets.
     pub privacy: Privacy,
+    /// Queries known by their hash (automatic persisted queries).
+    pub persisted: PersistedQueries,
     /// The operators' metrics.
     pub metrics: Arc<Metrics>,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -95,6 +98,7 @@ impl AppState {
             released: ReleasedAnswers::default(),
             ledger: Ledgers::new(db.clone(), ledger_max_bytes),
             privacy: Privacy::new(db.clone(), privacy_window_secs),
+            persisted: PersistedQueries::default(),
             db,
             versions: tokio::sync::watch::Sender::new((snapshot.version, snapshot.built_at)),
             snapshot: RwLock::new(Arc::new(snapshot)),
@@ -250,6 +254,7 @@ fn shared_error(error: &Arc<ApiError>) -> ApiError {
         ApiError::TooComplex(m) => ApiError::TooComplex(m.clone()),
         ApiError::LedgerFull(m) => ApiError::LedgerFull(m.clone()),
         ApiError::BudgetExhausted(m) => ApiError::BudgetExhausted(m.clone()),
+        ApiError::PersistedQueryNotFound => ApiError::PersistedQueryNotFound,
         ApiError::Throttled { retry_after_secs } => ApiError::Throttled { retry_after_secs: *retry_after_secs },
         ApiError::Unavailable(m) => ApiError::Unavailable(m.clone()),
         ApiError::Internal(m) => ApiError::Internal(m.clone()),

@@ -15,6 +15,7 @@ mod m20261130_000003_audit_policy;
 mod m20261130_000004_released_cells;
 mod m20261130_000005_access_epoch;
 mod m20261130_000006_privacy;
+mod m20261130_000007_allowed_operations;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000004_released_cells::Migration),
             Box::new(m20261130_000005_access_epoch::Migration),
             Box::new(m20261130_000006_privacy::Migration),
+            Box::new(m20261130_000007_allowed_operations::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod enrolment_measures;
 mod fuzz;
 mod live;
 mod metrics;
+mod persisted;
 mod privacy;
 mod record;
 mod reference_data;

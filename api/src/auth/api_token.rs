@@ -7,9 +7,12 @@
 //! when an announcement cannot arrive).
 
 use chrono::Utc;
-use consortium_entity::access::api_token;
+use consortium_entity::access::{allowed_operation, api_token};
 use consortium_entity::partner;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
 
 use super::error::{AccessError, AuthError};
 use super::principal::{granted, Principal};
@@ -124,7 +127,57 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, token: &str) -> Result<Pri
             .await?;
     }
     let scopes = row.scopes.parse::<ScopeSet>().unwrap_or_default().intersection(granted(&partner));
-    Ok(Principal { partner, scopes, token_id: row.prefix, expires_at: row.expires_at })
+    let allowed: Vec<String> = allowed_operation::Entity::find()
+        .select_only()
+        .column(allowed_operation::Column::QueryHash)
+        .filter(allowed_operation::Column::TokenPrefix.eq(row.prefix.as_str()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let allowed = (!allowed.is_empty()).then(|| std::sync::Arc::new(allowed.into_iter().collect()));
+    Ok(Principal { partner, scopes, token_id: row.prefix, expires_at: row.expires_at, allowed })
+}
+
+/// Limits the active token with prefix `prefix` to the operations in `documents`
+/// (name, GraphQL text), adding to those it may run already; announced to every
+/// replica. Returns how many operations the token may run now.
+pub async fn allow<C: ConnectionTrait>(
+    db: &C,
+    prefix: &str,
+    documents: &[(String, String)],
+) -> Result<usize, AccessError> {
+    let token = api_token::Entity::find()
+        .filter(api_token::Column::Prefix.eq(prefix))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| AccessError::UnknownToken(prefix.to_owned()))?;
+    for (source, text) in documents {
+        async_graphql::parser::parse_query(text)
+            .map_err(|e| AccessError::InvalidOperation(format!("{source}: {e}")))?;
+        let row = allowed_operation::ActiveModel {
+            token_prefix: Set(token.prefix.clone()),
+            query_hash: Set(crate::audit::query_hash(text)),
+            source: Set(source.chars().take(200).collect()),
+        };
+        allowed_operation::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    allowed_operation::Column::TokenPrefix,
+                    allowed_operation::Column::QueryHash,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    super::cache::announce_access_change(db).await?;
+    let count = allowed_operation::Entity::find()
+        .filter(allowed_operation::Column::TokenPrefix.eq(token.prefix.as_str()))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
 /// The partner with `code`.

@@ -66,6 +66,12 @@ pub enum AccessError {
     /// A key or JWK that cannot be used.
     #[error("invalid key: {0}")]
     InvalidKey(String),
+    /// No active token has this prefix.
+    #[error("no active token with prefix '{0}'")]
+    UnknownToken(String),
+    /// An operation for an allow-list that is not GraphQL.
+    #[error("not a GraphQL operation: {0}")]
+    InvalidOperation(String),
     /// The operating system's random source failed.
     #[error("no randomness available")]
     Random,

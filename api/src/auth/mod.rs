@@ -166,7 +166,7 @@ impl Authenticator {
     async fn ours(&self, token: &str, peeked: &Unverified) -> Result<Principal, AuthError> {
         let (claims, _, partner) = self.verify_ours(token, peeked).await?;
         let scopes = claims.scope.parse::<ScopeSet>().unwrap_or_default().intersection(granted(&partner));
-        Ok(Principal { partner, scopes, token_id: claims.jti, expires_at: claims.exp })
+        Ok(Principal { partner, scopes, token_id: claims.jti, expires_at: claims.exp, allowed: None })
     }
 
     async fn federated(
@@ -190,7 +190,7 @@ impl Authenticator {
                 .intersection(grants),
             None => grants,
         };
-        Ok(Principal { partner, scopes, token_id: identity.token_id, expires_at: identity.expires_at })
+        Ok(Principal { partner, scopes, token_id: identity.token_id, expires_at: identity.expires_at, allowed: None })
     }
 
     /// Tells this and every other replica that access changed (a token was revoked, a

@@ -20,6 +20,9 @@ pub struct Principal {
     pub token_id: String,
     /// When the token expires (Unix seconds).
     pub expires_at: i64,
+    /// The operations the token may run, by normalised query hash, when it is limited
+    /// to registered ones (see [`crate::persisted`]); `None`: any.
+    pub allowed: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
 impl Principal {

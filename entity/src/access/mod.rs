@@ -1,6 +1,7 @@
 //! Access control and accountability: API tokens, OAuth clients, signing keys, issued
 //! access tokens, used client assertions, rate-limit windows, the audit chain, the
-//! ledger of released patient sets, and the noisy tier's values, charges and budgets.
+//! ledger of released patient sets, the noisy tier's values, charges and budgets, and
+//! tokens' allow-lists.
 //!
 //! None of these tables holds trial data, so writing them does not bump the data
 //! version. Secrets are never stored: tokens and client secrets as SHA-256 hashes only.
@@ -8,6 +9,7 @@
 //! the same way on every backend.
 
 pub mod access_epoch;
+pub mod allowed_operation;
 pub mod api_token;
 pub mod audit_record;
 pub mod issued_token;
