@@ -56,6 +56,29 @@ const ASSETS: &[Asset] = &[
 
 const PLAYGROUND: &str = include_str!("../web/playground.html");
 const DASHBOARDS: &str = include_str!("../web/dashboards.html");
+/// The pages' shared header: the navigation and the token form.
+const HEADER: &str = include_str!("../web/header.html");
+
+/// The pages, each with the header marking it as the current one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Page {
+    Playground,
+    Dashboards,
+}
+
+impl Page {
+    fn template(self) -> &'static str {
+        match self {
+            Page::Playground => PLAYGROUND,
+            Page::Dashboards => DASHBOARDS,
+        }
+    }
+
+    fn header(self) -> String {
+        let current = |page| if self == page { " aria-current=\"page\"" } else { "" };
+        HEADER.replace("__PLAYGROUND__", current(Page::Playground)).replace("__DASHBOARDS__", current(Page::Dashboards))
+    }
+}
 
 /// The asset at `/assets/{path}`: the vendored libraries are addressed without
 /// `vendor/` (`/assets/graphiql/graphiql.min.js`).
@@ -76,20 +99,20 @@ pub async fn asset(Path(path): Path<String>) -> Response {
     }
 }
 
-/// `template` with its configuration (whether sign-in is offered, a token from
-/// sign-in) in the JSON block no script runs; `<` is escaped, so no value ends it.
-fn render(template: &str, sign_in: bool, token: Option<&str>) -> String {
+/// `page` with its header and its configuration (whether sign-in is offered, a token
+/// from sign-in) in the JSON block no script runs; `<` is escaped, so no value ends it.
+fn render(page: Page, sign_in: bool, token: Option<&str>) -> String {
     let config = json!({ "signIn": sign_in, "token": token }).to_string().replace('<', "\\u003c");
-    template.replace("__CONFIG__", &config)
+    page.template().replace("__HEADER__", &page.header()).replace("__CONFIG__", &config)
 }
 
-/// A page, with the headers that keep it to this origin.
-fn page(template: &str, sign_in: bool, token: Option<&str>) -> Response {
+/// A page, with the HTTP headers that keep it to this origin.
+fn page(page: Page, sign_in: bool, token: Option<&str>) -> Response {
     let mut response = Response::builder()
         .content_type("text/html; charset=utf-8")
         .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
         .header(header::REFERRER_POLICY, "no-referrer")
-        .body(render(template, sign_in, token));
+        .body(render(page, sign_in, token));
     response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     if token.is_some() {
         response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -99,7 +122,7 @@ fn page(template: &str, sign_in: bool, token: Option<&str>) -> Response {
 
 /// The playground, opened with `token` when sign-in just issued one.
 pub fn playground_page(sign_in: bool, token: Option<&str>) -> Response {
-    page(PLAYGROUND, sign_in, token)
+    page(Page::Playground, sign_in, token)
 }
 
 /// `GET /graphql`: the playground.
@@ -111,7 +134,7 @@ pub async fn playground(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
 /// `GET /dashboards`: the dashboards.
 #[handler]
 pub async fn dashboards(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
-    page(DASHBOARDS, sign_in.is_some(), None)
+    page(Page::Dashboards, sign_in.is_some(), None)
 }
 
 #[cfg(test)]
@@ -120,12 +143,14 @@ mod tests {
 
     #[test]
     fn every_page_script_and_style_is_an_asset() {
-        for template in [PLAYGROUND, DASHBOARDS] {
-            for reference in template.split("\"/assets/").skip(1) {
+        for page in [Page::Playground, Page::Dashboards] {
+            let html = render(page, true, None);
+            assert!(html.contains(&format!("href=\"/{}\" aria-current", ["graphql", "dashboards"][page as usize])));
+            for reference in html.split("\"/assets/").skip(1) {
                 let path = reference.split('"').next().unwrap_or_default();
                 assert!(find(path).is_some(), "{path} is referenced but not served");
             }
-            assert!(!template.contains("http://") && !template.contains("https://"), "a page refers elsewhere");
+            assert!(!html.contains("http://") && !html.contains("https://"), "a page refers elsewhere");
         }
     }
 
@@ -134,7 +159,7 @@ mod tests {
         let token = "</script><script>alert(1)</script>";
         let response = playground_page(false, Some(token));
         assert_eq!(response.headers().get(header::CACHE_CONTROL).and_then(|v| v.to_str().ok()), Some("no-store"));
-        let html = render(PLAYGROUND, true, Some(token));
+        let html = render(Page::Playground, true, Some(token));
         assert_eq!(html.matches("</script>").count(), PLAYGROUND.matches("</script>").count());
         let config = html.split("type=\"application/json\">").nth(1).and_then(|c| c.split("</script>").next());
         let config: serde_json::Value = serde_json::from_str(config.expect("the block")).expect("JSON");
