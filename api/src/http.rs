@@ -20,7 +20,7 @@ use crate::auth::Principal;
 use crate::auth::{AuthError, Authenticator, Scope};
 use crate::error::ApiError;
 use crate::error::Code;
-use crate::graphql::ConsortiumSchema;
+use crate::graphql::{ConsortiumSchema, LiveSchema};
 use crate::ledger::NewSets;
 use crate::persisted;
 use crate::privacy::{Charge, Reckoning, BUDGET_EXHAUSTED};
@@ -258,13 +258,14 @@ fn record_of(data_version: i64) -> audit_record::Model {
 }
 
 /// `GET /graphql/ws`: GraphQL over WebSocket (`graphql-transport-ws`, and the older
-/// `graphql-ws`) for subscriptions (see [`crate::graphql::Live`]). The token comes in
+/// `graphql-ws`) for subscriptions (see [`crate::graphql::Live`]); its schema asks no
+/// question about patients, which are answered over HTTP only. The token comes in
 /// the `connection_init` payload (`{"Authorization": "Bearer …"}`) and is checked before
 /// any subscription starts; opening the connection is on record like any request, and
 /// a connection that cannot be put on record is refused.
 #[handler]
 pub async fn subscriptions(
-    schema: Data<&ConsortiumSchema>,
+    schema: Data<&LiveSchema>,
     state: Data<&Arc<AppState>>,
     auth: Data<&Arc<Authenticator>>,
     protocol: async_graphql_poem::GraphQLProtocol,
@@ -615,6 +616,7 @@ async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partn
                 window_secs: state.privacy.window_secs,
                 at: Utc::now().timestamp(),
                 cells,
+                asked: release.asked(),
             })
         }
         _ => None,
@@ -627,26 +629,26 @@ fn over_budget(reckoning: &Reckoning, budget: f64, window_secs: i64) -> ApiError
     let resets = chrono::DateTime::from_timestamp(reckoning.window_start + window_secs, 0)
         .map_or_else(String::new, |t| format!(" until {}", t.to_rfc3339()));
     ApiError::BudgetExhausted(format!(
-        "the privacy budget does not allow this answer: it costs ε = {:.3}, and {:.3} of {budget:.3} is left{resets}",
-        reckoning.cost,
+        "the privacy budget does not allow this answer: it may cost ε = {:.3}, and {:.3} of {budget:.3} is left{resets}",
+        reckoning.most,
         (budget - reckoning.spent).max(0.0),
     ))
 }
 
-/// The answer to a dry run: no data; what the request would cost from the partner's
-/// privacy budget (nothing for a partner not on the noisy tier), in `privacyCost`.
+/// The answer to a dry run: no data; what the request may cost at most from the
+/// partner's privacy budget (every value asked for at full price; nothing for a partner
+/// not on the noisy tier), in `privacyCost`.
 fn cost_of(
     planned: async_graphql::BatchResponse,
     reckoning: Option<&(Reckoning, f64)>,
 ) -> async_graphql::BatchResponse {
     let cost = match reckoning {
         Some((reckoning, budget)) => json!({
-            "epsilon": reckoning.cost,
-            "newValues": reckoning.new_cells.len(),
+            "epsilon": reckoning.most,
             "epsilonRemaining": (budget - reckoning.spent).max(0.0),
             "affordable": reckoning.affordable(*budget),
         }),
-        None => json!({ "epsilon": 0.0, "newValues": 0, "epsilonRemaining": null, "affordable": true }),
+        None => json!({ "epsilon": 0.0, "epsilonRemaining": null, "affordable": true }),
     };
     let cost = async_graphql::Value::from_json(cost).unwrap_or_default();
     let (single, planned) = operations_of(planned);

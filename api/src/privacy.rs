@@ -20,9 +20,12 @@
 //! read-only, so a request plainly over budget is refused before anything is built; a
 //! dry run (the request extension `dryRun: true`) stops there and tells the cost.
 //!
-//! What the noisy tier does not hide: two cells with the same patients get the same
-//! value and are charged once, so a partner can tell that two of its questions select
-//! the same patients.
+//! A request is refused, and a dry run prices it, at its most: every value asked for
+//! at full price, so whether a request is answered, and what a dry run says, tell
+//! nothing about which values rest on the same patients. What the noisy tier does not
+//! hide: two cells with the same patients get the same value and are charged once, so
+//! a partner can tell, from its spending, that two of its questions select the same
+//! patients (each such probe costs at least one value's ε).
 
 use std::collections::{HashMap, HashSet};
 
@@ -67,19 +70,27 @@ pub struct Charge {
     pub budget: f64,
     /// The window's length, in seconds.
     pub window_secs: i64,
-    /// When (Unix seconds): decides the window.
+    /// When (Unix seconds): decides the window; set again when the charge is made.
     pub at: i64,
     /// The values' cells, distinct.
     pub cells: Vec<String>,
+    /// How many values the request asks for (cells counted once per question, not
+    /// per distinct set).
+    pub asked: usize,
 }
 
-/// A charge reckoned against what the partner has spent.
+/// A charge reckoned against what the partner has spent: what it costs, and at most
+/// what it may cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reckoning {
     /// The cells the partner receives for the first time.
     pub new_cells: Vec<String>,
     /// ε they cost.
     pub cost: f64,
+    /// ε the request is refused on when it is not left: every value asked for at full
+    /// price, whether or not two of them rest on the same patients or were received
+    /// before, so that whether a request is answered tells nothing about patients.
+    pub most: f64,
     /// ε spent in the current window before this charge.
     pub spent: f64,
     /// Start of the current window.
@@ -87,9 +98,9 @@ pub struct Reckoning {
 }
 
 impl Reckoning {
-    /// Whether the budget allows the charge.
+    /// Whether the budget allows the charge at its most.
     pub fn affordable(&self, budget: f64) -> bool {
-        self.spent + self.cost <= budget + TOLERANCE
+        self.spent + self.most.max(self.cost) <= budget + TOLERANCE
     }
 }
 
@@ -110,14 +121,14 @@ impl Charge {
     }
 
     /// The charge against what the partner has spent, read on `db` (inside the audit
-    /// record's transaction when it is made).
+    /// record's transaction when it is made). A window never moves back: a row of a
+    /// later window (a replica whose clock is ahead) is the current one.
     pub async fn reckon(&self, db: &impl ConnectionTrait) -> Result<Reckoning, DbErr> {
-        let window_start = self.window_start();
-        let spent = privacy_budget::Entity::find_by_id(self.partner.clone())
-            .one(db)
-            .await?
-            .filter(|row| row.window_start == window_start)
-            .map_or(0.0, |row| row.spent);
+        let own = self.window_start();
+        let (window_start, spent) = match privacy_budget::Entity::find_by_id(self.partner.clone()).one(db).await? {
+            Some(row) if row.window_start >= own => (row.window_start, row.spent),
+            _ => (own, 0.0),
+        };
         let mut charged = HashSet::new();
         for chunk in self.cells.chunks(CELLS_PER_STATEMENT) {
             let rows: Vec<String> = privacy_charge::Entity::find()
@@ -133,7 +144,8 @@ impl Charge {
         }
         let new_cells: Vec<String> = self.cells.iter().filter(|c| !charged.contains(*c)).cloned().collect();
         let cost = new_cells.len() as f64 * self.epsilon;
-        Ok(Reckoning { new_cells, cost, spent, window_start })
+        let most = self.asked as f64 * self.epsilon;
+        Ok(Reckoning { new_cells, cost, most, spent, window_start })
     }
 
     /// Makes the charge reckoned as `reckoning` (in the audit record's transaction).
@@ -265,6 +277,7 @@ impl Privacy {
             window_secs: self.window_secs,
             at: now,
             cells: Vec::new(),
+            asked: 0,
         };
         let reckoning = charge.reckon(&self.db).await?;
         Ok(BudgetStatus {

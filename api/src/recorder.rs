@@ -263,6 +263,9 @@ async fn charge_record(
     record: &mut audit_record::Model,
     charge: &Charge,
 ) -> Result<(), DbErr> {
+    // The window is the one the record is written in.
+    let charge = Charge { at: chrono::Utc::now().timestamp(), ..charge.clone() };
+    let charge = &charge;
     let reckoning = charge.reckon(transaction).await?;
     if reckoning.affordable(charge.budget) {
         charge.make(transaction, &reckoning).await?;

@@ -15,7 +15,7 @@ use crate::auth::federation::TrustedIssuer;
 use crate::auth::sign_in::{self, SignIn};
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
-use crate::graphql::build_schema;
+use crate::graphql::{build_live_schema, build_schema};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
 use crate::{http, web};
@@ -66,6 +66,7 @@ impl Application {
                 .context("cannot set up authentication")?;
         let limiter = Arc::new(RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs));
         let schema = build_schema(Arc::clone(&state), Arc::clone(&limiter), args);
+        let live = build_live_schema(Arc::clone(&state), args);
         let pipeline = Arc::new(http::Pipeline {
             max_batch: args.max_batch,
             timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
@@ -89,6 +90,7 @@ impl Application {
             .at("/auth/login", get(sign_in::login))
             .at("/auth/callback", get(sign_in::callback))
             .data(schema)
+            .data(live)
             .data(Arc::clone(&state))
             .data(Arc::new(auth))
             .data(sign_in)

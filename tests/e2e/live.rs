@@ -1,6 +1,7 @@
 //! Live updates over a real WebSocket: a client subscribes to the data version with its
 //! token in `connection_init`, receives the current version, and receives the next one
-//! when new data lands; a forged token gets no subscription.
+//! when new data lands; a question about patients gets no answer there; a forged token
+//! gets no subscription.
 
 use std::time::Duration;
 
@@ -53,6 +54,14 @@ async fn a_subscriber_hears_of_each_new_data_version() {
     let second = next(&mut socket).await.expect("the new version");
     assert_eq!(second["payload"]["data"]["dataVersions"]["version"].as_i64(), Some(bumped), "{second}");
     assert!(bumped > version);
+    // Questions about patients are not answered over WebSocket.
+    let question = json!({ "id": "2", "type": "subscribe", "payload": { "query": "{ funnel { steps { patients { value } } } }" } });
+    socket.send(Message::text(question.to_string())).await.expect("ask");
+    let refused = next(&mut socket).await.expect("an answer");
+    let payload =
+        if refused["type"] == "error" { json!({ "errors": refused["payload"] }) } else { refused["payload"].clone() };
+    assert!(payload["errors"].as_array().is_some_and(|e| !e.is_empty()), "{refused}");
+    assert!(payload["data"].is_null(), "{refused}");
     // The connection is on record.
     let subscriptions =
         app.sql_count("SELECT COUNT(*) FROM audit_record WHERE operation = 'subscription' AND outcome = 'OK'").await;

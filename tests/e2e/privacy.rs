@@ -81,7 +81,8 @@ on_both_backends! {
         assert_eq!(spent(&app, &token).await, 0.0, "a dry run spends nothing");
         let first = post(&app, &app.address, &token, &json!({ "query": BY_REGION })).await;
         assert!(first.get("errors").is_none(), "{first}");
-        assert_eq!(first["extensions"]["disclosure"]["epsilon"].as_f64(), Some(cost), "{first}");
+        let charged = first["extensions"]["disclosure"]["epsilon"].as_f64().expect("ε on record");
+        assert!(charged > 0.0 && charged <= cost + 1e-9, "charged {charged}, the dry run said at most {cost}");
         let counts = &first["data"]["patientCounts"];
         let mut cells = vec![counts["total"].clone()];
         cells.extend(counts["groups"].as_array().expect("groups").iter().map(|g| g["patients"].clone()));
@@ -91,7 +92,7 @@ on_both_backends! {
             assert!(cell["margin95"].as_u64().is_some_and(|m| m > 0), "{cell}");
             assert!(cell["value"].as_u64().is_some(), "{cell}");
         }
-        assert!((cost - 0.5 * cells.len() as f64).abs() < 1e-9, "ε 0.5 for each of {} values, not {cost}", cells.len());
+        assert!((charged - 0.5 * cells.len() as f64).abs() < 1e-9, "ε 0.5 for each of {} values, not {charged}", cells.len());
         // The registry sees the exact numbers: the noise changed at least one of them.
         let exact = app.data(BY_REGION, json!({})).await;
         assert_ne!(exact["patientCounts"]["total"]["value"], Value::Null);
@@ -106,9 +107,9 @@ on_both_backends! {
             assert_eq!(again["data"], first["data"]);
             assert_eq!(again["extensions"]["disclosure"]["epsilon"].as_f64(), Some(0.0), "{again}");
         }
-        assert!((spent(&app, &token).await - cost).abs() < 1e-9, "charged once");
+        assert!((spent(&app, &token).await - charged).abs() < 1e-9, "charged once");
         let on_record = epsilons_on_record(&app).await;
-        assert!((on_record.iter().sum::<f64>() - cost).abs() < 1e-9, "{on_record:?}");
+        assert!((on_record.iter().sum::<f64>() - charged).abs() < 1e-9, "{on_record:?}");
         assert_eq!(on_record.iter().filter(|e| **e > 0.0).count(), 1, "{on_record:?}");
     }
 }
@@ -165,6 +166,22 @@ on_both_backends! {
         // The exact tier is untouched: the registry gets the estimate.
         let exact = app.data(query, json!({})).await;
         assert!(exact["responses"]["overall"]["objectiveResponse"]["estimate"]["value"].as_f64().is_some(), "{exact}");
+        // What rests on exact counts without being a number is not answered either:
+        // two-stage decisions, and a survival curve's steps (one per event time).
+        let monitoring = post(&app, &app.address, &token, &json!({ "query": "{ cohortMonitoring { statusAgrees } }" })).await;
+        assert_eq!(error_codes(&monitoring), vec!["FORBIDDEN"], "{monitoring}");
+        let academic = app.token_for("TRIALSTAT", None).await;
+        let noisy_survival = TestApp::spawn_configured(Backend::Sqlite, Some(PATIENTS), |args| {
+            args.disclosure_overrides = format!("{TRUSTED};TRIALSTAT:noise=0.5").parse().expect("overrides");
+        })
+        .await
+        .expect("app");
+        let academic_there = noisy_survival.token_for("TRIALSTAT", None).await;
+        let curve = post(&noisy_survival, &noisy_survival.address, &academic_there, &json!({ "query": "{ survival(endpoint: OS) { patients { precision } steps { months { value } } } }" })).await;
+        assert_eq!(curve["data"]["survival"][0]["patients"]["precision"], "NOISY", "{curve}");
+        assert_eq!(curve["data"]["survival"][0]["steps"], json!([]), "{curve}");
+        let exact_curve = app.graphql_as(&academic, "{ survival(endpoint: OS) { steps { months { value } } } }", json!({})).await;
+        assert!(exact_curve["data"]["survival"][0]["steps"].as_array().is_some_and(|s| !s.is_empty()), "{exact_curve}");
     }
 }
 

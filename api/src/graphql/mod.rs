@@ -30,7 +30,7 @@ use crate::config::ServeArgs;
 use crate::rate_limit::{RateLimit, RateLimiter};
 use crate::state::AppState;
 pub use codes::{ErrorCodes, Limits};
-pub use live::Live;
+pub use live::{Live, LiveQuery, LiveSchema};
 pub use query::Query;
 
 /// The service's schema type.
@@ -49,6 +49,16 @@ fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, Live> {
 /// Builds the schema around a running service's state and rate limiter.
 pub fn build_schema(state: Arc<AppState>, limiter: Arc<RateLimiter>, limits: &ServeArgs) -> ConsortiumSchema {
     builder(limits).data(state).data(limiter).finish()
+}
+
+/// The WebSocket endpoint's schema: the subscriptions of [`ConsortiumSchema`] with
+/// their limits, and no question about patients (see [`live`]).
+pub fn build_live_schema(state: Arc<AppState>, limits: &ServeArgs) -> LiveSchema {
+    Schema::build(LiveQuery, EmptyMutation, Live)
+        .extension(ErrorCodes)
+        .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })
+        .data(state)
+        .finish()
 }
 
 /// The schema in SDL, as checked in at `schema.graphql`.

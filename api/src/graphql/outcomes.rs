@@ -291,9 +291,11 @@ impl SurvivalCurve {
             group,
             treatment_group,
             events: release.count(&curve.events),
+            // On the noisy tier even the number of steps (distinct event times) is exact.
             steps: curve
                 .table
                 .iter()
+                .filter(|_| !release.is_noisy())
                 .map(|r| {
                     let gate = release.at_risk_gate(&patients, r.at_risk);
                     SurvivalStep {
@@ -373,6 +375,13 @@ impl OutcomeQuery {
         ctx: &Context<'_>,
         status: Option<CohortStatus>,
     ) -> Result<Vec<CohortMonitoring>> {
+        if release(ctx)?.is_noisy() {
+            // Decisions and status checks are functions of exact stage counts.
+            return Err(ApiError::Forbidden(
+                "cohort monitoring rests on exact counts and is not available on the noisy tier".into(),
+            )
+            .into());
+        }
         let (state, view) = view(ctx, Scope::ResponseRead).await?;
         let snapshot = Arc::clone(&view.snapshot);
         let rows = state.answer(&view, (), |s, _: &()| cohort_monitoring(s)).await?;

@@ -48,6 +48,8 @@ enum Phase {
 /// The release step of one request.
 pub struct Release {
     policy: PartnerPolicy,
+    /// Counts asked for while planning, one per question (a set asked twice counts twice).
+    asked: std::sync::atomic::AtomicUsize,
     /// The noisy tier's mechanism, when the policy has one.
     mechanism: Option<Mechanism>,
     phase: Mutex<Phase>,
@@ -89,7 +91,12 @@ impl Release {
     pub fn new(policy: PartnerPolicy) -> Self {
         // The ε of a policy was checked when the overrides were read.
         let mechanism = policy.policy.noise.and_then(|noise| noise.mechanism().ok());
-        Self { policy, mechanism, phase: Mutex::new(Phase::Planning(HashMap::new())) }
+        Self { policy, mechanism, asked: 0.into(), phase: Mutex::new(Phase::Planning(HashMap::new())) }
+    }
+
+    /// How many counts the plan asked for, one per question.
+    pub fn asked(&self) -> usize {
+        self.asked.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The noisy tier's mechanism and budget, when the policy puts the partner on it.
@@ -101,6 +108,11 @@ impl Release {
     /// The version of the policy releases are made under.
     pub fn policy_version(&self) -> &str {
         &self.policy.version
+    }
+
+    /// Whether the partner is on the noisy tier.
+    pub fn is_noisy(&self) -> bool {
+        self.policy.policy.noise.is_some()
     }
 
     /// The smallest count the policy publishes.
@@ -187,6 +199,7 @@ impl Release {
         let key = fingerprint(set);
         self.with_phase(|phase| match phase {
             Phase::Planning(cells) => {
+                self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 cells.entry(key).or_insert_with(|| set.clone());
                 None
             }
