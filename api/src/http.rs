@@ -603,11 +603,10 @@ async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partn
     let charge = match release.noise() {
         Some((mechanism, budget)) if !decision.noisy.is_empty() => {
             let values = state.privacy.values(version, mechanism, decision.noisy).await?;
-            let mut cells: Vec<String> =
-                values.iter().map(|(set, _)| crate::privacy::cell(set, mechanism.epsilon())).collect();
+            let mut cells: Vec<String> = values.iter().map(|(_, cell, _)| cell.clone()).collect();
             cells.sort_unstable();
             cells.dedup();
-            release.publish_noisy(values);
+            release.publish_noisy(values.into_iter().map(|(set, _, value)| (set, value)));
             Some(Charge {
                 partner: partner.to_owned(),
                 data_version: version,

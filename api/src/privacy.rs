@@ -48,7 +48,7 @@ const TOLERANCE: f64 = 1e-9;
 pub const BUDGET_EXHAUSTED: &str = "BUDGET_EXHAUSTED";
 
 /// The key of a noisy value: the hash of the set and the ε of its noise.
-pub fn cell(set: &PatientSet, epsilon: f64) -> String {
+fn cell(set: &PatientSet, epsilon: f64) -> String {
     let mut bytes = Vec::with_capacity(8 + 4 * set.len());
     bytes.extend_from_slice(&epsilon.to_bits().to_le_bytes());
     for id in set.ids() {
@@ -115,20 +115,30 @@ pub struct BudgetStatus {
     pub resets_at: i64,
 }
 
+/// The start of the window of `window_secs` that `at` falls in.
+fn window_of(at: i64, window_secs: i64) -> i64 {
+    at - at.rem_euclid(window_secs.max(1))
+}
+
+/// The current window of `partner`'s budget and the ε spent in it, at a time whose
+/// window starts at `own`. A window never moves back: a row of a later window (written
+/// by a replica whose clock is ahead) is the current one.
+async fn current_window(db: &impl ConnectionTrait, partner: &str, own: i64) -> Result<(i64, f64), DbErr> {
+    Ok(match privacy_budget::Entity::find_by_id(partner.to_owned()).one(db).await? {
+        Some(row) if row.window_start >= own => (row.window_start, row.spent),
+        _ => (own, 0.0),
+    })
+}
+
 impl Charge {
     fn window_start(&self) -> i64 {
-        self.at - self.at.rem_euclid(self.window_secs.max(1))
+        window_of(self.at, self.window_secs)
     }
 
     /// The charge against what the partner has spent, read on `db` (inside the audit
-    /// record's transaction when it is made). A window never moves back: a row of a
-    /// later window (a replica whose clock is ahead) is the current one.
+    /// record's transaction when it is made).
     pub async fn reckon(&self, db: &impl ConnectionTrait) -> Result<Reckoning, DbErr> {
-        let own = self.window_start();
-        let (window_start, spent) = match privacy_budget::Entity::find_by_id(self.partner.clone()).one(db).await? {
-            Some(row) if row.window_start >= own => (row.window_start, row.spent),
-            _ => (own, 0.0),
-        };
+        let (window_start, spent) = current_window(db, &self.partner, self.window_start()).await?;
         let mut charged = HashSet::new();
         for chunk in self.cells.chunks(CELLS_PER_STATEMENT) {
             let rows: Vec<String> = privacy_charge::Entity::find()
@@ -194,15 +204,15 @@ impl Privacy {
         Self { db, window_secs: window_secs.max(1) }
     }
 
-    /// The noisy values of `sets` on data version `version` under `mechanism`: the kept
-    /// ones, and for the others values drawn now and kept (or, when another request
-    /// kept one first, that one).
+    /// The noisy values of `sets` on data version `version` under `mechanism`, each with
+    /// its cell: the kept ones, and for the others values drawn now and kept (or, when
+    /// another request kept one first, that one).
     pub async fn values(
         &self,
         version: i64,
         mechanism: &Mechanism,
         sets: Vec<PatientSet>,
-    ) -> Result<Vec<(PatientSet, u64)>, ApiError> {
+    ) -> Result<Vec<(PatientSet, String, u64)>, ApiError> {
         let cells: Vec<String> = sets.iter().map(|set| cell(set, mechanism.epsilon())).collect();
         let mut kept = self.kept(version, &cells).await?;
         let (drawn, counts): (Vec<&String>, Vec<u64>) = sets
@@ -238,7 +248,7 @@ impl Privacy {
         sets.into_iter()
             .zip(cells)
             .map(|(set, cell)| match kept.get(&cell) {
-                Some(value) => Ok((set, u64::try_from(*value).unwrap_or(0))),
+                Some(value) => Ok((set, cell.clone(), u64::try_from(*value).unwrap_or(0))),
                 None => Err(ApiError::Internal(format!("noisy value {cell} was not kept"))),
             })
             .collect()
@@ -269,21 +279,7 @@ impl Privacy {
 
     /// The budget of `partner`, `budget` per window, at `now`.
     pub async fn status(&self, partner: &str, budget: f64, now: i64) -> Result<BudgetStatus, ApiError> {
-        let charge = Charge {
-            partner: partner.to_owned(),
-            data_version: 0,
-            epsilon: 0.0,
-            budget,
-            window_secs: self.window_secs,
-            at: now,
-            cells: Vec::new(),
-            asked: 0,
-        };
-        let reckoning = charge.reckon(&self.db).await?;
-        Ok(BudgetStatus {
-            spent: reckoning.spent,
-            remaining: (budget - reckoning.spent).max(0.0),
-            resets_at: reckoning.window_start + self.window_secs,
-        })
+        let (window_start, spent) = current_window(&self.db, partner, window_of(now, self.window_secs)).await?;
+        Ok(BudgetStatus { spent, remaining: (budget - spent).max(0.0), resets_at: window_start + self.window_secs })
     }
 }
