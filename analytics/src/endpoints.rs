@@ -19,6 +19,7 @@
 //!   whichever comes first; without either, censored at the last assessment (at day 0 when
 //!   there is no assessment).
 
+use polars::lazy::dsl::min_horizontal;
 use polars::prelude::*;
 
 /// Configurable parts of the endpoint definitions.

@@ -32,7 +32,8 @@ use consortium_api::rate_limit::RateLimiter;
 use consortium_api::release::{PolicyOverrides, Release};
 use consortium_api::request::RequestContext;
 use consortium_api::state::{AppState, CountQuestion};
-use consortium_api::{db, demo};
+use consortium_api::db;
+use consortium_synthetic as demo;
 use consortium_entity::{partner, PartnerKind};
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
@@ -50,11 +51,11 @@ fn us(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e6)
 }
 
-async fn run_backend(label: &str, url: SecretString, consortium: &demo::Consortium, patients: u32, generate: f64) {
+async fn run_backend(label: &str, url: SecretString, consortium: &consortium_store::Trial, patients: u32, generate: f64) {
     let conn = db::connect(&url).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");
     let t = Instant::now();
-    demo::store(&conn, consortium).await.expect("store");
+    consortium_store::write_trial(&conn, consortium).await.expect("store");
     let store = t.elapsed();
 
     let t = Instant::now();

@@ -17,7 +17,8 @@ use common::{median, ms};
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::survival::{survival, Endpoint};
 use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Population, Snapshot, TrialRows};
-use consortium_api::{db, demo};
+use consortium_api::db;
+use consortium_synthetic as demo;
 use consortium_disclosure::{protect, Policy, Requester};
 use secrecy::SecretString;
 
@@ -36,7 +37,7 @@ async fn main() {
         let url = SecretString::from(format!("sqlite://{}?mode=rwc", dir.path().join("bench.db").display()));
         let conn = db::connect(&url).await.expect("connect");
         db::migrate(&conn).await.expect("migrate");
-        demo::store(&conn, &consortium).await.expect("store");
+        consortium_store::write_trial(&conn, &consortium).await.expect("store");
         let snapshot =
             Snapshot::build(TrialRows::read(&conn).await.expect("read"), EndpointRules::default()).expect("build");
 

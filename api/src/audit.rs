@@ -21,8 +21,9 @@ use crate::auth::secret::sha256_hex;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The hash of `record` chained after `prev_hash`: every field but the id and the
-/// record's own hash. The policy version and ε join the canonical form only when
-/// present, so records written before they existed verify as they were written.
+/// record's own hash. The policy version, ε and the detail of a write join the
+/// canonical form only when present, so records written before they existed verify as
+/// they were written.
 pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
     let mut canonical = json!([
         prev_hash,
@@ -43,6 +44,9 @@ pub fn hash(record: &audit_record::Model, prev_hash: &str) -> String {
     }
     if let (Some(epsilon), Some(fields)) = (record.epsilon, canonical.as_array_mut()) {
         fields.push(json!(epsilon));
+    }
+    if let (Some(detail), Some(fields)) = (&record.detail, canonical.as_array_mut()) {
+        fields.push(json!(detail));
     }
     sha256_hex(canonical.to_string().as_bytes())
 }
@@ -239,6 +243,7 @@ mod tests {
             withheld: 0,
             policy_version: Some("1".into()),
             epsilon: Some(0.5),
+            detail: None,
         };
         let base = hash(&entry, GENESIS);
         let mut edited = entry.clone();
@@ -253,6 +258,12 @@ mod tests {
         let mut edited = entry.clone();
         edited.epsilon = Some(0.0);
         assert_ne!(hash(&edited, GENESIS), base);
+        let mut edited = entry.clone();
+        edited.detail = Some(r#"{"inserted":1}"#.into());
+        let detailed = hash(&edited, GENESIS);
+        assert_ne!(detailed, base);
+        edited.detail = Some(r#"{"inserted":2}"#.into());
+        assert_ne!(hash(&edited, GENESIS), detailed);
         assert_ne!(hash(&entry, &base), base);
     }
 }

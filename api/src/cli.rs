@@ -4,12 +4,20 @@ use anyhow::Context;
 use secrecy::SecretString;
 
 use crate::auth::{api_token, clients, keys, ScopeSet};
+use std::path::Path;
+
+use consortium_store::export::{export, Format};
+use consortium_store::import::{file::MAX_FILE_BYTES, Domain, Report, Rights, Upload};
+use consortium_synthetic as synthetic;
+
 use crate::config::{
-    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, KeysCommand, PartnerCommand, ServeArgs, TokenCommand,
+    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, ImportArgs, KeysCommand, PartnerCommand, ServeArgs,
+    TokenCommand,
 };
+use crate::import::Recorded;
 use crate::release::PolicyOverrides;
 use crate::startup::Application;
-use crate::{audit, db, demo, graphql};
+use crate::{audit, db, graphql, import};
 
 /// Seconds in a day.
 const DAY_SECS: i64 = 24 * 60 * 60;
@@ -41,7 +49,72 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
         Command::Partner(command) => partner(&connect(&cli.database_url).await?, command).await,
+        Command::Import(args) => import_files(&connect(&cli.database_url).await?, &args).await,
     }
+}
+
+/// `consortium import`: one file, or every file of a directory, as the operator.
+async fn import_files(db: &sea_orm::DatabaseConnection, args: &ImportArgs) -> anyhow::Result<()> {
+    let uploads = match (&args.dir, &args.domain, &args.file) {
+        (Some(dir), _, _) => uploads_in(dir)?,
+        (None, Some(domain), Some(file)) => {
+            let domain = Domain::named(domain)
+                .ok_or_else(|| anyhow::anyhow!("no domain '{domain}'; the domains are: {}", Domain::names()))?;
+            vec![upload(domain, file)?]
+        }
+        _ => anyhow::bail!("name a domain and a file, or --dir"),
+    };
+    let progress = |step: &str| eprintln!("{step}");
+    let report = import::run(db, &uploads, &Rights::operator(), args.dry_run, &Recorded::operator(), &progress).await?;
+    println!("{}", report.describe());
+    if !report.problems.is_empty() {
+        anyhow::bail!("the import was refused");
+    }
+    Ok(())
+}
+
+/// The file `path` as an upload of `domain`, refused before it is read when it is
+/// larger than an import accepts.
+fn upload(domain: Domain, path: &Path) -> anyhow::Result<Upload> {
+    let size = std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?.len();
+    if size > MAX_FILE_BYTES {
+        anyhow::bail!("{} is {size} bytes; an import file has at most {MAX_FILE_BYTES}", path.display());
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+    Ok(Upload { domain, file, bytes })
+}
+
+/// Every `<domain>.csv` or `<domain>.parquet` file in `dir`.
+fn uploads_in(dir: &Path) -> anyhow::Result<Vec<Upload>> {
+    let mut uploads = Vec::new();
+    for domain in Domain::ALL {
+        for format in [Format::Csv, Format::Parquet] {
+            let path = dir.join(format!("{}.{}", domain.name(), format.extension()));
+            if path.exists() {
+                uploads.push(upload(domain, &path)?);
+            }
+        }
+    }
+    if uploads.is_empty() {
+        anyhow::bail!("{} holds no import file (<domain>.csv or <domain>.parquet)", dir.display());
+    }
+    Ok(uploads)
+}
+
+/// The synthetic consortium of `spec` as import files, in memory.
+fn demo_files(spec: &synthetic::DemoSpec) -> anyhow::Result<Vec<Upload>> {
+    let trial = synthetic::generate(spec)?;
+    let files = export(&trial, Format::Csv)?;
+    Ok(files.into_iter().map(|(domain, file, bytes)| Upload { domain, file, bytes }).collect())
+}
+
+/// Prints `report` and fails unless it was applied.
+fn applied(report: &Report) -> anyhow::Result<()> {
+    if !report.applied {
+        anyhow::bail!("the demo consortium was not imported:\n{}", report.describe());
+    }
+    Ok(())
 }
 
 /// A connection to an already migrated database.
@@ -202,17 +275,30 @@ async fn serve(url: &SecretString, args: &ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
+    let spec = synthetic::DemoSpec { seed: args.seed, patients: args.patients };
+    if let Some(dir) = &args.export {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for upload in demo_files(&spec)? {
+            let path = dir.join(&upload.file);
+            std::fs::write(&path, &upload.bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            println!("{} ({} bytes)", path.display(), upload.bytes.len());
+        }
+        println!("import them with: consortium import --dir {}", dir.display());
+        return Ok(());
+    }
     let db = db::connect(url).await?;
     db::migrate(&db).await?;
-    if demo::is_empty(&db).await? {
-        let spec = demo::DemoSpec { seed: args.seed, patients: args.patients };
+    if consortium_store::is_empty(&db).await? {
         let started = std::time::Instant::now();
-        let consortium = demo::generate(&spec)?;
-        let report = demo::store(&db, &consortium).await?;
+        // The demo fills its database the way real data arrives: by importing files.
+        let uploads = demo_files(&spec)?;
+        let quiet = |_: &str| {};
+        let report = import::run(&db, &uploads, &Rights::operator(), false, &Recorded::operator(), &quiet).await?;
+        applied(&report)?;
         println!(
-            "generated a synthetic consortium: {} patients, {} rows, seed {}, data version {} ({:.1} s)",
+            "imported a synthetic consortium: {} patients, {} rows, seed {}, data version {} ({:.1} s)",
             spec.patients,
-            report.rows,
+            report.totals().0,
             spec.seed,
             report.data_version,
             started.elapsed().as_secs_f64()
@@ -224,7 +310,7 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     let mut serve = args.serve.clone();
-    serve.disclosure_overrides = demo::DISCLOSURE_OVERRIDES
+    serve.disclosure_overrides = synthetic::DISCLOSURE_OVERRIDES
         .parse::<PolicyOverrides>()
         .map_err(anyhow::Error::msg)?
         .then(&serve.disclosure_overrides);

@@ -57,6 +57,29 @@ pub enum Command {
     /// Partners' grants.
     #[command(subcommand)]
     Partner(PartnerCommand),
+    /// Import trial data from a file (CSV or Parquet; columns in docs/import.md), or every
+    /// file of an export: validated first, then applied all or nothing with one
+    /// data-version bump, on record in the audit trail. Rows are matched by natural key:
+    /// importing the same file again changes nothing; a corrected row updates.
+    Import(ImportArgs),
+}
+
+/// What to import.
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The file's domain: partners, sites, drugs, cohorts, dm, profiles, variants, ds, ex,
+    /// rs, ae, ss.
+    #[arg(required_unless_present = "dir", requires = "file")]
+    pub domain: Option<String>,
+    /// The file.
+    pub file: Option<PathBuf>,
+    /// Import every `<domain>.csv` or `<domain>.parquet` file of this directory in one go
+    /// (what `consortium demo --export` writes).
+    #[arg(long, conflicts_with_all = ["domain", "file"])]
+    pub dir: Option<PathBuf>,
+    /// Validate and report; change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Partners.
@@ -291,16 +314,21 @@ impl Default for ServeArgs {
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
     /// Seed of the synthetic consortium (same seed, same consortium).
-    #[arg(long, env = "DEMO_SEED", default_value_t = crate::demo::DemoSpec::DEMO.seed)]
+    #[arg(long, env = "DEMO_SEED", default_value_t = consortium_synthetic::DemoSpec::DEMO.seed)]
     pub seed: u64,
 
     /// Number of referred patients, 100 to 1,000,000.
-    #[arg(long, env = "DEMO_PATIENTS", default_value_t = crate::demo::DemoSpec::DEMO.patients)]
+    #[arg(long, env = "DEMO_PATIENTS", default_value_t = consortium_synthetic::DemoSpec::DEMO.patients)]
     pub patients: u32,
 
     /// Fill the database and exit instead of serving.
     #[arg(long)]
     pub no_serve: bool,
+
+    /// Write the consortium as import files (one CSV per domain) into this directory,
+    /// and exit without touching the database.
+    #[arg(long, value_name = "DIR")]
+    pub export: Option<PathBuf>,
 
     /// Server options.
     #[command(flatten)]

@@ -35,6 +35,10 @@ use consortium_entity::PartnerKind;
 /// Largest request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 256 * 1024;
 
+/// Largest GraphQL multipart request (a file upload) accepted, in bytes; larger
+/// imports go through the command line.
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
 /// An error response outside GraphQL execution (the request never reached it).
 fn transport_error(status: StatusCode, code: Code, message: &str) -> Response {
     let body = json!({ "errors": [{ "message": message, "extensions": { "code": code.as_str() } }] });
@@ -95,11 +99,21 @@ pub async fn graphql(
     entry.partner_code = Some(principal.partner.code.clone());
     entry.token_id = Some(principal.token_id.clone());
     let context = RequestContext::new(snapshot, Release::new(pipeline.overrides.for_partner(&principal.partner)));
-    let bytes = match body.into_bytes_limit(MAX_BODY_BYTES).await {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let upload = content_type.starts_with("multipart/form-data");
+    let limit = if upload { MAX_UPLOAD_BYTES } else { MAX_BODY_BYTES };
+    let claimed = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let bytes = match claimed.filter(|n| *n > limit as u64) {
+        // Refused on its claimed size, before a byte of it is read.
+        Some(_) => Err(poem::error::ReadBodyError::PayloadTooLarge),
+        None => body.into_bytes_limit(limit).await,
+    };
+    let bytes = match bytes {
         Ok(bytes) => bytes,
         Err(poem::error::ReadBodyError::PayloadTooLarge) => {
             entry.outcome = Code::BadRequest.as_str().to_owned();
-            let response = transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::BadRequest, "request body too large");
+            let message = format!("request body too large (at most {limit} bytes)");
+            let response = transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::BadRequest, &message);
             return on_record(&state, entry, started, response).await;
         }
         Err(_) => {
@@ -108,7 +122,17 @@ pub async fn graphql(
             return on_record(&state, entry, started, response).await;
         }
     };
-    let mut request: async_graphql::BatchRequest = match serde_json::from_slice(&bytes) {
+    let parsed = match upload {
+        // A GraphQL multipart request (a file upload): the operations and their files.
+        true => {
+            let options = async_graphql::http::MultipartOptions::default().max_num_files(1).max_file_size(limit);
+            async_graphql::http::receive_batch_body(Some(content_type), &bytes[..], options)
+                .await
+                .map_err(|e| e.to_string())
+        }
+        false => serde_json::from_slice::<async_graphql::BatchRequest>(&bytes).map_err(|e| e.to_string()),
+    };
+    let mut request = match parsed {
         Ok(request) => request,
         Err(error) => {
             entry.outcome = Code::BadRequest.as_str().to_owned();
@@ -142,6 +166,9 @@ pub async fn graphql(
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let operation_count = requests.len();
+    if upload || !only_queries(&requests) {
+        return write(&schema, &state, &principal, &context, request, entry, started, upload).await;
+    }
     // A dry run tells what the request would cost from a privacy budget, releasing nothing.
     let dry_run = requests.iter().any(|r| r.extensions.get("dryRun") == Some(&async_graphql::Value::Boolean(true)));
     let key = AnswerKey {
@@ -234,6 +261,44 @@ pub async fn graphql(
     http
 }
 
+/// A request that writes (a mutation: an import): executed once, alone, by the
+/// mutation's resolver, which puts what it changed on record in its own transaction;
+/// then the request itself is put on record like any other. It reads no patient data, so
+/// no release step is involved; a mutation sent with other operations, or a file sent
+/// with a query, is refused.
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    schema: &ConsortiumSchema,
+    state: &AppState,
+    principal: &Principal,
+    context: &Arc<RequestContext>,
+    request: async_graphql::BatchRequest,
+    mut entry: audit_record::Model,
+    started: Instant,
+    upload: bool,
+) -> Response {
+    let alone = match &request {
+        async_graphql::BatchRequest::Single(one) => !upload || !only_queries(&[one]),
+        async_graphql::BatchRequest::Batch(_) => false,
+    };
+    if !alone {
+        entry.outcome = Code::BadRequest.as_str().to_owned();
+        let message = "a mutation (and a file upload) is sent alone: one operation, not in a batch, not a query";
+        let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, message);
+        return on_record(state, entry, started, response).await;
+    }
+    let response = schema.execute_batch(request.data(principal.clone()).data(Arc::clone(context))).await;
+    let (single, responses) = operations_of(response);
+    let code = responses.iter().flat_map(|r| r.errors.iter()).find_map(|e| {
+        match e.extensions.as_ref().and_then(|x| x.get("code")) {
+            Some(async_graphql::Value::String(code)) => Some(code.clone()),
+            _ => None,
+        }
+    });
+    entry.outcome = code.unwrap_or_else(|| "OK".to_owned());
+    on_record(state, entry, started, Json(batch_of(single, responses)).into_response()).await
+}
+
 /// The audit record of a request arriving now, answered from `data_version`, to be
 /// filled in as the request goes.
 fn record_of(data_version: i64) -> audit_record::Model {
@@ -254,6 +319,7 @@ fn record_of(data_version: i64) -> audit_record::Model {
         withheld: 0,
         policy_version: None,
         epsilon: None,
+        detail: None,
     }
 }
 

@@ -1,5 +1,4 @@
-//! Consortium Analytics: the GraphQL service, its command line and the synthetic
-//! consortium generator.
+//! Consortium Analytics: the GraphQL service and its command line.
 //!
 //! * [`config`]: the typed configuration (clap; flags and environment).
 //! * [`auth`]: tokens, principals, scopes and our OAuth2 authorization server.
@@ -18,7 +17,7 @@
 //! * [`http`] and [`startup`]: the transport and the one boot path.
 //! * [`web`]: the playground and the dashboards, with every asset they use.
 //! * [`metrics`]: counters and histograms for operators (`GET /metrics`).
-//! * [`demo`]: the deterministic synthetic consortium.
+//! * [`import`]: the import entry points' rights and audit record (the rules are in `consortium-store`).
 //! * [`cli`]: the subcommands.
 #![warn(missing_docs)]
 
@@ -28,10 +27,10 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;
-pub mod demo;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod import;
 pub mod ledger;
 pub mod metrics;
 pub mod persisted;

@@ -196,9 +196,7 @@ async fn write_group(db: DatabaseConnection, records: Vec<Pending>) -> Result<Ve
 async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<Option<audit_record::Model>>, DbErr> {
     let transaction = db.begin().await?;
     let backend = transaction.get_database_backend();
-    if backend == DatabaseBackend::Postgres {
-        transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).await?;
-    }
+    lock_chain(&transaction).await?;
     // Answers whose credentials were checked before access last changed wait for a
     // new check; everything else is written.
     let epoch = match pending.iter().any(|(_, _, checked)| checked.is_some()) {
@@ -225,8 +223,7 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
     for chunk in cells.chunks(LEDGER_ROWS_PER_STATEMENT) {
         released_cell::Entity::insert_many(chunk.to_vec()).exec(&transaction).await?;
     }
-    let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(&transaction).await?;
-    let mut prev_hash = head.map_or_else(|| GENESIS.to_owned(), |h| h.hash);
+    let mut prev_hash = head_hash(&transaction).await?;
     let mut rows = Vec::with_capacity(records.len());
     for record in &records {
         let mut row = record.clone().into_active_model();
@@ -254,6 +251,38 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
     transaction.commit().await?;
     let mut stored = stored.into_iter();
     Ok(live.into_iter().map(|live| if live { stored.next() } else { None }).collect())
+}
+
+/// On PostgreSQL, takes the chain's lock until `transaction` ends, so replicas (and
+/// writes that put themselves on record) append one after the other.
+async fn lock_chain(transaction: &DatabaseTransaction) -> Result<(), DbErr> {
+    if transaction.get_database_backend() == DatabaseBackend::Postgres {
+        transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({CHAIN_LOCK})")).await?;
+    }
+    Ok(())
+}
+
+/// The hash of the chain's last record (the genesis hash for an empty chain).
+async fn head_hash(transaction: &DatabaseTransaction) -> Result<String, DbErr> {
+    let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(transaction).await?;
+    Ok(head.map_or_else(|| GENESIS.to_owned(), |h| h.hash))
+}
+
+/// Appends `record` at the head of the chain inside a write's own `transaction`, so the
+/// write and its record commit together or not at all (an import; see
+/// [`crate::import`]). Should another writer take the head first, the unique previous
+/// hash fails the transaction and the write with it.
+pub async fn append_within(
+    transaction: &DatabaseTransaction,
+    record: audit_record::Model,
+) -> Result<audit_record::Model, DbErr> {
+    lock_chain(transaction).await?;
+    let prev_hash = head_hash(transaction).await?;
+    let mut row = record.clone().into_active_model();
+    row.id = NotSet;
+    row.hash = Set(hash(&record, &prev_hash));
+    row.prev_hash = Set(prev_hash);
+    row.insert(transaction).await
 }
 
 /// Makes `charge` and notes its ε in `record`, or, when the partner's budget does not

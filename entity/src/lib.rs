@@ -26,6 +26,8 @@ pub mod patient;
 pub mod response_assessment;
 pub mod site;
 pub mod variant;
+pub mod trial;
 pub mod vocabulary;
 
 pub use enums::*;
+pub use trial::Trial;

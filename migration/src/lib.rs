@@ -16,6 +16,7 @@ mod m20261130_000004_released_cells;
 mod m20261130_000005_access_epoch;
 mod m20261130_000006_privacy;
 mod m20261130_000007_allowed_operations;
+mod m20261130_000008_audit_detail;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000005_access_epoch::Migration),
             Box::new(m20261130_000006_privacy::Migration),
             Box::new(m20261130_000007_allowed_operations::Migration),
+            Box::new(m20261130_000008_audit_detail::Migration),
         ]
     }
 }

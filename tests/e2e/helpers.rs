@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use consortium_api::config::ServeArgs;
 use consortium_api::state::AppState;
-use consortium_api::{db, demo, Application};
+use consortium_api::{db, Application};
+use consortium_synthetic as demo;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -90,7 +91,7 @@ impl TestApp {
         db::migrate(&db).await.expect("migrate the test database");
         if let Some(spec) = spec {
             let consortium = demo::generate(&spec).expect("generate");
-            demo::store(&db, &consortium).await.expect("store the consortium");
+            consortium_store::write_trial(&db, &consortium).await.expect("store the consortium");
         }
         let mut args = ServeArgs {
             bind: "127.0.0.1:0".parse().expect("address"),
@@ -185,6 +186,14 @@ impl TestApp {
         api_token::issue(&self.db, code, scopes, "e2e", 3600).await.expect("issue a token").token
     }
 
+    /// The backend the test's database is on.
+    pub fn backend(&self) -> Backend {
+        match self.database.cleanup {
+            Cleanup::Sqlite(_) => Backend::Sqlite,
+            Cleanup::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
     /// The URL of the test's database (for replicas in processes of their own).
     pub fn database_url(&self) -> String {
         use secrecy::ExposeSecret;
@@ -259,6 +268,7 @@ pub fn answered_record(partner: &str) -> consortium_entity::access::audit_record
         withheld: 0,
         policy_version: None,
         epsilon: None,
+        detail: None,
     }
 }
 

@@ -16,6 +16,7 @@ mod differencing;
 mod disclosure;
 mod enrolment_measures;
 mod fuzz;
+mod import;
 mod live;
 mod metrics;
 mod persisted;

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use consortium_api::demo;
+use consortium_synthetic as demo;
 use consortium_entity::PartnerKind;
 use serde_json::json;
 

@@ -15,6 +15,7 @@ mod enums;
 mod genomics;
 mod inputs;
 mod live;
+mod mutation;
 mod outcomes;
 mod pagination;
 mod query;
@@ -25,6 +26,7 @@ mod viewer;
 use std::sync::Arc;
 
 use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
+pub use mutation::Mutation;
 
 use crate::config::ServeArgs;
 use crate::rate_limit::{RateLimit, RateLimiter};
@@ -34,13 +36,13 @@ pub use live::{Live, LiveQuery, LiveSchema};
 pub use query::Query;
 
 /// The service's schema type.
-pub type ConsortiumSchema = Schema<Query, EmptyMutation, Live>;
+pub type ConsortiumSchema = Schema<Query, Mutation, Live>;
 
 /// The schema's structure with its limits and extensions, without runtime data.
-fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, EmptyMutation, Live> {
+fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, Mutation, Live> {
     // Extensions run outermost first: the rate limit charges only queries that pass the
     // limits, which are checked on what validation computed.
-    Schema::build(Query::default(), EmptyMutation, Live)
+    Schema::build(Query::default(), Mutation, Live)
         .extension(ErrorCodes)
         .extension(RateLimit)
         .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })

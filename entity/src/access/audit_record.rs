@@ -39,6 +39,9 @@ pub struct Model {
     /// The privacy loss ε the request spent from its partner's budget (the noisy
     /// tier); none for a partner not on it.
     pub epsilon: Option<f64>,
+    /// What a write changed, as canonical JSON (an import: domains, files' hashes, rows
+    /// inserted, updated and unchanged); none for a request that writes no trial data.
+    pub detail: Option<String>,
     /// The previous record's hash (zeros for the first).
     #[sea_orm(unique)]
     pub prev_hash: String,

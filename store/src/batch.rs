@@ -1,4 +1,4 @@
-//! Writing a generated [`Consortium`] to the database: every table in one transaction,
+//! Writing a whole [`Trial`] to an empty database: every table in one transaction,
 //! in foreign-key order, with the generator's explicit ids, as multi-row inserts sized
 //! to the backend's bound-parameter limit; then the id sequences (PostgreSQL) and the
 //! data version, so readers see the whole consortium and its new version or neither.
@@ -14,9 +14,9 @@ use sea_orm::{
     EntityTrait, Insert, IntoActiveModel, Iterable, TransactionTrait,
 };
 
-use super::Consortium;
+use consortium_entity::Trial;
 
-/// What [`store`] wrote.
+/// What [`write_trial`] wrote.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StoreReport {
     /// Rows inserted, over all tables.
@@ -33,17 +33,11 @@ pub async fn is_empty(db: &DatabaseConnection) -> Result<bool, DbErr> {
 /// Writes the whole consortium in one transaction (all or nothing) and bumps the data
 /// version inside it. The database must not hold a consortium already (see [`is_empty`]):
 /// the generator's ids are written as they are.
-pub async fn store(db: &DatabaseConnection, consortium: &Consortium) -> Result<StoreReport, DbErr> {
+pub async fn write_trial(db: &DatabaseConnection, trial: &Trial) -> Result<StoreReport, DbErr> {
     let started = Instant::now();
-    let backend = db.get_database_backend();
-    // Bound parameters per statement: SQLite's compile-time default is 32766,
-    // PostgreSQL's wire protocol counts them in 16 bits.
-    let limit = match backend {
-        DatabaseBackend::Sqlite => 32_766,
-        _ => 65_535,
-    };
+    let limit = parameter_limit(db.get_database_backend());
     let txn = db.begin().await?;
-    let c = consortium;
+    let c = trial;
     let mut rows = 0;
     rows += insert_all::<partner::Entity, _>(&txn, &c.partners, limit).await?;
     rows += insert_all::<site::Entity, _>(&txn, &c.sites, limit).await?;
@@ -57,29 +51,7 @@ pub async fn store(db: &DatabaseConnection, consortium: &Consortium) -> Result<S
     rows += insert_all::<response_assessment::Entity, _>(&txn, &c.assessments, limit).await?;
     rows += insert_all::<adverse_event::Entity, _>(&txn, &c.adverse_events, limit).await?;
     rows += insert_all::<followup::Entity, _>(&txn, &c.followups, limit).await?;
-    if backend == DatabaseBackend::Postgres {
-        // Explicit ids leave the serial sequences behind; later inserts that let the
-        // database choose an id must not collide with the demo rows.
-        for table in [
-            partner::Entity.table_name(),
-            site::Entity.table_name(),
-            patient::Entity.table_name(),
-            molecular_profile::Entity.table_name(),
-            variant::Entity.table_name(),
-            drug::Entity.table_name(),
-            cohort::Entity.table_name(),
-            mtb_review::Entity.table_name(),
-            enrolment::Entity.table_name(),
-            response_assessment::Entity.table_name(),
-            adverse_event::Entity.table_name(),
-            followup::Entity.table_name(),
-        ] {
-            txn.execute_unprepared(&format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
-            ))
-            .await?;
-        }
-    }
+    sync_sequences(&txn).await?;
     let data_version = data_version::bump(&txn).await?;
     txn.commit().await?;
     tracing::info!(
@@ -87,13 +59,51 @@ pub async fn store(db: &DatabaseConnection, consortium: &Consortium) -> Result<S
         data_version,
         patients = c.patients.len(),
         duration_ms = started.elapsed().as_millis() as u64,
-        "stored the demo consortium"
+        "wrote a whole trial"
     );
     Ok(StoreReport { rows, data_version })
 }
 
+/// Bound parameters per statement: SQLite's compile-time default is 32766, PostgreSQL's
+/// wire protocol counts them in 16 bits.
+pub(crate) fn parameter_limit(backend: DatabaseBackend) -> usize {
+    match backend {
+        DatabaseBackend::Sqlite => 32_766,
+        _ => 65_535,
+    }
+}
+
+/// Moves PostgreSQL's id sequences past the largest id of every trial table: rows are
+/// written with explicit ids, which leave the sequences behind, and later inserts that
+/// let the database choose an id must not collide with them. Nothing to do on SQLite.
+pub(crate) async fn sync_sequences<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    if db.get_database_backend() != DatabaseBackend::Postgres {
+        return Ok(());
+    }
+    for table in [
+        partner::Entity.table_name(),
+        site::Entity.table_name(),
+        patient::Entity.table_name(),
+        molecular_profile::Entity.table_name(),
+        variant::Entity.table_name(),
+        drug::Entity.table_name(),
+        cohort::Entity.table_name(),
+        mtb_review::Entity.table_name(),
+        enrolment::Entity.table_name(),
+        response_assessment::Entity.table_name(),
+        adverse_event::Entity.table_name(),
+        followup::Entity.table_name(),
+    ] {
+        db.execute_unprepared(&format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))"
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
 /// Inserts `models` in chunks that stay under `limit` bound parameters each.
-async fn insert_all<E, C>(db: &C, models: &[E::Model], limit: usize) -> Result<u64, DbErr>
+pub(crate) async fn insert_all<E, C>(db: &C, models: &[E::Model], limit: usize) -> Result<u64, DbErr>
 where
     E: EntityTrait,
     E::Model: IntoActiveModel<E::ActiveModel> + Clone,
@@ -112,7 +122,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::{generate, DemoSpec};
+    use consortium_synthetic::{generate, DemoSpec};
     use consortium_migration::Migrator;
     use sea_orm::{Database, PaginatorTrait};
     use sea_orm_migration::MigratorTrait;
@@ -124,7 +134,7 @@ mod tests {
         assert!(is_empty(&db).await.expect("query"));
         let c = generate(&DemoSpec { seed: 5, patients: 500 }).expect("in range");
 
-        let report = store(&db, &c).await.expect("store");
+        let report = write_trial(&db, &c).await.expect("store");
 
         assert_eq!(report.data_version, 1);
         assert_eq!(data_version::current(&db).await.expect("version"), 1);
@@ -179,7 +189,7 @@ mod tests {
         if let Some(last) = c.followups.last_mut() {
             last.patient_id = 999_999;
         }
-        store(&db, &c).await.expect_err("the foreign key must fail");
+        write_trial(&db, &c).await.expect_err("the foreign key must fail");
         assert!(is_empty(&db).await.expect("query"));
         assert_eq!(data_version::current(&db).await.expect("version"), 0);
     }

@@ -1,6 +1,6 @@
 //! The synthetic consortium: a deterministic generator of a whole national
 //! precision-cancer-medicine trial (partners, sites, drugs, cohorts and every patient's
-//! journey from referral to registry follow-up) and the bulk writer that stores it.
+//! journey from referral to registry follow-up), as a [`Trial`] for the store to write.
 //!
 //! No real patient data exists in this project, so demos, benchmarks and end-to-end
 //! tests run on this consortium. It is built to look like IMPRESS-Norway / DRUP as
@@ -9,22 +9,16 @@
 //! decision its own patients' data supports under the trial's endpoint definitions.
 //!
 //! * `catalogue` holds the fixed reference data (seed-independent);
-//! * `simulate` walks every patient through the funnel in calendar order;
-//! * `store` writes a [`Consortium`] to the database in one transaction ([`store()`]).
+//! * `simulate` walks every patient through the funnel in calendar order.
 //!
 //! [`generate`] is pure: the same [`DemoSpec`] always yields the identical consortium.
 
 use chrono::NaiveDate;
-use consortium_entity::{
-    adverse_event, cohort, drug, enrolment, followup, molecular_profile, mtb_review, partner, patient,
-    response_assessment, site, variant,
-};
 
 mod catalogue;
 mod simulate;
-mod store;
 
-pub use store::{is_empty, store, StoreReport};
+pub use consortium_entity::Trial;
 
 /// The disclosure policy changes the demo serves with, before any configured ones:
 /// its early-look partner is on the noisy tier, ε = 0.5 per count and 10 per window.
@@ -60,36 +54,6 @@ impl Default for DemoSpec {
     }
 }
 
-/// The whole consortium in memory, as sea-orm models with ids assigned 1..n per table,
-/// in the order the tables must be written (foreign keys point backwards).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Consortium {
-    /// Hospitals, the registry, industry partners and the academic group.
-    pub partners: Vec<partner::Model>,
-    /// One treating site per hospital.
-    pub sites: Vec<site::Model>,
-    /// Every referred patient, in referral order.
-    pub patients: Vec<patient::Model>,
-    /// One molecular profile per profiled patient.
-    pub profiles: Vec<molecular_profile::Model>,
-    /// Variants of the profiles (0–4 each).
-    pub variants: Vec<variant::Model>,
-    /// One tumour-board review per profiled patient.
-    pub reviews: Vec<mtb_review::Model>,
-    /// Study drugs.
-    pub drugs: Vec<drug::Model>,
-    /// Cohorts with their recorded two-stage status.
-    pub cohorts: Vec<cohort::Model>,
-    /// Enrolments, in enrolment order.
-    pub enrolments: Vec<enrolment::Model>,
-    /// Response assessments of treated patients.
-    pub assessments: Vec<response_assessment::Model>,
-    /// Adverse events of treated patients.
-    pub adverse_events: Vec<adverse_event::Model>,
-    /// The latest follow-up status of every patient.
-    pub followups: Vec<followup::Model>,
-}
-
 /// Why a consortium cannot be generated.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]
 pub enum DemoError {
@@ -106,7 +70,7 @@ pub enum DemoError {
 }
 
 /// Generates the consortium `spec` describes; pure and deterministic.
-pub fn generate(spec: &DemoSpec) -> Result<Consortium, DemoError> {
+pub fn generate(spec: &DemoSpec) -> Result<Trial, DemoError> {
     if !(DemoSpec::MIN_PATIENTS..=DemoSpec::MAX_PATIENTS).contains(&spec.patients) {
         return Err(DemoError::PatientsOutOfRange {
             requested: spec.patients,
@@ -120,6 +84,9 @@ pub fn generate(spec: &DemoSpec) -> Result<Consortium, DemoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use consortium_entity::{
+        cohort, enrolment, followup, molecular_profile, mtb_review, patient, response_assessment, site, variant,
+    };
     use chrono::Datelike;
     use consortium_entity::enums::*;
     use std::collections::{HashMap, HashSet};
@@ -128,8 +95,8 @@ mod tests {
 
     /// One mid-sized consortium shared by the statistical tests (generating it is cheap,
     /// but the checks read better against a single fixture).
-    fn large() -> &'static Consortium {
-        static LARGE: OnceLock<Consortium> = OnceLock::new();
+    fn large() -> &'static Trial {
+        static LARGE: OnceLock<Trial> = OnceLock::new();
         LARGE.get_or_init(|| {
             let started = Instant::now();
             let c = generate(&DemoSpec { seed: 2021, patients: 20_000 }).expect("20,000 patients is in range");
@@ -177,7 +144,7 @@ mod tests {
         benefit: bool,
     }
 
-    fn endpoints(c: &Consortium) -> HashMap<i32, Endpoints> {
+    fn endpoints(c: &Trial) -> HashMap<i32, Endpoints> {
         let mut visits: HashMap<i32, Vec<&response_assessment::Model>> = HashMap::new();
         for a in &c.assessments {
             visits.entry(a.enrolment_id).or_default().push(a);
@@ -393,7 +360,7 @@ mod tests {
         check_cohort_decisions(large());
     }
 
-    fn check_cohort_decisions(c: &Consortium) {
+    fn check_cohort_decisions(c: &Trial) {
         let ends = endpoints(c);
         let mut finished_stage_1 = 0;
         let mut futile = 0;

@@ -34,7 +34,7 @@ use super::catalogue::{
     DISEASE_RELATED, DRUGS, EARLY_LOOK, EARLY_LOOK_SCOPES, HOSPITALS, INDUSTRY, MSI_TIER, PASSENGERS, REGISTRY, SOLID,
     TUMOURS,
 };
-use super::{Consortium, DemoSpec, DATA_CUT};
+use super::{DemoSpec, Trial, DATA_CUT};
 
 /// Day 0 of the simulation calendar: the trial's first referral.
 const FIRST_REFERRAL: NaiveDate = ymd(2021, 4, 1);
@@ -94,7 +94,7 @@ const MEDIAN_OS_ENROLLED_NOT_TREATED: f64 = 2.5;
 const DAYS_PER_MONTH: f64 = 30.4375;
 
 /// Runs the whole simulation.
-pub(super) fn simulate(spec: &DemoSpec) -> Consortium {
+pub(super) fn simulate(spec: &DemoSpec) -> Trial {
     let mut sim = Sim::new(spec.seed);
     sim.refer(spec.patients);
     sim.screen_and_treat();
@@ -867,7 +867,7 @@ impl Sim {
     }
 
     /// Draws the follow-up of every patient and builds the models.
-    fn into_consortium(mut self) -> Consortium {
+    fn into_consortium(mut self) -> Trial {
         let partners = partners();
         let supplier =
             |code: &str| INDUSTRY.iter().position(|o| o.code == code).map_or(0, |i| (HOSPITALS.len() + 2 + i) as i32);
@@ -976,7 +976,7 @@ impl Sim {
             }
             followups.push(self.follow_up(patient_id, &journey));
         }
-        Consortium {
+        Trial {
             partners,
             sites,
             patients,

@@ -1,0 +1,204 @@
+//! Importing trial data from files: validated before any write, all or nothing,
+//! idempotent, and on record.
+//!
+//! An import is a set of files, one per [`Domain`] (CSV or Parquet; `docs/import.md`
+//! lists the columns). It runs in four steps:
+//!
+//! 1. **Read** each file ([`file`]): refused whole if it is empty, not UTF-8, separated
+//!    by something else than commas, a broken Parquet file, another domain's, carries
+//!    a direct identifier, or is one the submitter may not send ([`Rights`]).
+//! 2. **Stage** ([`world`], [`rows`]): in one transaction (on PostgreSQL under an
+//!    advisory lock, so imports take turns), the stored trial is loaded and every row
+//!    is checked (types, code lists, dates, references, duplicates, the submitter's
+//!    sites) and staged by its natural key on top of it, files in domain order so rows
+//!    may refer to rows of the same import. Every problem is collected.
+//! 3. **Decide**: any problem, and nothing is written. A dry run stops here. Rows equal to
+//!    the stored ones change nothing: an import that changes nothing says so, and the
+//!    data version stays.
+//! 4. **Write** the new and changed rows, bump the data version once, and hand the
+//!    report to the [`Witness`] to put on record, all in the same transaction: the data
+//!    and its record commit together or not at all.
+
+use std::collections::HashSet;
+use std::future::Future;
+
+use chrono::NaiveDate;
+use consortium_entity::{data_version, PartnerKind};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+
+pub mod domain;
+pub mod file;
+pub mod report;
+mod rows;
+mod world;
+
+pub use domain::{Domain, Steward};
+pub use report::{Code, FileSummary, Problem, Problems, Report};
+pub use rows::study_week;
+
+/// The advisory lock key under which imports take turns on PostgreSQL ("import").
+const IMPORT_LOCK: i64 = 0x69_6d70_6f72_74;
+
+/// Whose patients a submitter may send rows about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteData {
+    /// None.
+    Nobody,
+    /// Every patient's.
+    Everyone,
+    /// Those referred or treated by a site of the hospital partner with this code.
+    OfPartner(String),
+}
+
+/// What a submitter may send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rights {
+    /// The catalogue: partners, sites, drugs, cohorts.
+    pub catalogue: bool,
+    /// Site data (every domain about patients but follow-up), and follow-up of the same
+    /// patients.
+    pub site_data: SiteData,
+    /// Follow-up of every patient (the registry).
+    pub followup: bool,
+}
+
+impl Rights {
+    /// The operator (the command line, with the database's own credentials): everything.
+    pub fn operator() -> Self {
+        Rights { catalogue: true, site_data: SiteData::Everyone, followup: true }
+    }
+
+    /// Whether the submitter may send files of `domain`.
+    pub fn may_send(&self, domain: Domain) -> bool {
+        match domain.steward() {
+            Steward::Catalogue => self.catalogue,
+            Steward::Site => self.site_data != SiteData::Nobody,
+            Steward::FollowUp => self.followup || self.site_data != SiteData::Nobody,
+        }
+    }
+
+    fn why_not(&self, domain: Domain) -> String {
+        format!("{domain} files need the {} scope", domain.steward().scope())
+    }
+}
+
+/// One file of an import.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// Its domain.
+    pub domain: Domain,
+    /// Its name, for reports.
+    pub file: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
+}
+
+/// How to run an import.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// Validate and report; change nothing.
+    pub dry_run: bool,
+    /// Dates after it are in the future.
+    pub today: NaiveDate,
+    /// Told how far the import has come, now and then.
+    pub progress: &'a (dyn Fn(&str) + Sync),
+}
+
+impl std::fmt::Debug for Options<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Options").field("dry_run", &self.dry_run).field("today", &self.today).finish()
+    }
+}
+
+/// Puts an import on record, in its transaction.
+pub trait Witness {
+    /// Records `report` (of an import that is not a dry run: applied, unchanged or
+    /// refused) in `transaction`; an error rolls the import back.
+    fn record(&self, transaction: &DatabaseTransaction, report: &Report) -> impl Future<Output = Result<(), DbErr>> + Send;
+}
+
+/// Imports `uploads` as a submitter with `rights`; see the module documentation.
+/// Problems with the files are in the report; an error is the database's.
+pub async fn import(
+    db: &DatabaseConnection,
+    uploads: &[Upload],
+    rights: &Rights,
+    options: Options<'_>,
+    witness: &impl Witness,
+) -> Result<Report, DbErr> {
+    let mut report = Report { dry_run: options.dry_run, ..Report::default() };
+    let mut tables = Vec::new();
+    let mut domains = HashSet::new();
+    let mut ordered: Vec<&Upload> = uploads.iter().collect();
+    ordered.sort_by_key(|u| u.domain);
+    for upload in ordered {
+        report.files.push(FileSummary::new(upload.domain, &upload.file, sha256_hex(&upload.bytes)));
+        if !rights.may_send(upload.domain) {
+            report.problems.push(Problem::file(&upload.file, Code::DomainNotPermitted, rights.why_not(upload.domain)));
+            continue;
+        }
+        if !domains.insert(upload.domain) {
+            let message = format!("a second {} file in one import; send one file per domain", upload.domain);
+            report.problems.push(Problem::file(&upload.file, Code::DuplicateKey, message));
+            continue;
+        }
+        match file::read(upload.domain, &upload.file, &upload.bytes) {
+            Ok(table) => {
+                (options.progress)(&format!("{}: read {} rows", upload.file, table.rows));
+                tables.push((upload.domain, report.files.len() - 1, table));
+            }
+            Err(problem) => report.problems.push(problem),
+        }
+    }
+    let transaction = db.begin().await?;
+    if transaction.get_database_backend() == DatabaseBackend::Postgres {
+        transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})")).await?;
+    }
+    report.data_version = data_version::current(&transaction).await?;
+    if !report.problems.is_empty() {
+        return finish(transaction, report, witness).await;
+    }
+    let mut world = world::World::load(&transaction).await?;
+    let context = rows::Context { today: options.today, own_sites: own_sites(&world, rights), progress: options.progress };
+    for (domain, index, table) in &tables {
+        rows::stage(*domain, &mut world, table, &context, &mut report.problems, &mut report.files[*index]);
+    }
+    if !report.problems.is_empty() || !world.is_changed() {
+        return finish(transaction, report, witness).await;
+    }
+    (options.progress)("writing");
+    world.write(&transaction).await?;
+    report.data_version = data_version::bump(&transaction).await?;
+    report.applied = true;
+    finish(transaction, report, witness).await
+}
+
+/// Ends the import's transaction: a dry run rolls back, anything else is put on record
+/// and committed (with the data when it was applied).
+async fn finish(transaction: DatabaseTransaction, mut report: Report, witness: &impl Witness) -> Result<Report, DbErr> {
+    if report.dry_run {
+        report.applied = false;
+        transaction.rollback().await?;
+        return Ok(report);
+    }
+    witness.record(&transaction, &report).await?;
+    transaction.commit().await?;
+    Ok(report)
+}
+
+/// The sites a hospital submitter runs; `None` when its rights are not limited to sites.
+fn own_sites(world: &world::World, rights: &Rights) -> Option<HashSet<i32>> {
+    match &rights.site_data {
+        SiteData::OfPartner(code) => {
+            let partner = world.partners.get(code).filter(|p| p.kind == PartnerKind::Hospital).map(|p| p.id);
+            Some(world.sites.iter().filter(|s| Some(s.partner_id) == partner).map(|s| s.id).collect())
+        }
+        // The registry follows everyone; the operator and admins may send anything.
+        SiteData::Nobody | SiteData::Everyone => None,
+    }
+}
+
+/// Hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}

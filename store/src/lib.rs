@@ -1,0 +1,17 @@
+//! Trial data in and out of the database: the one place that writes trial tables.
+//!
+//! * [`import`]: files from the sites, InPreD, the tumour board, the registry and the
+//!   consortium's administration, validated, then applied all or nothing with one
+//!   data-version bump, idempotently by natural key, and on record.
+//! * [`export`]: a [`Trial`] as import files, one per domain.
+//! * [`batch`]: a whole [`Trial`] written to an empty database at once (benchmarks and
+//!   tests at scale).
+
+#![warn(missing_docs)]
+
+pub mod batch;
+pub mod export;
+pub mod import;
+
+pub use batch::{is_empty, write_trial, StoreReport};
+pub use consortium_entity::Trial;
