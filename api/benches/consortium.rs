@@ -27,14 +27,14 @@ use consortium_analytics::{
 use consortium_api::auth::principal::granted;
 use consortium_api::auth::{api_token, Authenticator, Principal};
 use consortium_api::config::ServeArgs;
+use consortium_api::db;
 use consortium_api::graphql::build_schema;
 use consortium_api::rate_limit::RateLimiter;
 use consortium_api::release::{PolicyOverrides, Release};
 use consortium_api::request::RequestContext;
 use consortium_api::state::{AppState, CountQuestion};
-use consortium_api::db;
-use consortium_synthetic as demo;
 use consortium_entity::{partner, PartnerKind};
+use consortium_synthetic as demo;
 use sea_orm::{ConnectionTrait, Database};
 use secrecy::SecretString;
 
@@ -51,7 +51,13 @@ fn us(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1e6)
 }
 
-async fn run_backend(label: &str, url: SecretString, consortium: &consortium_store::Trial, patients: u32, generate: f64) {
+async fn run_backend(
+    label: &str,
+    url: SecretString,
+    consortium: &consortium_store::Trial,
+    patients: u32,
+    generate: f64,
+) {
     let conn = db::connect(&url).await.expect("connect");
     db::migrate(&conn).await.expect("migrate");
     let t = Instant::now();

@@ -18,8 +18,8 @@ use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::survival::{survival, Endpoint};
 use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Population, Snapshot, TrialRows};
 use consortium_api::db;
-use consortium_synthetic as demo;
 use consortium_disclosure::{protect, Policy, Requester};
+use consortium_synthetic as demo;
 use secrecy::SecretString;
 
 #[tokio::main]

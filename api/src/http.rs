@@ -166,7 +166,7 @@ pub async fn graphql(
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let operation_count = requests.len();
-    if upload || !only_queries(&requests) {
+    if upload || any_mutation(&requests) {
         return write(&schema, &state, &principal, &context, request, entry, started, upload).await;
     }
     // A dry run tells what the request would cost from a privacy budget, releasing nothing.
@@ -278,7 +278,7 @@ async fn write(
     upload: bool,
 ) -> Response {
     let alone = match &request {
-        async_graphql::BatchRequest::Single(one) => !upload || !only_queries(&[one]),
+        async_graphql::BatchRequest::Single(one) => any_mutation(&[one]),
         async_graphql::BatchRequest::Batch(_) => false,
     };
     if !alone {
@@ -374,6 +374,24 @@ pub async fn subscriptions(
 
 /// Whether every operation asked for is a query (reading, so its answer can be sent
 /// again; anything else is answered afresh each time).
+/// Whether any operation of the request is (or may be) a mutation: those are
+/// executed once, by [`write`]; a document that does not parse is not, and meets its
+/// error on the way of every question.
+fn any_mutation(requests: &[&async_graphql::Request]) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    requests.iter().any(|request| {
+        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+        let mutation = |ty: OperationType| ty == OperationType::Mutation;
+        match (&document.operations, &request.operation_name) {
+            (DocumentOperations::Single(operation), _) => mutation(operation.node.ty),
+            (DocumentOperations::Multiple(operations), Some(name)) => {
+                operations.get(name.as_str()).is_some_and(|o| mutation(o.node.ty))
+            }
+            (DocumentOperations::Multiple(operations), None) => operations.values().any(|o| mutation(o.node.ty)),
+        }
+    })
+}
+
 fn only_queries(requests: &[&async_graphql::Request]) -> bool {
     use async_graphql::parser::types::{DocumentOperations, OperationType};
     requests.iter().all(|request| {

@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use consortium_entity::access::audit_record;
-use consortium_store::import::{self, Options, Report, Rights, SiteData, Upload, Witness};
+use consortium_store::import::{self, Domain, Options, Report, Rights, SiteData, Upload, Witness};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::{json, Value};
 
@@ -108,6 +108,10 @@ impl Witness for Recorded {
             prev_hash: String::new(),
             hash: String::new(),
         };
+        // Partners' grants may have changed: every replica checks credentials again.
+        if report.applied && report.files.iter().any(|f| f.domain == Domain::Partners.name() && f.updated > 0) {
+            crate::auth::cache::announce_access_change(transaction).await?;
+        }
         crate::recorder::append_within(transaction, record).await.map(|_| ())
     }
 }
@@ -121,6 +125,7 @@ pub async fn run(
     recorded: &Recorded,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Report, DbErr> {
-    let options = Options { dry_run, today: Utc::now().date_naive(), progress };
+    let scopes = Scope::ALL.map(Scope::as_str);
+    let options = Options { dry_run, today: Utc::now().date_naive(), progress, scopes: &scopes };
     import::import(db, uploads, rights, options, recorded).await
 }

@@ -25,8 +25,8 @@ pub mod partner;
 pub mod patient;
 pub mod response_assessment;
 pub mod site;
-pub mod variant;
 pub mod trial;
+pub mod variant;
 pub mod vocabulary;
 
 pub use enums::*;

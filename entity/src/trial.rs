@@ -2,8 +2,8 @@
 //! the import files and the synthetic consortium to share.
 
 use crate::{
-    adverse_event, cohort, drug, enrolment, followup, molecular_profile, mtb_review, partner, patient, response_assessment,
-    site, variant,
+    adverse_event, cohort, drug, enrolment, followup, molecular_profile, mtb_review, partner, patient,
+    response_assessment, site, variant,
 };
 
 /// A whole trial in memory (the synthetic consortium, or what an export holds), as
@@ -36,4 +36,3 @@ pub struct Trial {
     /// The latest follow-up status of every patient.
     pub followups: Vec<followup::Model>,
 }
-

@@ -49,7 +49,14 @@ fn trial(patients: usize) -> Trial {
     };
     Trial {
         partners: vec![partner(1, "H", PartnerKind::Hospital), partner(2, "C", PartnerKind::Industry)],
-        sites: vec![site::Model { id: 1, code: "S".into(), name: "S".into(), region: HealthRegion::West, partner_id: 1, inpred_node: true }],
+        sites: vec![site::Model {
+            id: 1,
+            code: "S".into(),
+            name: "S".into(),
+            region: HealthRegion::West,
+            partner_id: 1,
+            inpred_node: true,
+        }],
         patients: (1..=patients as i32)
             .map(|id| patient::Model {
                 id,
@@ -105,8 +112,9 @@ fn responses(patients: usize) -> Vec<(String, NaiveDate, &'static str)> {
     let codes = ["SD", "PR", "SD", "CR", "SD", "PD"];
     (1..=patients)
         .flat_map(|p| {
-            (1..=ASSESSMENTS_PER_PATIENT)
-                .map(move |k| (format!("P{p}"), start() + TimeDelta::days(7 * k as i64 + (p % 3) as i64), codes[(p + k) % 6]))
+            (1..=ASSESSMENTS_PER_PATIENT).map(move |k| {
+                (format!("P{p}"), start() + TimeDelta::days(7 * k as i64 + (p % 3) as i64), codes[(p + k) % 6])
+            })
         })
         .collect()
 }
@@ -140,7 +148,8 @@ async fn fresh(url: &str, patients: usize) -> DatabaseConnection {
 async fn timed_import(label: &str, db: &DatabaseConnection, bytes: &[u8], rows: usize) -> f64 {
     let upload = Upload { domain: consortium_store::import::Domain::Rs, file: "rs.csv".into(), bytes: bytes.to_vec() };
     let quiet = |_: &str| {};
-    let options = Options { dry_run: false, today: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(), progress: &quiet };
+    let options =
+        Options { dry_run: false, today: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(), progress: &quiet, scopes: &[] };
     let started = Instant::now();
     let report = import(db, &[upload], &Rights::operator(), options, &Unrecorded).await.unwrap();
     let secs = started.elapsed().as_secs_f64();

@@ -122,8 +122,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use consortium_synthetic::{generate, DemoSpec};
     use consortium_migration::Migrator;
+    use consortium_synthetic::{generate, DemoSpec};
     use sea_orm::{Database, PaginatorTrait};
     use sea_orm_migration::MigratorTrait;
 

@@ -49,12 +49,8 @@ pub fn export(trial: &Trial, format: Format) -> PolarsResult<Vec<(Domain, String
 
 fn encode(domain: Domain, columns: Columns, format: Format) -> PolarsResult<Vec<u8>> {
     let height = columns.first().map_or(0, Vec::len);
-    let columns = domain
-        .columns()
-        .iter()
-        .zip(columns)
-        .map(|(c, values)| Column::new(c.name.into(), values))
-        .collect::<Vec<_>>();
+    let columns =
+        domain.columns().iter().zip(columns).map(|(c, values)| Column::new(c.name.into(), values)).collect::<Vec<_>>();
     let mut frame = DataFrame::new(height, columns)?;
     let mut bytes = Vec::new();
     match format {
@@ -117,9 +113,11 @@ impl<'t> Tables<'t> {
     fn columns(&self, domain: Domain) -> Columns {
         let t = self.trial;
         let rows: Vec<Vec<Option<String>>> = match domain {
-            Domain::Partners => {
-                t.partners.iter().map(|p| vec![text(&p.code), text(&p.name), code(p.kind), text(&p.org_number)]).collect()
-            }
+            Domain::Partners => t
+                .partners
+                .iter()
+                .map(|p| vec![text(&p.code), text(&p.name), code(p.kind), text(&p.org_number), p.scopes.clone()])
+                .collect(),
             Domain::Sites => t
                 .sites
                 .iter()
@@ -131,7 +129,9 @@ impl<'t> Tables<'t> {
             Domain::Drugs => t
                 .drugs
                 .iter()
-                .map(|d| vec![text(&d.code), text(&d.name), text(&d.mechanism), Self::key(&self.partner, d.supplier_id)])
+                .map(|d| {
+                    vec![text(&d.code), text(&d.name), text(&d.mechanism), Self::key(&self.partner, d.supplier_id)]
+                })
                 .collect(),
             Domain::Cohorts => t
                 .cohorts

@@ -691,10 +691,11 @@ impl Sim {
     fn course(&mut self, rate: f64, response_share: f64) -> Course {
         use OverallResponse::{Cr, Ne, Pd, Pr, Sd};
         let rng = &mut self.rng;
-        // Assessments every 8 weeks, a week early or late.
+        // Assessments every 8 weeks, scattered up to 4 days either side as real visits
+        // are; the study week is the nearest whole week (as an import computes it).
         let visit = |rng: &mut ChaCha8Rng, k: i32| {
-            let week = 8 * k + rng.gen_range(-1..=1);
-            (week, 7 * week)
+            let day = 56 * k + rng.gen_range(-4..=4);
+            ((day + 3).div_euclid(7), day)
         };
         let mut visits = Vec::with_capacity(6);
         if rng.gen_bool(EARLY_STOP) {
@@ -837,7 +838,10 @@ impl Sim {
             let grade = if rng.gen_bool(0.6) { 1 } else { 2 };
             events.push((early(rng), term, grade, is_related, rng.gen_bool(0.02)));
         }
-        events.sort_by_key(|e| e.0);
+        // One record per term, onset and grade: the same event drawn twice is recorded once
+        // (an import refuses such twins as duplicates of one natural key).
+        events.sort_by_key(|e| (e.0, e.1, e.2));
+        events.dedup_by_key(|e| (e.0, e.1, e.2));
         let mut latest = 0;
         for (onset, term, grade, is_related, serious) in events {
             let Some(term) = AE_TERMS.get(term) else {

@@ -38,6 +38,28 @@ async fn stored(db: &DatabaseConnection) -> Trial {
     }
 }
 
+/// Asserts that two trials hold the same rows, naming the first row that differs.
+fn same_rows(got: &Trial, expected: &Trial) {
+    fn table<M: PartialEq + std::fmt::Debug>(name: &str, got: &[M], expected: &[M]) {
+        assert_eq!(got.len(), expected.len(), "{name}: row counts");
+        if let Some((g, e)) = got.iter().zip(expected).find(|(g, e)| g != e) {
+            panic!("{name}: imported {g:?}, generated {e:?}");
+        }
+    }
+    table("partners", &got.partners, &expected.partners);
+    table("sites", &got.sites, &expected.sites);
+    table("patients", &got.patients, &expected.patients);
+    table("profiles", &got.profiles, &expected.profiles);
+    table("variants", &got.variants, &expected.variants);
+    table("reviews", &got.reviews, &expected.reviews);
+    table("drugs", &got.drugs, &expected.drugs);
+    table("cohorts", &got.cohorts, &expected.cohorts);
+    table("enrolments", &got.enrolments, &expected.enrolments);
+    table("assessments", &got.assessments, &expected.assessments);
+    table("adverse events", &got.adverse_events, &expected.adverse_events);
+    table("follow-ups", &got.followups, &expected.followups);
+}
+
 /// Rows over all trial tables and the data version: what must not move when an import
 /// is refused.
 async fn fingerprint(db: &DatabaseConnection) -> (u64, u64, u64, u64, i64) {
@@ -86,7 +108,7 @@ crate::on_both_backends! {
         let report = import_as_operator(&empty.db, &uploads).await;
         assert!(report.applied, "{}", report.describe());
         assert_eq!(report.data_version, 1, "one import, one data version");
-        assert_eq!(stored(&empty.db).await, trial, "the imported trial is the generated one, row for row");
+        same_rows(&stored(&empty.db).await, &trial);
         empty.state.refresh().await.expect("refresh");
         assert_eq!(empty.data(FUNNEL, json!({})).await, app.data(FUNNEL, json!({})).await);
 
@@ -173,7 +195,7 @@ crate::on_both_backends! {
         // Many bad rows: the first hundred listed, all counted.
         let many: String = (0..250).map(|i| format!("P1,2024-03-{:02},OVRLRESP,??,RECIST 1.1\n", 1 + i % 28)).collect();
         let report = refused(db, Domain::Rs, format!("{rs}{many}"), Code::UnknownCode).await;
-        assert_eq!((report.problems.listed.len(), report.problems.total), (100, 250 + 222));
+        assert_eq!((report.problems.listed.len(), report.problems.total), (100, 250));
     }
 }
 
@@ -250,6 +272,17 @@ crate::on_both_backends! {
         let body = post_file(&app, &company, "RS", rs, false).await;
         assert_eq!(error_codes(&body), ["FORBIDDEN"], "{body}");
 
+        // A write is sent alone: not in a batch with a question.
+        let batch = json!([
+            { "query": "mutation { importData(domain: SS, file: null) { applied } }" },
+            { "query": "{ funnel { steps { patients { value } } } }" },
+        ]);
+        let response =
+            app.client.post(format!("{}/graphql", app.address)).bearer_auth(&hospital).json(&batch).send().await.unwrap();
+        assert_eq!(response.status(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+
         // A body claiming 2 GB is refused before it is read.
         let response = app
             .client
@@ -277,7 +310,7 @@ crate::on_both_backends! {
         // P4's week-16 PD was a data-entry error: it was stable disease.
         let corrected = crate::small_trial::files()[9].1.replace("P4,2024-05-23,OVRLRESP,PD", "P4,2024-05-23,OVRLRESP,SD");
         let report = import_as_operator(&app.db, &[upload(Domain::Rs, corrected.clone())]).await;
-        assert_eq!((report.applied, report.totals()), (true, (0, 1, 18)), "{}", report.describe());
+        assert_eq!((report.applied, report.totals()), (true, (0, 1, 15)), "{}", report.describe());
         app.state.refresh().await.expect("refresh");
         assert_eq!(benefit(&app.data(query, json!({})).await), 6);
         let again = import_as_operator(&app.db, &[upload(Domain::Rs, corrected)]).await;

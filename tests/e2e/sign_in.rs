@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-use consortium_synthetic as demo;
 use consortium_entity::PartnerKind;
+use consortium_synthetic as demo;
 use serde_json::json;
 
 use crate::helpers::{Backend, TestApp};

@@ -140,7 +140,7 @@ impl Domain {
     /// Its columns, in the order an export writes them.
     pub fn columns(self) -> &'static [Column] {
         match self {
-            Domain::Partners => &[req!("CODE"), req!("NAME"), req!("KIND"), req!("ORGNR")],
+            Domain::Partners => &[req!("CODE"), req!("NAME"), req!("KIND"), req!("ORGNR"), opt!("SCOPES")],
             Domain::Sites => &[req!("SITEID"), req!("NAME"), req!("REGION"), req!("PARTNER"), req!("INPRED")],
             Domain::Drugs => &[req!("DRUG"), req!("NAME"), req!("MECHANISM"), req!("SUPPLIER")],
             Domain::Cohorts => &[
@@ -158,7 +158,9 @@ impl Domain {
                 req!("OPENDTC"),
                 opt!("CLOSEDTC"),
             ],
-            Domain::Dm => &[req!("USUBJID"), req!("SEX"), req!("BRTHDTC"), req!("REGION"), req!("SITEID"), req!("RFICDTC")],
+            Domain::Dm => {
+                &[req!("USUBJID"), req!("SEX"), req!("BRTHDTC"), req!("REGION"), req!("SITEID"), req!("RFICDTC")]
+            }
             Domain::Profiles => &[
                 req!("USUBJID"),
                 req!("SAMPLEID"),
@@ -243,7 +245,11 @@ mod tests {
             let rest = &guide[start + section.len()..];
             let body = &rest[..rest.find("\n### ").unwrap_or(rest.len())];
             for column in domain.columns() {
-                assert!(body.contains(&format!("| `{}` |", column.name)), "{domain}: column {} undocumented", column.name);
+                assert!(
+                    body.contains(&format!("| `{}` |", column.name)),
+                    "{domain}: column {} undocumented",
+                    column.name
+                );
             }
         }
     }

@@ -82,9 +82,9 @@ pub fn read(domain: Domain, file: &str, bytes: &[u8]) -> Result<Table, Problem> 
     }
     let mut cells = Vec::with_capacity(header.len());
     for column in frame.columns() {
-        let text = column
-            .cast(&DataType::String)
-            .map_err(|e| whole(Code::UnreadableFile, format!("column {} cannot be read as text: {e}", column.name())))?;
+        let text = column.cast(&DataType::String).map_err(|e| {
+            whole(Code::UnreadableFile, format!("column {} cannot be read as text: {e}", column.name()))
+        })?;
         let text = text.str().map_err(|e| whole(Code::UnreadableFile, e.to_string()))?;
         cells.push(
             text.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)).collect::<Vec<_>>(),
@@ -111,7 +111,13 @@ fn read_csv(file: &str, bytes: &[u8]) -> Result<DataFrame, Problem> {
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
     let count = |c: u8| first.iter().filter(|b| **b == c).count();
     if count(b',') == 0 && (count(b';') > 0 || count(b'\t') > 0 || count(b'|') > 0) {
-        let delimiter = if count(b';') > 0 { "semicolons" } else if count(b'\t') > 0 { "tabs" } else { "bars" };
+        let delimiter = if count(b';') > 0 {
+            "semicolons"
+        } else if count(b'\t') > 0 {
+            "tabs"
+        } else {
+            "bars"
+        };
         return Err(Problem::at(
             file,
             1,
@@ -144,12 +150,8 @@ fn check_header(domain: Domain, file: &str, header: &[String]) -> Result<(), Pro
             ));
         }
     }
-    let missing: Vec<&str> = domain
-        .columns()
-        .iter()
-        .map(|c| c.name)
-        .filter(|name| !header.iter().any(|h| h == name))
-        .collect();
+    let missing: Vec<&str> =
+        domain.columns().iter().map(|c| c.name).filter(|name| !header.iter().any(|h| h == name)).collect();
     if missing.is_empty() {
         if let Some(unknown) = header.iter().find(|h| !domain.columns().iter().any(|c| c.name == h.as_str())) {
             return Err(Problem::at(
@@ -163,7 +165,8 @@ fn check_header(domain: Domain, file: &str, header: &[String]) -> Result<(), Pro
         }
         return Ok(());
     }
-    let fits = |other: Domain| other.columns().iter().filter(|c| c.required).all(|c| header.iter().any(|h| h == c.name));
+    let fits =
+        |other: Domain| other.columns().iter().filter(|c| c.required).all(|c| header.iter().any(|h| h == c.name));
     if let Some(other) = Domain::ALL.into_iter().find(|d| *d != domain && fits(*d)) {
         return Err(Problem::file(
             file,
@@ -191,8 +194,9 @@ mod tests {
 
     #[test]
     fn a_good_csv_is_read_as_text_columns() {
-        let table = read(Domain::Rs, "rs.csv", b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nP1,2024-01-02,OVRLRESP,PR,RECIST 1.1\n")
-            .expect("readable");
+        let table =
+            read(Domain::Rs, "rs.csv", b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nP1,2024-01-02,OVRLRESP,PR,RECIST 1.1\n")
+                .expect("readable");
         assert_eq!(table.rows, 1);
         assert_eq!(table.cells[table.column("RSORRES").expect("column")][0].as_deref(), Some("PR"));
     }
@@ -201,7 +205,10 @@ mod tests {
     fn unreadable_files_get_their_own_codes() {
         assert_eq!(problem(Domain::Rs, b"").code, Code::EmptyFile);
         assert_eq!(problem(Domain::Rs, b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\n").code, Code::EmptyFile);
-        assert_eq!(problem(Domain::Rs, b"USUBJID;RSDTC;RSTESTCD;RSORRES;RSCAT\nP1;x;y;z;w\n").code, Code::WrongDelimiter);
+        assert_eq!(
+            problem(Domain::Rs, b"USUBJID;RSDTC;RSTESTCD;RSORRES;RSCAT\nP1;x;y;z;w\n").code,
+            Code::WrongDelimiter
+        );
         assert_eq!(problem(Domain::Rs, b"USUBJID,RSDTC\nP\xE6,x\n").code, Code::WrongEncoding);
         assert_eq!(problem(Domain::Rs, b"PAR1 and then nothing").code, Code::UnreadableFile);
         assert_eq!(

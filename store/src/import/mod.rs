@@ -37,7 +37,7 @@ pub use report::{Code, FileSummary, Problem, Problems, Report};
 pub use rows::study_week;
 
 /// The advisory lock key under which imports take turns on PostgreSQL ("import").
-const IMPORT_LOCK: i64 = 0x69_6d70_6f72_74;
+const IMPORT_LOCK: i64 = 0x696d_706f_7274;
 
 /// Whose patients a submitter may send rows about.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,6 +102,8 @@ pub struct Options<'a> {
     pub today: NaiveDate,
     /// Told how far the import has come, now and then.
     pub progress: &'a (dyn Fn(&str) + Sync),
+    /// The names of the scopes a partner may be granted (a partners file's `SCOPES`).
+    pub scopes: &'a [&'a str],
 }
 
 impl std::fmt::Debug for Options<'_> {
@@ -114,7 +116,11 @@ impl std::fmt::Debug for Options<'_> {
 pub trait Witness {
     /// Records `report` (of an import that is not a dry run: applied, unchanged or
     /// refused) in `transaction`; an error rolls the import back.
-    fn record(&self, transaction: &DatabaseTransaction, report: &Report) -> impl Future<Output = Result<(), DbErr>> + Send;
+    fn record(
+        &self,
+        transaction: &DatabaseTransaction,
+        report: &Report,
+    ) -> impl Future<Output = Result<(), DbErr>> + Send;
 }
 
 /// Imports `uploads` as a submitter with `rights`; see the module documentation.
@@ -159,7 +165,12 @@ pub async fn import(
         return finish(transaction, report, witness).await;
     }
     let mut world = world::World::load(&transaction).await?;
-    let context = rows::Context { today: options.today, own_sites: own_sites(&world, rights), progress: options.progress };
+    let context = rows::Context {
+        today: options.today,
+        own_sites: own_sites(&world, rights),
+        progress: options.progress,
+        scopes: options.scopes,
+    };
     for (domain, index, table) in &tables {
         rows::stage(*domain, &mut world, table, &context, &mut report.problems, &mut report.files[*index]);
     }

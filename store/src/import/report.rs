@@ -240,7 +240,9 @@ impl Report {
         let verdict = match (self.problems.total, self.dry_run, self.applied) {
             (0, true, _) => "dry run: the import is valid; nothing was changed".to_owned(),
             (0, false, true) => format!("imported: data version {}", self.data_version),
-            (0, false, false) => format!("nothing changed: every row is already stored (data version {})", self.data_version),
+            (0, false, false) => {
+                format!("nothing changed: every row is already stored (data version {})", self.data_version)
+            }
             (n, _, _) => format!("refused: {n} problem(s); nothing was changed"),
         };
         out.push_str(&verdict);

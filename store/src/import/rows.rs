@@ -27,6 +27,8 @@ pub(super) struct Context<'a> {
     pub own_sites: Option<HashSet<i32>>,
     /// Told how far validation has come, now and then.
     pub progress: &'a (dyn Fn(&str) + Sync),
+    /// The names of the scopes a partner may be granted.
+    pub scopes: &'a [&'a str],
 }
 
 impl Context<'_> {
@@ -43,13 +45,8 @@ impl Context<'_> {
 }
 
 /// Upper-case spellings accepted besides the stored codes (SDTM's own where it has one).
-const ALIASES: &[(&str, &str)] = &[
-    ("M", "MALE"),
-    ("F", "FEMALE"),
-    ("RECIST 1.1", "RECIST_1_1"),
-    ("RECIST1.1", "RECIST_1_1"),
-    ("IWCLL", "IWCLL"),
-];
+const ALIASES: &[(&str, &str)] =
+    &[("M", "MALE"), ("F", "FEMALE"), ("RECIST 1.1", "RECIST_1_1"), ("RECIST1.1", "RECIST_1_1"), ("IWCLL", "IWCLL")];
 
 /// One row being read: its values, and the problems found in it.
 struct Row<'t> {
@@ -285,7 +282,8 @@ pub(super) fn stage(
 
 fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
-    let mut org_numbers: HashMap<String, String> = w.partners.iter().map(|m| (m.org_number.clone(), m.code.clone())).collect();
+    let mut org_numbers: HashMap<String, String> =
+        w.partners.iter().map(|m| (m.org_number.clone(), m.code.clone())).collect();
     each_row(t, cx, p, s, |row| {
         let code = row.identifier("CODE");
         let name = row.text("NAME");
@@ -293,6 +291,11 @@ fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
         let org = row.text("ORGNR");
         if let Some(org) = org.filter(|o| o.len() != 9 || !o.chars().all(|c| c.is_ascii_digit())) {
             row.fail("ORGNR", Some(org), Code::InvalidValue, "an organisation number has 9 digits".into());
+        }
+        let scopes = row.raw("SCOPES");
+        if let Some(unknown) = scopes.and_then(|s| s.split_whitespace().find(|n| !cx.scopes.contains(n))) {
+            let message = format!("no scope {unknown}; the scopes are {}", cx.scopes.join(", "));
+            row.fail("SCOPES", scopes, Code::UnknownCode, message);
         }
         let (code, name, kind, org) = (code?, name?, kind?, org?);
         if !seen.first(row, "CODE", code.to_owned()) || !row.ok() {
@@ -303,14 +306,13 @@ fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
             return None;
         }
         org_numbers.insert(org.to_owned(), code.to_owned());
-        let scopes = w.partners.get(&code.to_owned()).and_then(|m| m.scopes.clone());
         let model = partner::Model {
             id: 0,
             code: code.to_owned(),
             name: name.to_owned(),
             kind,
             org_number: org.to_owned(),
-            scopes,
+            scopes: scopes.map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")),
         };
         Some(w.partners.stage(code.to_owned(), model).0)
     });
@@ -386,10 +388,16 @@ fn cohorts(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fil
         if let (Some(code), None) = (drug_code, drug) {
             row.unknown("DRUG", code, "drug");
         }
-        let (r1, n1, r, n) = (row.int("R1", 0..=1000), row.int("N1", 1..=1000), row.int("R", 0..=1000), row.int("N", 1..=1000));
+        let (r1, n1, r, n) =
+            (row.int("R1", 0..=1000), row.int("N1", 1..=1000), row.int("R", 0..=1000), row.int("N", 1..=1000));
         if let (Some(r1), Some(n1), Some(r), Some(n)) = (r1, n1, r, n) {
             if !(r1 < n1 && n1 <= n && r1 <= r && r < n) {
-                row.fail("R", Some(&r.to_string()), Code::UnknownCode, "a two-stage design needs r1 < n1 ≤ n and r1 ≤ r < n".into());
+                row.fail(
+                    "R",
+                    Some(&r.to_string()),
+                    Code::UnknownCode,
+                    "a two-stage design needs r1 < n1 ≤ n and r1 ≤ r < n".into(),
+                );
             }
         }
         let status = row.code::<CohortStatus>("STATUS");
@@ -473,7 +481,8 @@ fn demographics(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mu
                 row.fail("RFICDTC", Some(&referral.to_string()), Code::DateOrder, "before the year of birth".into());
             }
         }
-        let (pseudonym, sex, birth_year, region, site, referral) = (pseudonym?, sex?, birth_year?, region?, site?, referral?);
+        let (pseudonym, sex, birth_year, region, site, referral) =
+            (pseudonym?, sex?, birth_year?, region?, site?, referral?);
         let stored = w.patients.get(&pseudonym.to_owned());
         if !cx.own_site(site.id) || stored.is_some_and(|p| !cx.own_patient(w, p)) {
             row.fail("SITEID", Some(&site.code), Code::NotOwnSite, "a patient of another site".into());
@@ -509,7 +518,12 @@ fn profiles(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
         let oncotree = row.listed("ONCOTREE", ONCOTREE, "OncoTree code");
         let icd10 = row.text("ICD10");
         if let Some(code) = icd10.filter(|c| !is_icd10_cancer(c)) {
-            row.fail("ICD10", Some(code), Code::UnknownCode, "not an ICD-10 code of a malignant neoplasm (C00–C97)".into());
+            row.fail(
+                "ICD10",
+                Some(code),
+                Code::UnknownCode,
+                "not an ICD-10 code of a malignant neoplasm (C00–C97)".into(),
+            );
         }
         let tmb = row.text("TMB").and_then(|v| match v.parse::<f64>() {
             Ok(x) if (0.0..=1000.0).contains(&x) => Some(x),
@@ -833,7 +847,9 @@ fn followups(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut F
         let death = row.opt_date("DTHDTC");
         let source = row.code("SSSRC");
         match (status, death, row.raw("DTHDTC")) {
-            (Some(VitalStatus::Dead), None, None) => row.fail("DTHDTC", None, Code::Required, "a death has its date".into()),
+            (Some(VitalStatus::Dead), None, None) => {
+                row.fail("DTHDTC", None, Code::Required, "a death has its date".into())
+            }
             (Some(VitalStatus::Alive), _, Some(value)) => {
                 row.fail("DTHDTC", Some(value), Code::InvalidValue, "a patient alive has no date of death".into())
             }
@@ -879,6 +895,8 @@ mod tests {
     #[test]
     fn icd10_codes_of_cancers_only() {
         assert!(is_icd10_cancer("C18") && is_icd10_cancer("C18.7") && is_icd10_cancer("C97"));
-        assert!(!is_icd10_cancer("C98") && !is_icd10_cancer("D12") && !is_icd10_cancer("C1") && !is_icd10_cancer("C18.x"));
+        assert!(
+            !is_icd10_cancer("C98") && !is_icd10_cancer("D12") && !is_icd10_cancer("C1") && !is_icd10_cancer("C18.x")
+        );
     }
 }
