@@ -167,7 +167,7 @@ pub async fn graphql(
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let operation_count = requests.len();
     if upload || any_mutation(&requests) {
-        return write(&schema, &state, &principal, &context, request, entry, started, upload).await;
+        return write(&schema, &state, &principal, &context, request, entry, started).await;
     }
     // A dry run tells what the request would cost from a privacy budget, releasing nothing.
     let dry_run = requests.iter().any(|r| r.extensions.get("dryRun") == Some(&async_graphql::Value::Boolean(true)));
@@ -266,7 +266,6 @@ pub async fn graphql(
 /// then the request itself is put on record like any other. It reads no patient data, so
 /// no release step is involved; a mutation sent with other operations, or a file sent
 /// with a query, is refused.
-#[allow(clippy::too_many_arguments)]
 async fn write(
     schema: &ConsortiumSchema,
     state: &AppState,
@@ -275,7 +274,6 @@ async fn write(
     request: async_graphql::BatchRequest,
     mut entry: audit_record::Model,
     started: Instant,
-    upload: bool,
 ) -> Response {
     let alone = match &request {
         async_graphql::BatchRequest::Single(one) => any_mutation(&[one]),
