@@ -174,7 +174,7 @@ pub async fn import(
     for (domain, index, table) in &tables {
         rows::stage(*domain, &mut world, table, &context, &mut report.problems, &mut report.files[*index]);
     }
-    if !report.problems.is_empty() || !world.is_changed() {
+    if !report.problems.is_empty() || !world.is_changed() || report.dry_run {
         return finish(transaction, report, witness).await;
     }
     (options.progress)("writing");
