@@ -260,6 +260,27 @@ crate::on_both_backends! {
         assert_eq!(body["data"]["importData"]["problems"][0]["code"], "NOT_OWN_SITE", "{body}");
         assert_eq!(fingerprint(db).await, before);
 
+        // Responses for another site's patient and for a pseudonym nobody has read the
+        // same: the report does not tell which pseudonyms exist elsewhere.
+        let elsewhere = patient::Entity::find()
+            .filter(patient::Column::ReferringSiteId.ne(own.id))
+            .all(db)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.referring_site_id != own.id)
+            .expect("a patient of another site");
+        let mut seen = Vec::new();
+        for pseudonym in [elsewhere.pseudonym.as_str(), "NOBODY-1"] {
+            let rs = format!("USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\n{pseudonym},2026-03-01,OVRLRESP,CR,RECIST 1.1\n");
+            let body = post_file(&app, &hospital, "RS", rs.into_bytes(), false).await;
+            let problem = &body["data"]["importData"]["problems"][0];
+            seen.push((problem["code"].clone(), problem["message"].clone()));
+        }
+        assert_eq!(seen[0], seen[1]);
+        assert_eq!(seen[0].0, "NOT_OWN_SITE");
+        assert_eq!(fingerprint(db).await, before);
+
         // The registry sends follow-up, not responses; a company nothing.
         let registry = app.token_for("CRN", None).await;
         let rs = b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nIMPORT-1,2026-03-01,OVRLRESP,CR,RECIST 1.1\n".to_vec();

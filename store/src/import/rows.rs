@@ -441,14 +441,24 @@ fn cohorts(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fil
 fn patient_of(w: &World, cx: &Context, row: &mut Row<'_>) -> Option<patient::Model> {
     let pseudonym = row.subject()?;
     let Some(patient) = w.patients.get(&pseudonym.to_owned()).cloned() else {
-        row.unknown("USUBJID", pseudonym, "patient");
+        unknown_patient(cx, row, pseudonym);
         return None;
     };
     if !cx.own_patient(w, &patient) {
-        row.fail("USUBJID", Some(pseudonym), Code::NotOwnSite, "a patient of another site".into());
+        row.fail("USUBJID", Some(pseudonym), Code::NotOwnSite, "no patient of your sites".into());
         return None;
     }
     Some(patient)
+}
+
+/// Reports a pseudonym that names no patient. To a submitter limited to its own sites
+/// this is the same problem as another site's patient, so that its reports do not tell
+/// which pseudonyms exist elsewhere.
+fn unknown_patient(cx: &Context<'_>, row: &mut Row<'_>, pseudonym: &str) {
+    match cx.own_sites {
+        Some(_) => row.fail("USUBJID", Some(pseudonym), Code::NotOwnSite, "no patient of your sites".into()),
+        None => row.unknown("USUBJID", pseudonym, "patient"),
+    }
 }
 
 fn site_of(w: &World, row: &mut Row<'_>, column: &str) -> Option<site::Model> {
@@ -655,7 +665,7 @@ fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut 
         let patient = pseudonym.and_then(|p| {
             let found = w.patients.get(&p.to_owned()).cloned();
             if found.is_none() {
-                row.unknown("USUBJID", p, "patient");
+                unknown_patient(cx, row, p);
             }
             found
         });
@@ -671,7 +681,7 @@ fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut 
         if let (Some(patient), Some(site)) = (&patient, &site) {
             let stored_elsewhere = w.enrolments.get(&patient.id).is_some_and(|e| !cx.own_site(e.site_id));
             if !cx.own_site(site.id) && !cx.own_site(patient.referring_site_id) || stored_elsewhere {
-                row.fail("SITEID", Some(&site.code), Code::NotOwnSite, "a patient of another site".into());
+                row.fail("USUBJID", Some(&patient.pseudonym), Code::NotOwnSite, "no patient of your sites".into());
             }
         }
         let enrolled = row.date("ENRLDTC");
