@@ -217,10 +217,6 @@ pub async fn graphql(
     };
     let (single, mut responses) = operations_of(response);
     let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
-    let code_of = |e: &async_graphql::ServerError| match e.extensions.as_ref().and_then(|x| x.get("code")) {
-        Some(async_graphql::Value::String(code)) => Some(code.clone()),
-        _ => None,
-    };
     entry.outcome =
         errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| if dry_run { "DRY_RUN" } else { "OK" }.to_owned());
     let retry_after = errors
@@ -287,12 +283,7 @@ async fn write(
     }
     let response = schema.execute_batch(request.data(principal.clone()).data(Arc::clone(context))).await;
     let (single, responses) = operations_of(response);
-    let code = responses.iter().flat_map(|r| r.errors.iter()).find_map(|e| {
-        match e.extensions.as_ref().and_then(|x| x.get("code")) {
-            Some(async_graphql::Value::String(code)) => Some(code.clone()),
-            _ => None,
-        }
-    });
+    let code = responses.iter().flat_map(|r| r.errors.iter()).find_map(code_of);
     entry.outcome = code.unwrap_or_else(|| "OK".to_owned());
     on_record(state, entry, started, Json(batch_of(single, responses)).into_response()).await
 }
@@ -372,6 +363,14 @@ pub async fn subscriptions(
 
 /// Whether every operation asked for is a query (reading, so its answer can be sent
 /// again; anything else is answered afresh each time).
+/// The stable code of a GraphQL error (`extensions.code`).
+fn code_of(error: &async_graphql::ServerError) -> Option<String> {
+    match error.extensions.as_ref().and_then(|x| x.get("code")) {
+        Some(async_graphql::Value::String(code)) => Some(code.clone()),
+        _ => None,
+    }
+}
+
 /// Whether any operation of the request is (or may be) a mutation: those are
 /// executed once, by [`write`]; a document that does not parse is not, and meets its
 /// error on the way of every question.

@@ -33,11 +33,6 @@ pub fn rights_of(principal: &Principal) -> Rights {
     Rights { catalogue: false, site_data, followup: principal.has(Scope::FollowupWrite) }
 }
 
-/// Whether `principal` may send anything at all.
-pub fn may_import(principal: &Principal) -> bool {
-    [Scope::Admin, Scope::DataWrite, Scope::FollowupWrite].into_iter().any(|s| principal.has(s))
-}
-
 /// Who an import is on record as.
 #[derive(Debug, Clone)]
 pub struct Recorded {
