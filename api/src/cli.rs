@@ -14,7 +14,7 @@ use crate::config::{
     masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, ImportArgs, KeysCommand, PartnerCommand, ServeArgs,
     TokenCommand,
 };
-use crate::import::Recorded;
+use crate::import::{Mode, Recorded};
 use crate::release::PolicyOverrides;
 use crate::startup::Application;
 use crate::{audit, db, graphql, import};
@@ -25,17 +25,48 @@ const DAY_SECS: i64 = 24 * 60 * 60;
 /// The label of the tokens `demo` prints.
 const DEMO_TOKEN_LABEL: &str = "demo";
 
+/// Prints one line on standard output. A reader that went away (`consortium partner
+/// list | head`) ends the program quietly, as Unix tools do, instead of a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        line(&format!($($arg)*))
+    };
+}
+
+fn line(text: &str) {
+    emit(&format!("{text}\n"));
+}
+
+/// Writes `text` on standard output as it is (see [`say`]).
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+}
+
+/// `text` cut to `width` characters, the last one an ellipsis when it was longer.
+fn cut(text: &str, width: usize) -> String {
+    match text.chars().count() > width {
+        true => text.chars().take(width.saturating_sub(1)).chain(['…']).collect(),
+        false => text.to_owned(),
+    }
+}
+
 /// Runs the parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Schema => {
-            print!("{}", graphql::sdl());
+            emit(&graphql::sdl());
             Ok(())
         }
         Command::Migrate => {
             let db = db::connect(&cli.database_url).await?;
             db::migrate(&db).await?;
-            println!("{} is migrated", masked(&cli.database_url));
+            say!("{} is migrated", masked(&cli.database_url));
             Ok(())
         }
         Command::Serve(args) => serve(&cli.database_url, &args).await,
@@ -44,7 +75,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Client(command) => client(&connect(&cli.database_url).await?, command).await,
         Command::Keys(KeysCommand::Rotate) => {
             let key = keys::rotate(&connect(&cli.database_url).await?).await?;
-            println!("new signing key {}; older keys stay published until their tokens expire", key.kid);
+            say!("new signing key {}; older keys stay published until their tokens expire", key.kid);
             Ok(())
         }
         Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
@@ -65,8 +96,9 @@ async fn import_files(db: &sea_orm::DatabaseConnection, args: &ImportArgs) -> an
         _ => anyhow::bail!("name a domain and a file, or --dir"),
     };
     let progress = |step: &str| eprintln!("{step}");
-    let report = import::run(db, &uploads, &Rights::operator(), args.dry_run, &Recorded::operator(), &progress).await?;
-    println!("{}", report.describe());
+    let mode = Mode { dry_run: args.dry_run, correction: args.correction };
+    let report = import::run(db, &uploads, &Rights::operator(), mode, &Recorded::operator(), &progress).await?;
+    say!("{}", report.describe());
     if !report.problems.is_empty() {
         anyhow::bail!("the import was refused");
     }
@@ -131,9 +163,12 @@ async fn partner(db: &sea_orm::DatabaseConnection, command: PartnerCommand) -> a
     let partners = partner::Entity::find().order_by_asc(partner::Column::Code).all(db).await?;
     match command {
         PartnerCommand::List => {
-            println!("{:<12} {:<9} {:<40} scopes", "code", "kind", "name");
+            // Columns as wide as their longest value, names cut at 40 characters.
+            let code = partners.iter().map(|p| p.code.chars().count()).max().unwrap_or(0).max(4);
+            let name = partners.iter().map(|p| p.name.chars().count()).max().unwrap_or(0).clamp(4, 40);
+            say!("{:<code$} {:<9} {:<name$} scopes", "code", "kind", "name");
             for p in &partners {
-                println!("{:<12} {:<9} {:<40} {}", p.code, p.kind.label(), p.name, granted(p));
+                say!("{:<code$} {:<9} {:<name$} {}", p.code, p.kind.label(), cut(&p.name, name), granted(p));
             }
         }
         PartnerCommand::Grant { partner, add, scopes, defaults: _ } => {
@@ -148,8 +183,8 @@ async fn partner(db: &sea_orm::DatabaseConnection, command: PartnerCommand) -> a
                 (None, None) => GrantChange::Defaults,
             };
             let (before, after) = set_grants(db, &partner, change).await?;
-            println!("{partner} held: {before}");
-            println!("{partner} now holds: {after}");
+            say!("{partner} held: {before}");
+            say!("{partner} now holds: {after}");
         }
     }
     Ok(())
@@ -160,7 +195,7 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
         TokenCommand::Issue { partner, scopes, expires, label } => {
             let scopes: ScopeSet = scopes.parse().map_err(crate::auth::AccessError::from)?;
             let issued = api_token::issue(db, &partner, scopes, &label, expires).await?;
-            println!("{}", issued.token);
+            say!("{}", issued.token);
             eprintln!(
                 "token {} for {partner} with '{}', expires {}; it is shown only now",
                 issued.row.prefix,
@@ -169,11 +204,11 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
             );
         }
         TokenCommand::List { partner } => {
-            println!("{:<14} {:<10} {:<22} {:<22} {:<10} scopes", "prefix", "partner", "expires", "last used", "state");
+            say!("{:<14} {:<10} {:<22} {:<22} {:<10} scopes", "prefix", "partner", "expires", "last used", "state");
             for (row, partner) in api_token::list(db, partner.as_deref()).await? {
                 let state = if row.revoked_at.is_some() { "revoked" } else { "active" };
                 let last_used = row.last_used_at.map_or_else(|| "never".to_owned(), timestamp);
-                println!(
+                say!(
                     "{:<14} {:<10} {:<22} {:<22} {:<10} {}",
                     row.prefix,
                     partner,
@@ -186,7 +221,7 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
         }
         TokenCommand::Revoke { prefix } => {
             if api_token::revoke(db, &prefix).await? {
-                println!("revoked {prefix}");
+                say!("revoked {prefix}");
             } else {
                 anyhow::bail!("no active token with prefix {prefix}");
             }
@@ -198,7 +233,7 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
                 documents.push((file.display().to_string(), text));
             }
             let count = api_token::allow(db, &prefix, &documents).await?;
-            println!("{prefix} may run {count} registered operations, and nothing else");
+            say!("{prefix} may run {count} registered operations, and nothing else");
         }
     }
     Ok(())
@@ -212,9 +247,9 @@ async fn client(db: &sea_orm::DatabaseConnection, command: ClientCommand) -> any
         None => None,
     };
     let registered = clients::register(db, &partner, client_id, scopes, secret, jwks).await?;
-    println!("client_id: {}", registered.client.client_id);
+    say!("client_id: {}", registered.client.client_id);
     if let Some(secret) = registered.secret {
-        println!("client_secret: {secret}");
+        say!("client_secret: {secret}");
         eprintln!("the secret is shown only now");
     }
     Ok(())
@@ -224,7 +259,7 @@ async fn verify_audit(db: &sea_orm::DatabaseConnection) -> anyhow::Result<()> {
     let verification = audit::verify(db).await?;
     match verification.broken {
         None => {
-            println!("audit trail intact: {} records, head {}", verification.records, verification.head);
+            say!("audit trail intact: {} records, head {}", verification.records, verification.head);
             Ok(())
         }
         Some((id, reason)) => anyhow::bail!("audit trail broken at record {id}: {reason}"),
@@ -247,7 +282,7 @@ async fn demo_tokens(
     use sea_orm::{EntityTrait, QueryOrder};
     let revoked = api_token::revoke_labelled(db, DEMO_TOKEN_LABEL).await?;
     if revoked > 0 {
-        println!("revoked {revoked} demo tokens of an earlier start");
+        say!("revoked {revoked} demo tokens of an earlier start");
     }
     let partners =
         consortium_entity::partner::Entity::find().order_by_asc(consortium_entity::partner::Column::Id).all(db).await?;
@@ -268,6 +303,14 @@ async fn demo_tokens(
 }
 
 async fn serve(url: &SecretString, args: &ServeArgs) -> anyhow::Result<()> {
+    // Serving never creates a database: an SQLite file that is not there is refused
+    // before anything is written.
+    if let Some(file) = crate::config::sqlite_file(url).filter(|file| !file.exists()) {
+        anyhow::bail!(
+            "there is no database at {}: create one with `consortium migrate` (or try `consortium demo`)",
+            file.display()
+        );
+    }
     let db = db::connect(url).await?;
     db::ensure_migrated(&db, url).await?;
     let app = Application::build(args, db).await?;
@@ -281,9 +324,9 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
         for upload in demo_files(&spec)? {
             let path = dir.join(&upload.file);
             std::fs::write(&path, &upload.bytes).with_context(|| format!("cannot write {}", path.display()))?;
-            println!("{} ({} bytes)", path.display(), upload.bytes.len());
+            say!("{} ({} bytes)", path.display(), upload.bytes.len());
         }
-        println!("import them with: consortium import --dir {}", dir.display());
+        say!("import them with: consortium import --dir {}", dir.display());
         return Ok(());
     }
     let db = db::connect(url).await?;
@@ -293,9 +336,10 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
         // The demo fills its database the way real data arrives: by importing files.
         let uploads = demo_files(&spec)?;
         let quiet = |_: &str| {};
-        let report = import::run(&db, &uploads, &Rights::operator(), false, &Recorded::operator(), &quiet).await?;
+        let report =
+            import::run(&db, &uploads, &Rights::operator(), Mode::default(), &Recorded::operator(), &quiet).await?;
         applied(&report)?;
-        println!(
+        say!(
             "imported a synthetic consortium: {} patients, {} rows, seed {}, data version {} ({:.1} s)",
             spec.patients,
             report.totals().0,
@@ -304,7 +348,7 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     } else {
-        println!("{} already holds a consortium; serving it as it is", masked(url));
+        say!("{} already holds a consortium; serving it as it is", masked(url));
     }
     if args.no_serve {
         return Ok(());
@@ -316,10 +360,10 @@ async fn run_demo(url: &SecretString, args: &DemoArgs) -> anyhow::Result<()> {
         .then(&serve.disclosure_overrides);
     let tokens = demo_tokens(&db, &serve.disclosure_overrides).await?;
     let app = Application::build(&serve, db).await?;
-    println!("Playground: http://{}/graphql   Dashboards: http://{}/dashboards", app.local_addr(), app.local_addr());
-    println!("Paste one of these into the token field at the top of either page:");
+    say!("Playground: http://{}/graphql   Dashboards: http://{}/dashboards", app.local_addr(), app.local_addr());
+    say!("Paste one of these into the token field at the top of either page:");
     for (kind, partner, token) in tokens {
-        println!("  {kind:<9} {partner:<10} {token}");
+        say!("  {kind:<9} {partner:<10} {token}");
     }
     app.run_until_stopped().await.context("server failed")
 }

@@ -80,6 +80,11 @@ pub struct ImportArgs {
     /// Validate and report; change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// The files correct what is on record: follow-up rows may turn a recorded death
+    /// back to alive, change a date of death or move the last date known alive back.
+    /// The correction is on record in the audit trail.
+    #[arg(long)]
+    pub correction: bool,
 }
 
 /// Partners.
@@ -282,6 +287,28 @@ pub struct ServeArgs {
     /// Scopes asked for at sign-in, space-separated.
     #[arg(long, env = "SIGN_IN_SCOPES", default_value = "openid")]
     pub sign_in_scopes: String,
+
+    /// Largest GraphQL multipart request (an import's file) accepted, in bytes; larger
+    /// files go through the command line.
+    #[arg(long, env = "MAX_UPLOAD_BYTES", default_value_t = 256 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+
+    /// Seconds a client has to send a request's headers once it starts (a connection
+    /// that trickles them is closed); the body is read within the request deadline.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+
+    /// Seconds a WebSocket client has to send `connection_init` (then 4408).
+    #[arg(long, env = "WS_INIT_TIMEOUT_SECS", default_value_t = 5)]
+    pub ws_init_timeout_secs: u64,
+
+    /// Most subscriptions running at once on one WebSocket connection.
+    #[arg(long, env = "WS_MAX_SUBSCRIPTIONS", default_value_t = 16)]
+    pub ws_max_subscriptions: usize,
+
+    /// Most WebSocket connections open at once with one token.
+    #[arg(long, env = "WS_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 8)]
+    pub ws_max_connections_per_token: usize,
 }
 
 impl Default for ServeArgs {
@@ -306,6 +333,11 @@ impl Default for ServeArgs {
             sign_in_issuer: None,
             sign_in_client_id: "graphiql".to_owned(),
             sign_in_scopes: "openid".to_owned(),
+            max_upload_bytes: 256 * 1024 * 1024,
+            header_read_timeout_secs: 10,
+            ws_init_timeout_secs: 5,
+            ws_max_subscriptions: 16,
+            ws_max_connections_per_token: 8,
         }
     }
 }
@@ -368,13 +400,18 @@ pub fn masked(url: &SecretString) -> String {
 
 /// The directory an SQLite URL's file lives in, to create it before connecting.
 pub fn sqlite_parent_dir(url: &SecretString) -> Option<PathBuf> {
+    sqlite_file(url)?.parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from)
+}
+
+/// The file of an SQLite URL (none for another database or an in-memory one).
+pub fn sqlite_file(url: &SecretString) -> Option<PathBuf> {
     let raw = url.expose_secret();
     let path = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:"))?;
     let path = path.split('?').next()?;
     if path.is_empty() || path.starts_with(":memory:") {
         return None;
     }
-    PathBuf::from(path).parent().filter(|p| !p.as_os_str().is_empty()).map(PathBuf::from)
+    Some(PathBuf::from(path))
 }
 
 #[cfg(test)]

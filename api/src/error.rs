@@ -15,8 +15,14 @@ use sea_orm::DbErr;
 /// A stable error code, as sent in `extensions.code`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Code {
-    /// The request body is not a GraphQL request (malformed JSON, wrong shape).
+    /// The request body is not a GraphQL request (malformed JSON, wrong shape), or
+    /// asks for something this transport does not do.
     BadRequest,
+    /// The request body is larger than accepted.
+    TooLarge,
+    /// The request does not say which of its document's operations to run, or names
+    /// one the document does not hold.
+    OperationResolutionFailure,
     /// The query text does not parse.
     ParseFailed,
     /// The query does not validate against the schema (unknown field, wrong type).
@@ -57,6 +63,8 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::BadRequest => "BAD_REQUEST",
+            Code::TooLarge => "TOO_LARGE",
+            Code::OperationResolutionFailure => "OPERATION_RESOLUTION_FAILURE",
             Code::ParseFailed => "GRAPHQL_PARSE_FAILED",
             Code::ValidationFailed => "GRAPHQL_VALIDATION_FAILED",
             Code::QueryTooComplex => "QUERY_TOO_COMPLEX",
@@ -83,6 +91,11 @@ impl Code {
 /// `From<ApiError>` (which sets the code) be the only way `?` can turn it into one.
 #[derive(Debug)]
 pub enum ApiError {
+    /// The request is not one this transport answers (a subscription over HTTP, a file
+    /// outside a multipart request).
+    BadRequest(String),
+    /// The request does not say which operation to run, or names one it does not hold.
+    OperationResolution(String),
     /// The caller asked a wrong question.
     BadUserInput(String),
     /// The thing asked for does not exist.
@@ -113,6 +126,8 @@ impl ApiError {
     /// The stable code of this error.
     pub fn code(&self) -> Code {
         match self {
+            ApiError::BadRequest(_) => Code::BadRequest,
+            ApiError::OperationResolution(_) => Code::OperationResolutionFailure,
             ApiError::BadUserInput(_) => Code::BadUserInput,
             ApiError::NotFound(_) => Code::NotFound,
             ApiError::Forbidden(_) => Code::Forbidden,
@@ -129,7 +144,9 @@ impl ApiError {
     /// The message a client may see.
     pub fn message(&self) -> &str {
         match self {
-            ApiError::BadUserInput(message)
+            ApiError::BadRequest(message)
+            | ApiError::OperationResolution(message)
+            | ApiError::BadUserInput(message)
             | ApiError::NotFound(message)
             | ApiError::Forbidden(message)
             | ApiError::TooComplex(message)
@@ -147,7 +164,9 @@ impl ApiError {
         match &self {
             ApiError::Unavailable(cause) => tracing::warn!(cause = %cause, "request refused: unavailable"),
             ApiError::Internal(cause) => tracing::error!(cause = %cause, "internal error"),
-            ApiError::BadUserInput(_)
+            ApiError::BadRequest(_)
+            | ApiError::OperationResolution(_)
+            | ApiError::BadUserInput(_)
             | ApiError::NotFound(_)
             | ApiError::Forbidden(_)
             | ApiError::TooComplex(_)
@@ -171,9 +190,12 @@ impl ApiError {
 }
 
 impl ApiError {
-    /// Converts to an error of a whole operation (refused before any field resolved).
+    /// Converts to an error of a whole operation (refused before any field resolved):
+    /// it has no place in the document, so no `locations`.
     pub fn into_server_error(self) -> async_graphql::ServerError {
-        self.into_field_error().into_server_error(async_graphql::Pos::default())
+        let mut error = self.into_field_error().into_server_error(async_graphql::Pos::default());
+        error.locations.clear();
+        error
     }
 }
 

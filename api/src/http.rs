@@ -20,6 +20,7 @@ use crate::auth::Principal;
 use crate::auth::{AuthError, Authenticator, Scope};
 use crate::error::ApiError;
 use crate::error::Code;
+use crate::graphql::document::{self, Kind};
 use crate::graphql::{ConsortiumSchema, LiveSchema};
 use crate::ledger::NewSets;
 use crate::persisted;
@@ -34,10 +35,6 @@ use consortium_entity::PartnerKind;
 
 /// Largest request body accepted, in bytes.
 const MAX_BODY_BYTES: usize = 256 * 1024;
-
-/// Largest GraphQL multipart request (a file upload) accepted, in bytes; larger
-/// imports go through the command line.
-const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
 
 /// An error response outside GraphQL execution (the request never reached it).
 fn transport_error(status: StatusCode, code: Code, message: &str) -> Response {
@@ -56,6 +53,8 @@ pub struct Pipeline {
     pub limiter: Arc<RateLimiter>,
     /// The disclosure policies' local changes.
     pub overrides: PolicyOverrides,
+    /// Largest GraphQL multipart request (a file upload) accepted, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 /// `POST /graphql`: one request or a batch, as JSON, from an authenticated caller.
@@ -77,6 +76,86 @@ pub async fn graphql(
     headers: &HeaderMap,
     body: Body,
 ) -> Response {
+    let service = Service { schema: &schema, state: &state, auth: &auth, pipeline: &pipeline };
+    respond(service, headers, body, Method::Post).await
+}
+
+/// The parameters of a GraphQL request in a URL (GraphQL over HTTP).
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UrlRequest {
+    query: Option<String>,
+    variables: Option<String>,
+    operation_name: Option<String>,
+    extensions: Option<String>,
+}
+
+/// `GET /graphql`: a query in the URL (the `query`, `variables`, `operationName` and
+/// `extensions` parameters of GraphQL over HTTP, variables and extensions as JSON) is
+/// answered like one posted, and only a query: anything else gets 405. Without a
+/// question, or for a browser asking for HTML, it is the playground.
+#[handler]
+pub async fn graphql_get(
+    schema: Data<&ConsortiumSchema>,
+    state: Data<&Arc<AppState>>,
+    auth: Data<&Arc<Authenticator>>,
+    pipeline: Data<&Arc<Pipeline>>,
+    sign_in: Data<&Option<Arc<crate::auth::sign_in::SignIn>>>,
+    headers: &HeaderMap,
+    url: poem::Result<poem::web::Query<UrlRequest>>,
+) -> Response {
+    let html = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/html"));
+    let url = match url {
+        Ok(poem::web::Query(url)) => url,
+        Err(_) if html => return crate::web::playground_page(sign_in.is_some(), None),
+        Err(_) => {
+            return transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, "the URL's parameters do not read")
+        }
+    };
+    // The page itself: asked for without a question, or by a browser opening a link.
+    if html || (url.query.is_none() && url.extensions.is_none()) {
+        return crate::web::playground_page(sign_in.is_some(), None);
+    }
+    let json = |name: &str, text: Option<String>| match text {
+        None => Ok(Value::Null),
+        Some(text) => serde_json::from_str::<Value>(&text).map_err(|_| format!("the {name} parameter is not JSON")),
+    };
+    let body = match (json("variables", url.variables), json("extensions", url.extensions)) {
+        (Ok(variables), Ok(extensions)) => json!({
+            "query": url.query.unwrap_or_default(),
+            "variables": variables,
+            "operationName": url.operation_name,
+            "extensions": extensions,
+        }),
+        (Err(message), _) | (_, Err(message)) => {
+            return transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, &message)
+        }
+    };
+    let service = Service { schema: &schema, state: &state, auth: &auth, pipeline: &pipeline };
+    respond(service, headers, Body::from_vec(body.to_string().into_bytes()), Method::Get).await
+}
+
+/// How a request came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Method {
+    /// In a URL: queries only.
+    Get,
+    /// In a body.
+    Post,
+}
+
+/// What every request is answered with.
+#[derive(Clone, Copy)]
+struct Service<'a> {
+    schema: &'a ConsortiumSchema,
+    state: &'a Arc<AppState>,
+    auth: &'a Arc<Authenticator>,
+    pipeline: &'a Arc<Pipeline>,
+}
+
+/// Answers one request (see [`graphql`]).
+async fn respond(service: Service<'_>, headers: &HeaderMap, body: Body, method: Method) -> Response {
+    let Service { schema, state, auth, pipeline } = service;
     let started = Instant::now();
     // Every operation of the request reads this snapshot: its version is the one on record.
     let snapshot = state.snapshot();
@@ -101,22 +180,29 @@ pub async fn graphql(
     let context = RequestContext::new(snapshot, Release::new(pipeline.overrides.for_partner(&principal.partner)));
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let upload = content_type.starts_with("multipart/form-data");
-    let limit = if upload { MAX_UPLOAD_BYTES } else { MAX_BODY_BYTES };
+    let limit = if upload { pipeline.max_upload_bytes } else { MAX_BODY_BYTES };
     let claimed = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     let bytes = match claimed.filter(|n| *n > limit as u64) {
         // Refused on its claimed size, before a byte of it is read.
-        Some(_) => Err(poem::error::ReadBodyError::PayloadTooLarge),
-        None => body.into_bytes_limit(limit).await,
+        Some(_) => Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)),
+        // A body that trickles in is cut off at the request's deadline.
+        None => tokio::time::timeout(pipeline.timeout, body.into_bytes_limit(limit)).await,
     };
     let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
-            entry.outcome = Code::BadRequest.as_str().to_owned();
-            let message = format!("request body too large (at most {limit} bytes)");
-            let response = transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::BadRequest, &message);
+        Ok(Ok(bytes)) => bytes,
+        Err(_) => {
+            entry.outcome = Code::Timeout.as_str().to_owned();
+            let message = format!("the request body did not arrive within {} s", pipeline.timeout.as_secs_f64());
+            let response = transport_error(StatusCode::REQUEST_TIMEOUT, Code::Timeout, &message);
             return on_record(&state, entry, started, response).await;
         }
-        Err(_) => {
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => {
+            entry.outcome = Code::TooLarge.as_str().to_owned();
+            let message = format!("request body too large (at most {limit} bytes)");
+            let response = transport_error(StatusCode::PAYLOAD_TOO_LARGE, Code::TooLarge, &message);
+            return on_record(&state, entry, started, response).await;
+        }
+        Ok(Err(_)) => {
             entry.outcome = Code::BadRequest.as_str().to_owned();
             let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, "cannot read the request body");
             return on_record(&state, entry, started, response).await;
@@ -132,7 +218,15 @@ pub async fn graphql(
         }
         false => serde_json::from_slice::<async_graphql::BatchRequest>(&bytes).map_err(|e| e.to_string()),
     };
+    // serde reads `[]` as one request with every field left out: an empty batch.
+    let empty_batch = bytes.iter().filter(|b| !b.is_ascii_whitespace()).take(2).eq(b"[]".iter());
     let mut request = match parsed {
+        Ok(_) if empty_batch && !upload => {
+            entry.outcome = Code::BadRequest.as_str().to_owned();
+            let message = "an empty batch: a batch holds at least one operation";
+            let response = transport_error(StatusCode::BAD_REQUEST, Code::BadRequest, message);
+            return on_record(&state, entry, started, response).await;
+        }
         Ok(request) => request,
         Err(error) => {
             entry.outcome = Code::BadRequest.as_str().to_owned();
@@ -166,7 +260,19 @@ pub async fn graphql(
     let operations: Vec<&str> = requests.iter().filter_map(|r| r.operation_name.as_deref()).collect();
     entry.operation = (!operations.is_empty()).then(|| operations.join(","));
     let operation_count = requests.len();
-    if upload || any_mutation(&requests) {
+    let kinds = match kinds_of(&requests, upload, method) {
+        Ok(kinds) => kinds,
+        Err(error) => {
+            entry.outcome = error.code().as_str().to_owned();
+            let mut response = transport_error(StatusCode::BAD_REQUEST, error.code(), error.message());
+            if method == Method::Get && error.code() == Code::BadRequest {
+                response.set_status(StatusCode::METHOD_NOT_ALLOWED);
+                response.headers_mut().insert(header::ALLOW, header::HeaderValue::from_static("POST"));
+            }
+            return on_record(&state, entry, started, response).await;
+        }
+    };
+    if upload || kinds.contains(&Some(Kind::Mutation)) {
         return write(&schema, &state, &principal, &context, request, entry, started).await;
     }
     // A dry run tells what the request would cost from a privacy budget, releasing nothing.
@@ -201,7 +307,7 @@ pub async fn graphql(
             Err(error) => refused(blank(key.single, operation_count), error),
         },
         None => {
-            reads_only = only_queries(&requests);
+            reads_only = kinds.iter().all(|kind| *kind == Some(Kind::Query));
             let answered = answer(&schema, &state, &principal, &context, request, &bytes, dry_run);
             match tokio::time::timeout(pipeline.timeout, answered).await {
                 Ok(response) => response,
@@ -267,12 +373,17 @@ async fn write(
     state: &AppState,
     principal: &Principal,
     context: &Arc<RequestContext>,
-    request: async_graphql::BatchRequest,
+    mut request: async_graphql::BatchRequest,
     mut entry: audit_record::Model,
     started: Instant,
 ) -> Response {
+    decode_surrogate_pairs(&mut request);
     let alone = match &request {
-        async_graphql::BatchRequest::Single(one) => any_mutation(&[one]),
+        async_graphql::BatchRequest::Single(one) => {
+            async_graphql::parser::parse_query(&one.query).is_ok_and(|document| {
+                document::chosen(&document, one.operation_name.as_deref()).ok() == Some(Kind::Mutation)
+            })
+        }
         async_graphql::BatchRequest::Batch(_) => false,
     };
     if !alone {
@@ -313,56 +424,78 @@ fn record_of(data_version: i64) -> audit_record::Model {
 }
 
 /// `GET /graphql/ws`: GraphQL over WebSocket (`graphql-transport-ws`, and the older
-/// `graphql-ws`) for subscriptions (see [`crate::graphql::Live`]); its schema asks no
-/// question about patients, which are answered over HTTP only. The token comes in
-/// the `connection_init` payload (`{"Authorization": "Bearer …"}`) and is checked before
-/// any subscription starts; opening the connection is on record like any request, and
-/// a connection that cannot be put on record is refused.
+/// `graphql-ws`) for subscriptions (see [`crate::graphql::Live`]), within the limits of
+/// [`crate::socket`]; its schema asks no question about patients, which are answered
+/// over HTTP only. The token comes in the `connection_init` payload
+/// (`{"Authorization": "Bearer …"}`) and is checked before any subscription starts;
+/// opening the connection is on record like any request, and a connection that cannot
+/// be put on record is refused.
 #[handler]
 pub async fn subscriptions(
     schema: Data<&LiveSchema>,
     state: Data<&Arc<AppState>>,
     auth: Data<&Arc<Authenticator>>,
+    sockets: Data<&Arc<Sockets>>,
     protocol: async_graphql_poem::GraphQLProtocol,
     websocket: poem::web::websocket::WebSocket,
 ) -> impl IntoResponse {
     let (schema, state, auth) = (schema.clone(), Arc::clone(&state), Arc::clone(&auth));
+    let (seats, limits) = (Arc::clone(&sockets.seats), sockets.limits);
     websocket.protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS).on_upgrade(move |stream| {
-        async_graphql_poem::GraphQLWebSocket::new(stream, schema, protocol)
-            .on_connection_init(move |payload| async move {
-                let started = Instant::now();
-                let mut entry = record_of(state.snapshot().version);
-                entry.operation = Some("subscription".to_owned());
-                let authorization = ["Authorization", "authorization"]
-                    .iter()
-                    .find_map(|name| payload.get(name))
-                    .map(|value| value.as_str().unwrap_or_default());
-                let authenticated = auth.authenticate(authorization).await;
-                match &authenticated {
-                    Ok(principal) => {
-                        entry.partner_code = Some(principal.partner.code.clone());
-                        entry.token_id = Some(principal.token_id.clone());
-                        entry.outcome = "OK".to_owned();
-                    }
-                    Err(error) => entry.outcome = credentials_refused(error).0.as_str().to_owned(),
+        let on_init = move |payload: Value| async move {
+            let started = Instant::now();
+            let mut entry = record_of(state.snapshot().version);
+            entry.operation = Some("subscription".to_owned());
+            let authorization = ["Authorization", "authorization"]
+                .iter()
+                .find_map(|name| payload.get(name))
+                .map(|value| value.as_str().unwrap_or_default());
+            let authenticated = auth.authenticate(authorization).await;
+            let seat = match &authenticated {
+                Ok(principal) => {
+                    entry.partner_code = Some(principal.partner.code.clone());
+                    entry.token_id = Some(principal.token_id.clone());
+                    let seat = seats.take(&principal.token_id, limits.connections_per_token);
+                    entry.outcome = match seat {
+                        Some(_) => "OK".to_owned(),
+                        None => Code::Throttled.as_str().to_owned(),
+                    };
+                    seat
                 }
-                entry.duration_ms = elapsed_ms(started);
-                report(&state, &entry, started);
-                if let Err(error) = state.audit.append(entry, Memory::default(), None).await {
-                    tracing::error!(cause = ?error, "cannot put a subscription on record; refusing it");
-                    return Err(async_graphql::Error::new("the service is temporarily unavailable"));
+                Err(error) => {
+                    entry.outcome = credentials_refused(error).0.as_str().to_owned();
+                    None
                 }
-                let principal = authenticated.map_err(|error| async_graphql::Error::new(error.message()))?;
-                let mut data = async_graphql::Data::default();
-                data.insert(principal);
-                Ok(data)
-            })
-            .serve()
+            };
+            entry.duration_ms = elapsed_ms(started);
+            report(&state, &entry, started);
+            if let Err(error) = state.audit.append(entry, Memory::default(), None).await {
+                tracing::error!(cause = ?error, "cannot put a subscription on record; refusing it");
+                return Err(async_graphql::Error::new("the service is temporarily unavailable"));
+            }
+            let principal = authenticated.map_err(|error| async_graphql::Error::new(error.message()))?;
+            let Some(seat) = seat else {
+                let most = limits.connections_per_token;
+                return Err(async_graphql::Error::new(format!("this token has {most} connections open already")));
+            };
+            let mut data = async_graphql::Data::default();
+            data.insert(principal);
+            data.insert(seat);
+            Ok(data)
+        };
+        crate::socket::serve(stream, schema, protocol.0, on_init, limits)
     })
 }
 
-/// Whether every operation asked for is a query (reading, so its answer can be sent
-/// again; anything else is answered afresh each time).
+/// The WebSocket connections' limits and the seats their tokens hold.
+#[derive(Debug)]
+pub struct Sockets {
+    /// The limits of one connection.
+    pub limits: crate::socket::Limits,
+    /// Connections open per token.
+    pub seats: Arc<crate::socket::Seats>,
+}
+
 /// The stable code of a GraphQL error (`extensions.code`).
 fn code_of(error: &async_graphql::ServerError) -> Option<String> {
     match error.extensions.as_ref().and_then(|x| x.get("code")) {
@@ -371,35 +504,71 @@ fn code_of(error: &async_graphql::ServerError) -> Option<String> {
     }
 }
 
-/// Whether any operation of the request is (or may be) a mutation: those are
-/// executed once, by [`write`]; a document that does not parse is not, and meets its
-/// error on the way of every question.
-fn any_mutation(requests: &[&async_graphql::Request]) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    requests.iter().any(|request| {
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
-        let mutation = |ty: OperationType| ty == OperationType::Mutation;
-        match (&document.operations, &request.operation_name) {
-            (DocumentOperations::Single(operation), _) => mutation(operation.node.ty),
-            (DocumentOperations::Multiple(operations), Some(name)) => {
-                operations.get(name.as_str()).is_some_and(|o| mutation(o.node.ty))
+/// The kind of each operation of a request (`None`: its document does not parse, and
+/// meets that error when it runs), refusing what HTTP does not answer: an operation the
+/// request does not resolve, anything but a query in a URL, a subscription (served over
+/// WebSocket), a mutation outside a multipart request (its file comes as a part of one),
+/// and a variable pretending to be a file that was not sent.
+fn kinds_of(requests: &[&async_graphql::Request], upload: bool, method: Method) -> Result<Vec<Option<Kind>>, ApiError> {
+    let mut kinds = Vec::with_capacity(requests.len());
+    for request in requests {
+        let query = document::with_surrogate_pairs_decoded(&request.query);
+        let Ok(parsed) = async_graphql::parser::parse_query(query.as_ref()) else {
+            kinds.push(None);
+            continue;
+        };
+        let kind = document::chosen(&parsed, request.operation_name.as_deref())?;
+        match kind {
+            Kind::Mutation | Kind::Subscription if method == Method::Get => {
+                return Err(ApiError::BadRequest("a URL asks queries only: POST anything else".into()))
             }
-            (DocumentOperations::Multiple(operations), None) => operations.values().any(|o| mutation(o.node.ty)),
+            Kind::Subscription => {
+                return Err(ApiError::BadRequest(
+                    "subscriptions are served over WebSocket at /graphql/ws (graphql-transport-ws), not over HTTP"
+                        .into(),
+                ))
+            }
+            Kind::Mutation if !upload => {
+                return Err(ApiError::BadRequest(
+                    "a mutation sends its file in a GraphQL multipart request (multipart/form-data)".into(),
+                ))
+            }
+            _ => {}
         }
-    })
+        if request.variables.values().any(|value| forged_file(value, request.uploads.len())) {
+            return Err(ApiError::BadRequest("a variable names a file the request does not carry".into()));
+        }
+        kinds.push(Some(kind));
+    }
+    Ok(kinds)
 }
 
-fn only_queries(requests: &[&async_graphql::Request]) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
-    requests.iter().all(|request| {
-        let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
-        let chosen = match (&document.operations, &request.operation_name) {
-            (DocumentOperations::Single(operation), _) => Some(operation),
-            (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name.as_str()),
-            (DocumentOperations::Multiple(_), None) => None,
-        };
-        chosen.is_some_and(|operation| operation.node.ty == OperationType::Query)
-    })
+/// Whether `value` holds async-graphql's placeholder of an uploaded file that is not
+/// one of the `files` uploaded (a client could write one itself).
+fn forged_file(value: &async_graphql::Value, files: usize) -> bool {
+    use async_graphql::Value as V;
+    match value {
+        V::String(text) => text
+            .strip_prefix("#__graphql_file__:")
+            .is_some_and(|index| index.parse::<usize>().map_or(true, |index| index >= files)),
+        V::List(items) => items.iter().any(|item| forged_file(item, files)),
+        V::Object(fields) => fields.values().any(|field| forged_file(field, files)),
+        _ => false,
+    }
+}
+
+/// Writes every operation's surrogate-pair escapes as their characters (see
+/// [`document::with_surrogate_pairs_decoded`]).
+fn decode_surrogate_pairs(request: &mut async_graphql::BatchRequest) {
+    let decode = |one: &mut async_graphql::Request| {
+        if let std::borrow::Cow::Owned(decoded) = document::with_surrogate_pairs_decoded(&one.query) {
+            one.query = decoded;
+        }
+    };
+    match request {
+        async_graphql::BatchRequest::Single(one) => decode(one),
+        async_graphql::BatchRequest::Batch(many) => many.iter_mut().for_each(decode),
+    }
 }
 
 /// Every answer says which policy protected it, which data it is from, where it is on
@@ -506,11 +675,16 @@ fn conflict() -> Response {
     transport_error(StatusCode::CONFLICT, Code::Conflict, message)
 }
 
-/// The answer to a request whose noisy values its partner's budget no longer allowed
-/// when they were to be charged (another request spent it meanwhile): none.
-fn budget_exhausted() -> Response {
-    let message = "the privacy budget does not allow this answer's noisy values (spent by another request meanwhile)";
-    transport_error(StatusCode::OK, Code::BudgetExhausted, message)
+/// The answer to a request whose noisy values its partner's budget did not allow when
+/// they were to be charged: none, and why (what it may cost, what is left), as on record.
+fn budget_exhausted(record: &audit_record::Model) -> Response {
+    let message = record
+        .detail
+        .as_deref()
+        .and_then(|d| serde_json::from_str::<Value>(d).ok())
+        .and_then(|d| d.get("refused").and_then(Value::as_str).map(str::to_owned));
+    let message = message.unwrap_or_else(|| "the privacy budget does not allow this answer's noisy values".into());
+    transport_error(StatusCode::OK, Code::BudgetExhausted, &message)
 }
 
 /// Who a request's answer is for, and when their credentials were checked.
@@ -537,13 +711,15 @@ async fn append_answer(
     let mut checked_at = credentials.checked_at;
     for _ in 0..3 {
         match state.audit.append(entry.clone(), memory.clone(), Some(checked_at)).await {
-            Ok(record) if record.outcome == CONFLICT => {
+            // The writer turned the answer into a refusal (an answer refused already
+            // keeps its own error and message).
+            Ok(record) if record.outcome == CONFLICT && entry.outcome != CONFLICT => {
                 report(state, &record, started);
                 return Err(conflict());
             }
-            Ok(record) if record.outcome == BUDGET_EXHAUSTED => {
+            Ok(record) if record.outcome == BUDGET_EXHAUSTED && entry.outcome != BUDGET_EXHAUSTED => {
                 report(state, &record, started);
-                return Err(budget_exhausted());
+                return Err(budget_exhausted(&record));
             }
             Ok(record) => {
                 report(state, &record, started);
@@ -612,10 +788,11 @@ async fn answer(
     state: &AppState,
     principal: &Principal,
     context: &Arc<RequestContext>,
-    request: async_graphql::BatchRequest,
+    mut request: async_graphql::BatchRequest,
     body: &[u8],
     dry_run: bool,
 ) -> async_graphql::BatchResponse {
+    decode_surrogate_pairs(&mut request);
     let planned = schema.execute_batch(request.data(principal.clone()).data(Arc::clone(context))).await;
     let asker = match asker(state, context, principal).await {
         Ok(asker) => asker,
@@ -636,7 +813,8 @@ async fn answer(
         return cost_of(planned, reckoning.as_ref());
     }
     if let Some((reckoning, budget)) = reckoning.filter(|(r, budget)| !r.affordable(*budget)) {
-        return refused(planned, over_budget(&reckoning, budget, state.privacy.window_secs));
+        let message = reckoning.refusal(budget, state.privacy.window_secs);
+        return refused(planned, ApiError::BudgetExhausted(message));
     }
     context.set_memory(memory);
     context.start_publishing();
@@ -647,6 +825,7 @@ async fn answer(
     if let Err(error) = resolve_persisted(state, &mut again).await {
         return refused(planned, error);
     }
+    decode_surrogate_pairs(&mut again);
     let operations: Vec<async_graphql::Request> = match again {
         async_graphql::BatchRequest::Single(one) => vec![one],
         async_graphql::BatchRequest::Batch(many) => many,
@@ -702,17 +881,6 @@ async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partn
         _ => None,
     };
     Ok(Memory { sets: Some(sets), charge })
-}
-
-/// The refusal of an answer whose noisy values the budget does not allow.
-fn over_budget(reckoning: &Reckoning, budget: f64, window_secs: i64) -> ApiError {
-    let resets = chrono::DateTime::from_timestamp(reckoning.window_start + window_secs, 0)
-        .map_or_else(String::new, |t| format!(" until {}", t.to_rfc3339()));
-    ApiError::BudgetExhausted(format!(
-        "the privacy budget does not allow this answer: it may cost ε = {:.3}, and {:.3} of {budget:.3} is left{resets}",
-        reckoning.most,
-        (budget - reckoning.spent).max(0.0),
-    ))
 }
 
 /// The answer to a dry run: no data; what the request may cost at most from the
@@ -828,12 +996,7 @@ pub async fn metrics(state: Data<&Arc<AppState>>, auth: Data<&Arc<Authenticator>
             Err(_) => transport_error(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error"),
         },
         Ok(_) => transport_error(StatusCode::FORBIDDEN, Code::Forbidden, "metrics need the admin scope"),
-        Err(AuthError::Unavailable(_)) => transport_error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Code::Unavailable,
-            "the service is temporarily unavailable",
-        ),
-        Err(error) => transport_error(StatusCode::UNAUTHORIZED, Code::Unauthenticated, error.message()),
+        Err(error) => credentials_refused(&error).1,
     }
 }
 

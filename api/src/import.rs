@@ -6,7 +6,7 @@
 
 use chrono::Utc;
 use consortium_entity::access::audit_record;
-use consortium_store::import::{self, Domain, Options, Report, Rights, SiteData, Upload, Witness};
+use consortium_store::import::{self, Options, Report, Rights, SiteData, Upload, Witness};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::{json, Value};
 
@@ -60,20 +60,28 @@ impl Recorded {
     }
 }
 
-/// What an import's record says it changed: per file its domain, name, hash and rows,
-/// and the problems' count.
+/// What an import's record says it changed: per file its domain, name, format, hash and
+/// rows; the problems' count; whether it was a correction and what it corrected;
+/// patients moved between sites; grants changed.
 fn detail(report: &Report) -> Value {
     let files: Vec<Value> = report
         .files
         .iter()
         .map(|f| {
             json!({
-                "domain": f.domain, "file": f.file, "sha256": f.sha256, "rows": f.rows,
+                "domain": f.domain, "file": f.file, "format": f.format, "sha256": f.sha256, "rows": f.rows,
                 "inserted": f.inserted, "updated": f.updated, "unchanged": f.unchanged,
             })
         })
         .collect();
-    json!({ "import": files, "problems": report.problems.total })
+    json!({
+        "import": files,
+        "problems": report.problems.total,
+        "correction": report.correction,
+        "corrected": report.corrected,
+        "rehomed": report.rehomed,
+        "grants": report.grants,
+    })
 }
 
 impl Witness for Recorded {
@@ -103,12 +111,21 @@ impl Witness for Recorded {
             prev_hash: String::new(),
             hash: String::new(),
         };
-        // Partners' grants may have changed: every replica checks credentials again.
-        if report.applied && report.files.iter().any(|f| f.domain == Domain::Partners.name() && f.updated > 0) {
+        // Partners' grants changed: every replica checks credentials again.
+        if report.applied && !report.grants.is_empty() {
             crate::auth::cache::announce_access_change(transaction).await?;
         }
         crate::recorder::append_within(transaction, record).await.map(|_| ())
     }
+}
+
+/// How an import runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// Validate and report; change nothing.
+    pub dry_run: bool,
+    /// The import corrects vital status on record (see [`Options::correction`]).
+    pub correction: bool,
 }
 
 /// Runs an import of `uploads` for a submitter with `rights`, on record as `recorded`.
@@ -116,11 +133,12 @@ pub async fn run(
     db: &DatabaseConnection,
     uploads: &[Upload],
     rights: &Rights,
-    dry_run: bool,
+    mode: Mode,
     recorded: &Recorded,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<Report, DbErr> {
     let scopes = Scope::ALL.map(Scope::as_str);
-    let options = Options { dry_run, today: Utc::now().date_naive(), progress, scopes: &scopes };
+    let today = Utc::now().date_naive();
+    let options = Options { dry_run: mode.dry_run, today, progress, scopes: &scopes, correction: mode.correction };
     import::import(db, uploads, rights, options, recorded).await
 }

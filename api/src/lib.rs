@@ -14,7 +14,9 @@
 //! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
 //!   released answers' cache.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
-//! * [`http`] and [`startup`]: the transport and the one boot path.
+//! * [`http`], [`server`] and [`startup`]: the transport, the connection limits and
+//!   the one boot path.
+//! * [`socket`]: GraphQL over WebSocket within its limits.
 //! * [`web`]: the playground and the dashboards, with every asset they use.
 //! * [`metrics`]: counters and histograms for operators (`GET /metrics`).
 //! * [`import`]: the import entry points' rights and audit record (the rules are in `consortium-store`).
@@ -39,6 +41,8 @@ pub mod rate_limit;
 pub mod recorder;
 pub mod release;
 pub mod request;
+pub mod server;
+pub mod socket;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -102,6 +102,22 @@ impl Reckoning {
     pub fn affordable(&self, budget: f64) -> bool {
         self.spent + self.most.max(self.cost) <= budget + TOLERANCE
     }
+
+    /// Why a charge the budget does not allow is refused: what the answer may cost,
+    /// what is left of `budget`, and when the window of `window_secs` resets.
+    pub fn refusal(&self, budget: f64, window_secs: i64) -> String {
+        let resets = chrono::DateTime::from_timestamp(self.window_start + window_secs, 0)
+            .map_or_else(String::new, |t| format!("; the window resets at {}", t.to_rfc3339()));
+        let asked = self.most.max(self.cost);
+        let left = (budget - self.spent).max(0.0);
+        let alone = match asked > budget + TOLERANCE {
+            true => " (more than the whole budget: ask for fewer values at once)",
+            false => "",
+        };
+        format!(
+            "the privacy budget does not allow this answer: it may cost ε = {asked:.3}{alone}, and {left:.3} of {budget:.3} is left{resets}"
+        )
+    }
 }
 
 /// A partner's budget as it stands.

@@ -302,6 +302,8 @@ async fn charge_record(
     } else {
         record.outcome = BUDGET_EXHAUSTED.to_owned();
         (record.released, record.withheld, record.epsilon) = (0, 0, Some(0.0));
+        let refused = reckoning.refusal(charge.budget, charge.window_secs);
+        record.detail = Some(serde_json::json!({ "refused": refused }).to_string());
     }
     Ok(())
 }

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use poem::listener::TcpAcceptor;
-use poem::{get, post, EndpointExt, Route, Server};
+use poem::{get, post, EndpointExt, Route};
 use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
 
 use crate::auth::federation::TrustedIssuer;
 use crate::auth::sign_in::{self, SignIn};
@@ -18,11 +18,12 @@ use crate::config::ServeArgs;
 use crate::graphql::{build_live_schema, build_schema};
 use crate::rate_limit::RateLimiter;
 use crate::state::AppState;
-use crate::{http, web};
+use crate::{http, server, socket, web};
 
 /// A built, not yet running, service.
 pub struct Application {
-    acceptor: TcpAcceptor,
+    listener: TcpListener,
+    limits: server::Limits,
     local_addr: SocketAddr,
     state: Arc<AppState>,
     route: poem::endpoint::BoxEndpoint<'static>,
@@ -45,7 +46,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", args.bind))?;
         let local_addr = listener.local_addr().context("listener has no local address")?;
-        let acceptor = TcpAcceptor::from_tokio(listener).context("cannot accept on the listener")?;
+        let limits = server::Limits { header_read_timeout: Duration::from_secs(args.header_read_timeout_secs.max(1)) };
         let issuer = args.public_url.clone().unwrap_or_else(|| format!("http://{local_addr}"));
         let issuer = issuer.trim_end_matches('/').to_owned();
         let trusted = match &args.trusted_issuers {
@@ -72,10 +73,11 @@ impl Application {
             timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
             limiter: Arc::clone(&limiter),
             overrides: args.disclosure_overrides.clone(),
+            max_upload_bytes: args.max_upload_bytes,
         });
         let route = Route::new()
             .at("/", get(http::root))
-            .at("/graphql", get(web::playground).post(http::graphql))
+            .at("/graphql", get(http::graphql_get).post(http::graphql))
             .at("/graphql/ws", get(http::subscriptions))
             .at("/dashboards", get(web::dashboards))
             .at("/assets/*path", get(web::asset))
@@ -95,8 +97,16 @@ impl Application {
             .data(Arc::new(auth))
             .data(sign_in)
             .data(pipeline)
+            .data(Arc::new(http::Sockets {
+                limits: socket::Limits {
+                    init_timeout: Duration::from_secs(args.ws_init_timeout_secs.max(1)),
+                    subscriptions: args.ws_max_subscriptions.max(1),
+                    connections_per_token: args.ws_max_connections_per_token.max(1),
+                },
+                seats: Arc::default(),
+            }))
             .boxed();
-        Ok(Self { acceptor, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
+        Ok(Self { listener, limits, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }
 
     /// The address actually bound (useful with port 0).
@@ -113,9 +123,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let watcher = self.state.watch(self.refresh);
         tracing::info!(address = %self.local_addr, "serving GraphQL at http://{}/graphql", self.local_addr);
-        let served = Server::new_with_acceptor(self.acceptor)
-            .run_with_graceful_shutdown(self.route, shutdown_signal(), Some(Duration::from_secs(10)))
-            .await;
+        let served = server::serve(self.listener, self.route, self.limits, shutdown_signal()).await;
         watcher.abort();
         served
     }

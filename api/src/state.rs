@@ -248,6 +248,8 @@ async fn load_snapshot(db: &DatabaseConnection, rules: EndpointRules) -> Result<
 /// The cache shares one error among all waiters; rebuild an owned one.
 fn shared_error(error: &Arc<ApiError>) -> ApiError {
     match error.as_ref() {
+        ApiError::BadRequest(m) => ApiError::BadRequest(m.clone()),
+        ApiError::OperationResolution(m) => ApiError::OperationResolution(m.clone()),
         ApiError::BadUserInput(m) => ApiError::BadUserInput(m.clone()),
         ApiError::NotFound(m) => ApiError::NotFound(m.clone()),
         ApiError::Forbidden(m) => ApiError::Forbidden(m.clone()),

@@ -125,12 +125,6 @@ pub fn playground_page(sign_in: bool, token: Option<&str>) -> Response {
     page(Page::Playground, sign_in, token)
 }
 
-/// `GET /graphql`: the playground.
-#[handler]
-pub async fn playground(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
-    playground_page(sign_in.is_some(), None)
-}
-
 /// `GET /dashboards`: the dashboards.
 #[handler]
 pub async fn dashboards(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {

@@ -1,4 +1,5 @@
-//! Fixed code lists: the genes of the sequencing panel and the OncoTree tumour types.
+//! Fixed code lists: the genes of the sequencing panel, the OncoTree tumour types and
+//! MedDRA's system organ classes.
 //!
 //! Filters accept codes from these lists, not from the data: whether a code is
 //! accepted must say nothing about whether some patient carries it (a code accepted
@@ -43,3 +44,35 @@ mod tests {
         }
     }
 }
+
+/// The 27 system organ classes of MedDRA, the top level CTCAE v5 sorts its terms by, in
+/// MedDRA's spelling (an import accepts them in any case and stores this one).
+pub const MEDDRA_SOC: &[&str] = &[
+    "Blood and lymphatic system disorders",
+    "Cardiac disorders",
+    "Congenital, familial and genetic disorders",
+    "Ear and labyrinth disorders",
+    "Endocrine disorders",
+    "Eye disorders",
+    "Gastrointestinal disorders",
+    "General disorders and administration site conditions",
+    "Hepatobiliary disorders",
+    "Immune system disorders",
+    "Infections and infestations",
+    "Injury, poisoning and procedural complications",
+    "Investigations",
+    "Metabolism and nutrition disorders",
+    "Musculoskeletal and connective tissue disorders",
+    "Neoplasms benign, malignant and unspecified (incl cysts and polyps)",
+    "Nervous system disorders",
+    "Pregnancy, puerperium and perinatal conditions",
+    "Product issues",
+    "Psychiatric disorders",
+    "Renal and urinary disorders",
+    "Reproductive system and breast disorders",
+    "Respiratory, thoracic and mediastinal disorders",
+    "Skin and subcutaneous tissue disorders",
+    "Social circumstances",
+    "Surgical and medical procedures",
+    "Vascular disorders",
+];

@@ -148,8 +148,13 @@ async fn fresh(url: &str, patients: usize) -> DatabaseConnection {
 async fn timed_import(label: &str, db: &DatabaseConnection, bytes: &[u8], rows: usize) -> f64 {
     let upload = Upload { domain: consortium_store::import::Domain::Rs, file: "rs.csv".into(), bytes: bytes.to_vec() };
     let quiet = |_: &str| {};
-    let options =
-        Options { dry_run: false, today: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(), progress: &quiet, scopes: &[] };
+    let options = Options {
+        dry_run: false,
+        today: NaiveDate::from_ymd_opt(2030, 1, 1).unwrap(),
+        progress: &quiet,
+        scopes: &[],
+        correction: false,
+    };
     let started = Instant::now();
     let report = import(db, &[upload], &Rights::operator(), options, &Unrecorded).await.unwrap();
     let secs = started.elapsed().as_secs_f64();

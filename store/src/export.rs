@@ -10,26 +10,9 @@ use consortium_entity::{ResponseCriteria, Sex, Trial};
 use polars::prelude::*;
 use sea_orm::ActiveEnum;
 
+use crate::format::spreadsheet_safe;
+pub use crate::format::Format;
 use crate::import::Domain;
-
-/// The file format of an export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Comma-separated UTF-8 text with a header line.
-    Csv,
-    /// Apache Parquet, every column text.
-    Parquet,
-}
-
-impl Format {
-    /// The file extension.
-    pub fn extension(self) -> &'static str {
-        match self {
-            Format::Csv => "csv",
-            Format::Parquet => "parquet",
-        }
-    }
-}
 
 /// One domain's rows as text columns, in [`Domain::columns`] order.
 type Columns = Vec<Vec<Option<String>>>;
@@ -47,8 +30,15 @@ pub fn export(trial: &Trial, format: Format) -> PolarsResult<Vec<(Domain, String
         .collect()
 }
 
-fn encode(domain: Domain, columns: Columns, format: Format) -> PolarsResult<Vec<u8>> {
+fn encode(domain: Domain, mut columns: Columns, format: Format) -> PolarsResult<Vec<u8>> {
     let height = columns.first().map_or(0, Vec::len);
+    if format == Format::Csv {
+        for value in columns.iter_mut().flatten().flatten() {
+            if let std::borrow::Cow::Owned(safe) = spreadsheet_safe(value) {
+                *value = safe;
+            }
+        }
+    }
     let columns =
         domain.columns().iter().zip(columns).map(|(c, values)| Column::new(c.name.into(), values)).collect::<Vec<_>>();
     let mut frame = DataFrame::new(height, columns)?;

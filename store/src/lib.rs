@@ -4,6 +4,7 @@
 //!   consortium's administration, validated, then applied all or nothing with one
 //!   data-version bump, idempotently by natural key, and on record.
 //! * [`export`]: a [`Trial`] as import files, one per domain.
+//! * [`format`]: CSV and Parquet, and text cells safe in a spreadsheet.
 //! * [`batch`]: a whole [`Trial`] written to an empty database at once (benchmarks and
 //!   tests at scale).
 
@@ -11,6 +12,7 @@
 
 pub mod batch;
 pub mod export;
+pub mod format;
 pub mod import;
 
 pub use batch::{is_empty, write_trial, StoreReport};

@@ -344,8 +344,40 @@ struct Course {
     death: i32,
 }
 
+/// Identifiers nobody can guess from another: a prefix and ten random characters of
+/// Crockford's base 32 (50 bits), distinct, drawn from a stream of their own.
+struct Identifiers {
+    rng: ChaCha8Rng,
+    taken: std::collections::HashSet<String>,
+}
+
+impl Identifiers {
+    /// Crockford's base-32 alphabet: no I, L, O or U to misread.
+    const ALPHABET: &'static [u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+    fn new(seed: u64) -> Self {
+        // A stream apart from the simulation's, still fixed by the seed.
+        Identifiers { rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7073_6575_646f_6e79), taken: Default::default() }
+    }
+
+    /// A new identifier `PREFIX-XXXXXXXXXX`.
+    fn next(&mut self, prefix: &str) -> String {
+        loop {
+            let bits: u64 = self.rng.gen();
+            let body: String = (0..10).map(|i| char::from(Self::ALPHABET[((bits >> (5 * i)) & 31) as usize])).collect();
+            let id = format!("{prefix}-{body}");
+            if self.taken.insert(id.clone()) {
+                return id;
+            }
+        }
+    }
+}
+
 struct Sim {
     rng: ChaCha8Rng,
+    /// Draws the pseudonyms and sample ids, apart from `rng` so that they change nothing
+    /// else.
+    names: Identifiers,
     cut: i32,
     hospital_weights: Vec<f64>,
     /// InPreD nodes of each region (hospital indexes) and their weights.
@@ -390,6 +422,7 @@ impl Sim {
             .collect();
         Self {
             rng,
+            names: Identifiers::new(seed),
             cut: day_of(DATA_CUT),
             hospital_weights: HOSPITALS.iter().map(|h| h.referrals).collect(),
             nodes,
@@ -936,7 +969,7 @@ impl Sim {
             let tumour = &TUMOURS[journey.tumour];
             patients.push(patient::Model {
                 id: patient_id,
-                pseudonym: format!("P{patient_id:07}"),
+                pseudonym: self.names.next("IMP"),
                 sex: journey.sex,
                 birth_year: journey.birth_year,
                 region: hospital.region,
@@ -948,7 +981,7 @@ impl Sim {
                 profiles.push(molecular_profile::Model {
                     id: profile_id,
                     patient_id,
-                    sample_id: format!("S{profile_id:07}"),
+                    sample_id: self.names.next("SMP"),
                     panel: "TSO500".to_owned(),
                     sequencing_site_id: profile.lab as i32 + 1,
                     sample_date: date_of(profile.sample),

@@ -176,3 +176,113 @@ async fn the_pages_and_health_endpoints_answer() {
     assert_eq!(ready["status"], "ready");
     assert_eq!(ready["dataVersion"], 1);
 }
+
+/// Posts `body` (JSON) with the registry's token; the status and the body.
+async fn post_json(app: &TestApp, body: Value) -> (u16, Value) {
+    let token = app.registry_token().await;
+    let response =
+        app.client.post(format!("{}/graphql", app.address)).bearer_auth(token).json(&body).send().await.expect("POST");
+    let status = response.status().as_u16();
+    (status, response.json().await.expect("a JSON body"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_mistakes_get_client_codes_never_internal() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let version = "query A { dataVersion { version } }";
+    let cases = [
+        (json!({ "query": version, "operationName": "B" }), 400, "OPERATION_RESOLUTION_FAILURE", "no operation named"),
+        (
+            json!({ "query": format!("{version} query B {{ dataVersion {{ version }} }}") }),
+            400,
+            "OPERATION_RESOLUTION_FAILURE",
+            "several operations",
+        ),
+        (json!({ "query": "subscription { dataVersions { version } }" }), 400, "BAD_REQUEST", "/graphql/ws"),
+        (
+            json!({ "query": "mutation($f: Upload!) { importData(domain: RS, file: $f) { applied } }", "variables": { "f": "a string" } }),
+            400,
+            "BAD_REQUEST",
+            "multipart",
+        ),
+        (
+            json!({ "query": "mutation($f: Upload!) { importData(domain: RS, file: $f) { applied } }", "variables": { "f": "#__graphql_file__:x" } }),
+            400,
+            "BAD_REQUEST",
+            "multipart",
+        ),
+        (json!([]), 400, "BAD_REQUEST", "empty batch"),
+    ];
+    for (body, status, code, message) in cases {
+        let (got, answer) = post_json(&app, body.clone()).await;
+        assert_eq!((got, error_codes(&answer)), (status, vec![code.to_owned()]), "{body}: {answer}");
+        let text = answer["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(text.contains(message), "{body}: {text:?} should mention {message:?}");
+    }
+    // A character outside the Basic Multilingual Plane as a surrogate pair, as JSON and
+    // the GraphQL specification spell it: read as the character, not a parse failure.
+    let body =
+        app.graphql(r#"{ patientCounts(filter: { cohorts: ["\ud83d\udca5"] }) { total { value } } }"#, json!({})).await;
+    assert_eq!(error_codes(&body), ["BAD_USER_INPUT"], "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap_or_default().contains('💥'), "{body}");
+    still_serving(&app).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_in_a_url_is_answered_and_nothing_else() {
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let token = app.registry_token().await;
+    let get = |query: &'static str| {
+        app.client
+            .get(format!("{}/graphql", app.address))
+            .query(&[("query", query)])
+            .bearer_auth(&token)
+            .header("accept", "application/graphql-response+json, application/json")
+            .send()
+    };
+    let answered = get("{ dataVersion { version } }").await.expect("GET");
+    assert_eq!(answered.status().as_u16(), 200);
+    let body: Value = answered.json().await.expect("JSON");
+    assert_eq!(body["data"]["dataVersion"]["version"], 1, "{body}");
+    let mutation = get("mutation { importData(domain: RS, file: null) { applied } }").await.expect("GET");
+    assert_eq!(mutation.status().as_u16(), 405);
+    assert_eq!(mutation.headers().get("allow").and_then(|v| v.to_str().ok()), Some("POST"));
+    // Without a question it is the playground, for a browser and anyone else.
+    let page = app.client.get(format!("{}/graphql", app.address)).send().await.expect("GET");
+    assert!(page.text().await.expect("html").contains("<html"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_carry_what_their_protocols_ask_for() {
+    let app = TestApp::spawn_configured(Backend::Sqlite, Some(crate::helpers::PATIENTS), |args| {
+        args.rate_limit_points = 50;
+    })
+    .await
+    .expect("app");
+    // A spent rate limit: 429, and an error with no place in the document.
+    let token = app.registry_token().await;
+    let heavy = "{ patientCounts(groupBy: [COHORT, SEX]) { groups { patients { value } } } }";
+    let mut throttled = None;
+    for _ in 0..20 {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .json(&json!({ "query": heavy }))
+            .send()
+            .await
+            .expect("POST");
+        if response.status().as_u16() == 429 {
+            throttled = Some(response.json::<Value>().await.expect("JSON"));
+            break;
+        }
+    }
+    let throttled = throttled.expect("the budget runs out");
+    assert_eq!(error_codes(&throttled), ["THROTTLED"]);
+    assert!(throttled["errors"][0].get("locations").is_none(), "{throttled}");
+
+    // /metrics without a token: 401 with a challenge.
+    let metrics = app.client.get(format!("{}/metrics", app.address)).send().await.expect("GET /metrics");
+    assert_eq!(metrics.status().as_u16(), 401);
+    assert!(metrics.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap_or("").starts_with("Bearer")));
+}

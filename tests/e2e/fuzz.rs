@@ -1,6 +1,7 @@
 //! Generated queries against the real schema: random root fields, arguments (valid,
 //! wrong-typed, extreme, malformed) and selections built from introspection, plus the
-//! same queries cut and corrupted as text. Whatever arrives, the service answers with
+//! same queries cut and corrupted as text, and the mistakes a client makes with the
+//! request around them (operation names, subscriptions and files over HTTP, batches). Whatever arrives, the service answers with
 //! a coded error or data, never a server error, and stays healthy.
 //!
 //! The cases are drawn from a fixed seed (`FUZZ_SEED` picks another, `FUZZ_CASES` how
@@ -42,6 +43,35 @@ async fn generated_queries_get_data_or_coded_errors_and_never_break_the_service(
     let token = app.token_for("ROCHE", None).await;
     let seed = setting("FUZZ_SEED", 2026);
     let cases = setting("FUZZ_CASES", 300);
+    // Mistakes a client makes that no generated query does: all client errors.
+    let upload = "mutation($f: Upload!) { importData(domain: RS, file: $f) { applied } }";
+    let mistakes = [
+        json!({ "query": "query A { dataVersion { version } }", "operationName": "B" }),
+        json!({ "query": "query A { dataVersion { version } } query B { dataVersion { version } }" }),
+        json!({ "query": "subscription { dataVersions { version } }" }),
+        json!({ "query": upload, "variables": { "f": "a string" } }),
+        json!({ "query": upload, "variables": { "f": "#__graphql_file__:not-a-number" } }),
+        json!({ "query": "{ dataVersion { version } }", "operationName": 5 }),
+        json!([]),
+        json!({ "query": "{ patientCounts(filter: { cohorts: [\"\\ud83d\\udca5\"] }) { total { value } } }" }),
+        json!({ "query": "{ patientCounts(filter: { cohorts: [\"\\ud83d\"] }) { total { value } } }" }),
+    ];
+    for body in mistakes {
+        let response = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .expect("POST");
+        let status = response.status().as_u16();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        assert!(status < 500, "{body} got HTTP {status}: {answer}");
+        assert_every_error_has_a_code(&answer);
+        assert!(!error_codes(&answer).iter().any(|c| c == "INTERNAL"), "{body} hit a bug: {answer}");
+        assert!(!error_codes(&answer).is_empty(), "{body} was answered: {answer}");
+    }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut answered = 0;
     let mut executed = 0;

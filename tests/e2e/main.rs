@@ -12,6 +12,7 @@ mod schema_walk;
 mod access;
 mod bad_input;
 mod browser;
+mod connections;
 mod differencing;
 mod disclosure;
 mod enrolment_measures;

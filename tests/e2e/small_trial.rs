@@ -27,11 +27,35 @@
 //! censorings tied there), 3/10 at 168 d; median 168 d. Deaths: P6 (day 50), P2
 //! (2024-06-01), P11 (2024-04-15). Adverse events: P1 diarrhoea grade 3 related and
 //! again grade 1 (one patient), P2 fatigue grade 2 unrelated.
+//!
+//! P1 … P12 are numbers for this page; the files know the patients by pseudonyms that
+//! are no sequence ([`PSEUDONYMS`], through [`p`]).
 
 use crate::helpers::{Backend, TestApp};
-use consortium_api::import::{run, Recorded};
+use consortium_api::import::{run, Mode, Recorded};
 use consortium_store::import::{Domain, Rights, Upload};
 use sea_orm::DatabaseConnection;
+
+/// The pseudonyms of P1 … P12, in order.
+pub const PSEUDONYMS: [&str; 12] = [
+    "IMP-9F9ECA45E8",
+    "IMP-M2XB6KANGS",
+    "IMP-X6QW1HKBV2",
+    "IMP-SNBKZ79RMS",
+    "IMP-BDBHSTE8JX",
+    "IMP-2EM75MCN6M",
+    "IMP-Y7WFGWDWFG",
+    "IMP-6BD7Z1CV45",
+    "IMP-MNYZN8BF65",
+    "IMP-J4ZK2WWY2V",
+    "IMP-CVFFSQFM8P",
+    "IMP-J5EQ2G1JKP",
+];
+
+/// The pseudonym of patient P`n` of the table above.
+pub fn p(n: usize) -> &'static str {
+    PSEUDONYMS[n - 1]
+}
 
 /// The trial above as import files: the examples of `docs/import.md`, one per domain.
 pub fn files() -> Vec<(Domain, &'static str)> {
@@ -63,7 +87,8 @@ pub async fn seed(db: &DatabaseConnection) {
         .into_iter()
         .map(|(domain, text)| Upload { domain, file: format!("{domain}.csv"), bytes: text.as_bytes().to_vec() })
         .collect();
-    let report = run(db, &uploads, &Rights::operator(), false, &Recorded::operator(), &|_| {}).await.expect("import");
+    let report =
+        run(db, &uploads, &Rights::operator(), Mode::default(), &Recorded::operator(), &|_| {}).await.expect("import");
     assert!(report.applied && report.problems.is_empty(), "{}", report.describe());
 }
 

@@ -32,18 +32,22 @@ on_both_backends! {
     async fn the_schema_refuses_rows_that_break_its_rules(app: TestApp) {
         use sea_orm::{ConnectionTrait, Statement};
         let backend = app.db.get_database_backend();
+        let taken = consortium_entity::patient::Entity::find().one(&app.db).await.expect("a patient").expect("one");
         let refused = [
             "INSERT INTO patient (pseudonym, sex, birth_year, region, referring_site_id, referral_date) \
-             VALUES ('X1', 'UNKNOWN', 1960, 'WEST', 1, '2024-01-01')",
+             VALUES ('X1', 'UNKNOWN', 1960, 'WEST', 1, '2024-01-01')".to_owned(),
             "INSERT INTO patient (pseudonym, sex, birth_year, region, referring_site_id, referral_date) \
-             VALUES ('X2', 'MALE', 1960, 'WEST', 99999, '2024-01-01')",
-            "INSERT INTO patient (pseudonym, sex, birth_year, region, referring_site_id, referral_date) \
-             VALUES ('P0000001', 'MALE', 1960, 'WEST', 1, '2024-01-01')",
-            "UPDATE adverse_event SET grade = 6 WHERE id = 1",
-            "UPDATE followup SET vital_status = 'DEAD', death_date = NULL WHERE id = 1",
+             VALUES ('X2', 'MALE', 1960, 'WEST', 99999, '2024-01-01')".to_owned(),
+            format!(
+                "INSERT INTO patient (pseudonym, sex, birth_year, region, referring_site_id, referral_date) \
+                 VALUES ('{}', 'MALE', 1960, 'WEST', 1, '2024-01-01')",
+                taken.pseudonym
+            ),
+            "UPDATE adverse_event SET grade = 6 WHERE id = 1".to_owned(),
+            "UPDATE followup SET vital_status = 'DEAD', death_date = NULL WHERE id = 1".to_owned(),
         ];
         for sql in refused {
-            let result = app.db.execute(Statement::from_string(backend, sql.to_owned())).await;
+            let result = app.db.execute(Statement::from_string(backend, sql.clone())).await;
             assert!(result.is_err(), "the schema accepted: {sql}");
         }
     }

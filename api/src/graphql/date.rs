@@ -14,8 +14,8 @@ use crate::error::Code;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Date(pub NaiveDate);
 
-/// A calendar day, `YYYY-MM-DD` (ISO 8601).
-#[Scalar(name = "Date")]
+/// A calendar day, `YYYY-MM-DD` (ISO 8601; RFC 3339's `full-date`).
+#[Scalar(name = "Date", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         let parsed = match &value {

@@ -11,11 +11,13 @@ mod activity;
 mod codes;
 mod date;
 mod design;
+pub mod document;
 mod enums;
 mod genomics;
 mod inputs;
 mod live;
 mod mutation;
+mod nulls;
 mod outcomes;
 mod pagination;
 mod query;
@@ -38,12 +40,23 @@ pub use query::Query;
 /// The service's schema type.
 pub type ConsortiumSchema = Schema<Query, Mutation, Live>;
 
+/// What a `DateTime` is, for generated clients.
+const DATE_TIME: &str = "An instant in UTC as an RFC 3339 date-time string, `2026-12-01T09:30:00Z`.";
+
+/// What an `Upload` is, for generated clients.
+const UPLOAD: &str = "A file sent with the request as a part of a GraphQL multipart request \
+    (multipart/form-data, the GraphQL multipart request specification): in the operation's \
+    variables it is `null`, and the request's `map` names the part that holds it.";
+
 /// The schema's structure with its limits and extensions, without runtime data.
 fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, Mutation, Live> {
     // Extensions run outermost first: the rate limit charges only queries that pass the
     // limits, which are checked on what validation computed.
     Schema::build(Query::default(), Mutation, Live)
+        .override_output_type_description::<chrono::DateTime<chrono::Utc>>(DATE_TIME)
+        .override_input_type_description::<async_graphql::Upload>(UPLOAD)
         .extension(ErrorCodes)
+        .extension(nulls::NullPropagation)
         .extension(RateLimit)
         .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })
 }
@@ -65,7 +78,8 @@ pub fn build_live_schema(state: Arc<AppState>, limits: &ServeArgs) -> LiveSchema
 
 /// The schema in SDL, as checked in at `schema.graphql`.
 pub fn sdl() -> String {
-    builder(&ServeArgs::default()).finish().sdl()
+    let options = async_graphql::SDLExportOptions::new().include_specified_by();
+    builder(&ServeArgs::default()).finish().sdl_with_options(options)
 }
 
 #[cfg(test)]

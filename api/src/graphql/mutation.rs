@@ -5,7 +5,7 @@ use consortium_store::import::{self as store, Domain, Report};
 
 use super::access;
 use crate::error::ApiError;
-use crate::import::{rights_of, run, Recorded};
+use crate::import::{rights_of, run, Mode, Recorded};
 
 /// The writes.
 #[derive(Debug, Default)]
@@ -144,13 +144,17 @@ impl Mutation {
     /// file again changes nothing; a corrected row updates. Hospitals (`data:write`)
     /// send their own sites' patients, the registry (`followup:write`) follow-up, the
     /// administration (`admin`) the catalogue. Problems with the file come back in the
-    /// report, not as errors.
+    /// report, not as errors. A follow-up file that takes back a vital status on record
+    /// (a death turned back to alive, a changed date of death, the last date known
+    /// alive moved back) is refused unless sent with `correction: true`; the correction
+    /// is on record.
     async fn import_data(
         &self,
         ctx: &Context<'_>,
         domain: ImportDomain,
         file: Upload,
         #[graphql(default = false)] dry_run: bool,
+        #[graphql(default = false)] correction: bool,
     ) -> async_graphql::Result<ImportReport> {
         let principal = access::principal(ctx)?;
         let domain = Domain::from(domain);
@@ -162,7 +166,8 @@ impl Mutation {
         let state = access::state(ctx)?;
         let value = file.value(ctx).map_err(|e| ApiError::BadUserInput(format!("the file cannot be read: {e}")))?;
         let upload = store::Upload { domain, file: value.filename, bytes: value.content.to_vec() };
-        let report = run(&state.db, &[upload], &rights, dry_run, &Recorded::principal(principal), &|_| {}).await?;
+        let mode = Mode { dry_run, correction };
+        let report = run(&state.db, &[upload], &rights, mode, &Recorded::principal(principal), &|_| {}).await?;
         if report.applied {
             state.refresh().await?;
         }

@@ -1,7 +1,8 @@
 //! Reading one import file, CSV or Parquet (told apart by Parquet's magic bytes), into
 //! columns of text with polars, and refusing what is not a readable file of the domain:
-//! empty, not UTF-8, another delimiter, a truncated Parquet file, the wrong domain's
-//! columns, a direct identifier.
+//! empty, not UTF-8, another delimiter, a ragged row or an unbalanced quote (named by
+//! its line), a truncated Parquet file, a name that says the other format, the wrong
+//! domain's columns, a direct identifier.
 
 use std::io::Cursor;
 
@@ -9,6 +10,7 @@ use polars::prelude::*;
 
 use super::domain::Domain;
 use super::report::{Code, Problem};
+use crate::format::Format;
 
 /// Largest file accepted, in bytes: a registry's whole follow-up fits many times over.
 pub const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -43,6 +45,8 @@ const DIRECT_IDENTIFIERS: &[&str] = &[
 pub struct Table {
     /// The file's name, for reports.
     pub file: String,
+    /// The format its content was read as.
+    pub format: Format,
     /// The headers, upper-cased, in file order.
     pub header: Vec<String>,
     /// The columns' values.
@@ -68,12 +72,19 @@ pub fn read(domain: Domain, file: &str, bytes: &[u8]) -> Result<Table, Problem> 
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(whole(Code::EmptyFile, "the file is empty".into()));
     }
-    let frame = if bytes.starts_with(b"PAR1") {
-        ParquetReader::new(Cursor::new(bytes))
+    let format = Format::of(bytes);
+    if let Some(claimed) = Format::claimed(file).filter(|claimed| *claimed != format) {
+        let message = match format {
+            Format::Csv => format!("named .{} but not a Parquet file (it reads as text)", claimed.extension()),
+            Format::Parquet => format!("named .{} but a Parquet file", claimed.extension()),
+        };
+        return Err(whole(Code::WrongFormat, message));
+    }
+    let frame = match format {
+        Format::Parquet => ParquetReader::new(Cursor::new(bytes))
             .finish()
-            .map_err(|e| whole(Code::UnreadableFile, format!("not a readable Parquet file: {e}")))?
-    } else {
-        read_csv(file, bytes)?
+            .map_err(|e| whole(Code::UnreadableFile, format!("not a readable Parquet file: {e}")))?,
+        Format::Csv => read_csv(file, bytes)?,
     };
     let header: Vec<String> = frame.get_column_names().iter().map(|n| n.trim().to_uppercase()).collect();
     check_header(domain, file, &header)?;
@@ -90,7 +101,7 @@ pub fn read(domain: Domain, file: &str, bytes: &[u8]) -> Result<Table, Problem> 
             text.iter().map(|v| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)).collect::<Vec<_>>(),
         );
     }
-    Ok(Table { file: file.to_owned(), header, cells, rows: frame.height() })
+    Ok(Table { file: file.to_owned(), format, header, cells, rows: frame.height() })
 }
 
 /// A CSV file: UTF-8 (an initial byte-order mark is allowed), comma-separated, a header
@@ -127,12 +138,69 @@ fn read_csv(file: &str, bytes: &[u8]) -> Result<DataFrame, Problem> {
             format!("the header is separated by {delimiter}; import files are comma-separated"),
         ));
     }
+    if let Some((line, why)) = ragged(bytes) {
+        return Err(Problem::at(file, line, None, None, Code::UnreadableFile, why));
+    }
     CsvReadOptions::default()
         .with_has_header(true)
         .with_infer_schema_length(Some(0))
         .into_reader_with_file_handle(Cursor::new(bytes))
         .finish()
         .map_err(|e| Problem::file(file, Code::UnreadableFile, format!("not a readable CSV file: {e}")))
+}
+
+/// The first line whose row has another number of fields than the header, or whose
+/// quote is never closed, with what is wrong (RFC 4180 quoting: a field in double
+/// quotes may hold commas, line breaks and doubled quotes).
+fn ragged(bytes: &[u8]) -> Option<(usize, String)> {
+    let (mut line, mut row_line) = (1usize, 1usize);
+    let (mut fields, mut header) = (1usize, None::<usize>);
+    let (mut quoted, mut empty_row) = (false, true);
+    let mut quote_line = 0;
+    let mut iter = bytes.iter().peekable();
+    while let Some(&byte) = iter.next() {
+        match (quoted, byte) {
+            (true, b'"') if iter.peek() == Some(&&b'"') => {
+                iter.next();
+            }
+            (true, b'"') => quoted = false,
+            (true, b'\n') => line += 1,
+            (true, _) => {}
+            (false, b'"') => {
+                quoted = true;
+                quote_line = line;
+                empty_row = false;
+            }
+            (false, b',') => {
+                fields += 1;
+                empty_row = false;
+            }
+            (false, b'\n') => {
+                if !empty_row {
+                    match header {
+                        None => header = Some(fields),
+                        Some(expected) if expected != fields => {
+                            return Some((row_line, format!("this row has {fields} fields; the header has {expected}")))
+                        }
+                        Some(_) => {}
+                    }
+                }
+                line += 1;
+                (row_line, fields, empty_row) = (line, 1, true);
+            }
+            (false, b'\r') => {}
+            (false, _) => empty_row = false,
+        }
+    }
+    if quoted {
+        return Some((quote_line, "a quote opened on this line is never closed".to_owned()));
+    }
+    match header {
+        Some(expected) if !empty_row && expected != fields => {
+            Some((row_line, format!("this row has {fields} fields; the header has {expected}")))
+        }
+        _ => None,
+    }
 }
 
 /// The header must hold every column of the domain and nothing that names a direct
@@ -202,6 +270,29 @@ mod tests {
     }
 
     #[test]
+    fn ragged_rows_and_open_quotes_are_named_by_their_line() {
+        let ragged = problem(
+            Domain::Rs,
+            b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nP1,2024-01-02,OVRLRESP,PR,RECIST 1.1\nP1,2024-02-02,OVRLRESP\n",
+        );
+        assert_eq!((ragged.code, ragged.line), (Code::UnreadableFile, Some(3)), "{ragged}");
+        let quote = problem(Domain::Rs, b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nP1,2024-01-02,OVRLRESP,PR,RECIST 1.1\nP1,\"2024-02-02,OVRLRESP,PR,RECIST 1.1\n");
+        assert_eq!((quote.code, quote.line), (Code::UnreadableFile, Some(3)), "{quote}");
+        // Quoted commas and line breaks are values, not fields; a last line without a
+        // line break counts.
+        let fine = b"USUBJID,AETERM,AESOC,AETOXGR,AESTDTC,AEREL,AESER\r\nP1,\"Rash, \"\"acneiform\"\"\",Skin and subcutaneous tissue disorders,1,2024-01-02,Y,N\r\n\r\nP1,x,y,1,2024-01-03,Y,N";
+        assert!(read(Domain::Ae, "ae.csv", fine).is_ok());
+    }
+
+    #[test]
+    fn a_name_that_says_the_other_format_is_refused() {
+        let csv = b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\nP1,2024-01-02,OVRLRESP,PR,RECIST 1.1\n";
+        assert_eq!(read(Domain::Rs, "rs.parquet", csv).expect_err("refused").code, Code::WrongFormat);
+        assert_eq!(read(Domain::Rs, "rs.csv", csv).map(|t| t.format).ok(), Some(Format::Csv));
+        assert_eq!(read(Domain::Rs, "rs", csv).map(|t| t.format).ok(), Some(Format::Csv));
+    }
+
+    #[test]
     fn unreadable_files_get_their_own_codes() {
         assert_eq!(problem(Domain::Rs, b"").code, Code::EmptyFile);
         assert_eq!(problem(Domain::Rs, b"USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\n").code, Code::EmptyFile);
@@ -210,7 +301,8 @@ mod tests {
             Code::WrongDelimiter
         );
         assert_eq!(problem(Domain::Rs, b"USUBJID,RSDTC\nP\xE6,x\n").code, Code::WrongEncoding);
-        assert_eq!(problem(Domain::Rs, b"PAR1 and then nothing").code, Code::UnreadableFile);
+        let junk = read(Domain::Rs, "f.parquet", b"PAR1 and then nothing").expect_err("must be refused");
+        assert_eq!(junk.code, Code::UnreadableFile);
         assert_eq!(
             problem(Domain::Rs, b"USUBJID,SEX,BRTHDTC,REGION,SITEID,RFICDTC\nP1,F,1960,WEST,HUS,2024-01-01\n").code,
             Code::WrongDomain

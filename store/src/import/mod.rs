@@ -7,14 +7,18 @@
 //! 1. **Read** each file ([`file`]): refused whole if it is empty, not UTF-8, separated
 //!    by something else than commas, a broken Parquet file, another domain's, carries
 //!    a direct identifier, or is one the submitter may not send ([`Rights`]).
-//! 2. **Stage** ([`world`], [`rows`]): in one transaction (on PostgreSQL under an
-//!    advisory lock, so imports take turns), the stored trial is loaded and every row
-//!    is checked (types, code lists, dates, references, duplicates, the submitter's
-//!    sites) and staged by its natural key on top of it, files in domain order so rows
-//!    may refer to rows of the same import. Every problem is collected.
-//! 3. **Decide**: any problem, and nothing is written. A dry run stops here. Rows equal to
-//!    the stored ones change nothing: an import that changes nothing says so, and the
-//!    data version stays.
+//! 2. **Stage** ([`world`], [`rows`]): in one transaction (imports take turns: on
+//!    PostgreSQL under an advisory lock, on SQLite behind the write lock taken first and
+//!    a lock of the process), the stored trial is loaded and whose patients the
+//!    submitter may send rows about is settled from it ([`access`]); then every row is
+//!    checked (text, types, code lists, references, duplicates, ownership) and staged by
+//!    its natural key on top of it, files in domain order so rows may refer to rows of
+//!    the same import. Every problem is collected.
+//! 3. **Decide**: each journey with an incoming row is checked whole, stored and
+//!    incoming rows together ([`journey`]): dates in order, vital status not taken back
+//!    except by a correction. Any problem, and nothing is written. A dry run stops here.
+//!    Rows equal to the stored ones change nothing: an import that changes nothing says
+//!    so, and the data version stays.
 //! 4. **Write** the new and changed rows, bump the data version once, and hand the
 //!    report to the [`Witness`] to put on record, all in the same transaction: the data
 //!    and its record commit together or not at all.
@@ -23,18 +27,20 @@ use std::collections::HashSet;
 use std::future::Future;
 
 use chrono::NaiveDate;
-use consortium_entity::{data_version, PartnerKind};
+use consortium_entity::data_version;
 use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
+mod access;
 pub mod domain;
 pub mod file;
+mod journey;
 pub mod report;
 mod rows;
 mod world;
 
 pub use domain::{Domain, Steward};
-pub use report::{Code, FileSummary, Problem, Problems, Report};
-pub use rows::study_week;
+pub use report::{Code, FileSummary, GrantChange, Problem, Problems, Report};
+pub use rows::{study_week, DEFAULT_SCOPES, MAX_TEXT};
 
 /// The advisory lock key under which imports take turns on PostgreSQL ("import").
 const IMPORT_LOCK: i64 = 0x696d_706f_7274;
@@ -104,11 +110,18 @@ pub struct Options<'a> {
     pub progress: &'a (dyn Fn(&str) + Sync),
     /// The names of the scopes a partner may be granted (a partners file's `SCOPES`).
     pub scopes: &'a [&'a str],
+    /// Whether the import corrects what is on record: follow-up rows may then take
+    /// back a recorded vital status (see [`Code::CorrectionRequired`]).
+    pub correction: bool,
 }
 
 impl std::fmt::Debug for Options<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Options").field("dry_run", &self.dry_run).field("today", &self.today).finish()
+        f.debug_struct("Options")
+            .field("dry_run", &self.dry_run)
+            .field("today", &self.today)
+            .field("correction", &self.correction)
+            .finish()
     }
 }
 
@@ -132,7 +145,7 @@ pub async fn import(
     options: Options<'_>,
     witness: &impl Witness,
 ) -> Result<Report, DbErr> {
-    let mut report = Report { dry_run: options.dry_run, ..Report::default() };
+    let mut report = Report { dry_run: options.dry_run, correction: options.correction, ..Report::default() };
     let mut tables = Vec::new();
     let mut domains = HashSet::new();
     let mut ordered: Vec<&Upload> = uploads.iter().collect();
@@ -151,15 +164,27 @@ pub async fn import(
         match file::read(upload.domain, &upload.file, &upload.bytes) {
             Ok(table) => {
                 (options.progress)(&format!("{}: read {} rows", upload.file, table.rows));
-                tables.push((upload.domain, report.files.len() - 1, table));
+                let index = report.files.len() - 1;
+                report.files[index].format = Some(table.format.extension().to_owned());
+                tables.push((upload.domain, index, table));
             }
             Err(problem) => report.problems.push(problem),
         }
     }
-    let transaction = db.begin().await?;
-    if transaction.get_database_backend() == DatabaseBackend::Postgres {
-        transaction.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})")).await?;
-    }
+    // On SQLite one process's imports take turns here, and another process's behind the
+    // database's write lock, taken by the transaction's first statement.
+    let _turn = match db.get_database_backend() {
+        DatabaseBackend::Sqlite => Some(SQLITE_TURN.lock().await),
+        _ => None,
+    };
+    let Some(transaction) = begin_turn(db).await? else {
+        let message = format!(
+            "another process kept the database's write lock for over {} s; send the import again",
+            TURN_WAIT.as_secs()
+        );
+        report.problems.push(Problem::file("", Code::Busy, message));
+        return Ok(report);
+    };
     report.data_version = data_version::current(&transaction).await?;
     if !report.problems.is_empty() {
         return finish(transaction, report, witness).await;
@@ -167,13 +192,20 @@ pub async fn import(
     let mut world = world::World::load(&transaction).await?;
     let context = rows::Context {
         today: options.today,
-        own_sites: own_sites(&world, rights),
+        access: access::Access::of(rights, &world),
         progress: options.progress,
         scopes: options.scopes,
     };
+    let mut changes = rows::Changes::default();
     for (domain, index, table) in &tables {
-        rows::stage(*domain, &mut world, table, &context, &mut report.problems, &mut report.files[*index]);
+        let sheet = rows::Sheet { table, file: *index };
+        let summary = &mut report.files[*index];
+        rows::stage(*domain, &mut world, &sheet, &context, &mut changes, &mut report.problems, summary);
     }
+    report.corrected = journey::check(&mut world, options.correction, &report.files, &mut report.problems);
+    report.problems.sort(&report.files);
+    report.rehomed = changes.rehomed.len() as u64;
+    report.grants = changes.grants;
     if !report.problems.is_empty() || !world.is_changed() || report.dry_run {
         return finish(transaction, report, witness).await;
     }
@@ -197,16 +229,48 @@ async fn finish(transaction: DatabaseTransaction, mut report: Report, witness: &
     Ok(report)
 }
 
-/// The sites a hospital submitter runs; `None` when its rights are not limited to sites.
-fn own_sites(world: &world::World, rights: &Rights) -> Option<HashSet<i32>> {
-    match &rights.site_data {
-        SiteData::OfPartner(code) => {
-            let partner = world.partners.get(code).filter(|p| p.kind == PartnerKind::Hospital).map(|p| p.id);
-            Some(world.sites.iter().filter(|s| Some(s.partner_id) == partner).map(|s| s.id).collect())
+/// Imports of this process on SQLite, one at a time (see [`import`]).
+static SQLITE_TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Longest an import waits for another process's import to end (SQLite).
+const TURN_WAIT: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Begins the import's transaction once it is the database's only writer; `None` when
+/// another process held the write lock for longer than [`TURN_WAIT`].
+async fn begin_turn(db: &DatabaseConnection) -> Result<Option<DatabaseTransaction>, DbErr> {
+    let started = std::time::Instant::now();
+    loop {
+        let transaction = db.begin().await?;
+        match take_turn(&transaction).await {
+            Ok(()) => return Ok(Some(transaction)),
+            Err(error) if is_locked(&error) => {
+                transaction.rollback().await?;
+                if started.elapsed() > TURN_WAIT {
+                    return Ok(None);
+                }
+            }
+            Err(error) => return Err(error),
         }
-        // The registry follows everyone; the operator and admins may send anything.
-        SiteData::Nobody | SiteData::Everyone => None,
     }
+}
+
+/// Whether `error` is SQLite's "database is locked": another connection writes (the
+/// connection already waited its busy timeout).
+fn is_locked(error: &DbErr) -> bool {
+    error.to_string().contains("database is locked")
+}
+
+/// Makes the import's transaction the database's only writer until it ends: on
+/// PostgreSQL an advisory lock; on SQLite a first statement that writes (it changes
+/// nothing), which takes the write lock at once and waits for another process's import
+/// to end (a transaction that read first and wrote later would instead fail when
+/// another wrote in between).
+async fn take_turn(transaction: &DatabaseTransaction) -> Result<(), DbErr> {
+    let turn = match transaction.get_database_backend() {
+        DatabaseBackend::Postgres => format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})"),
+        _ => "UPDATE data_version SET version = version WHERE id = 0".to_owned(),
+    };
+    transaction.execute_unprepared(&turn).await.map(|_| ())
 }
 
 /// Hex SHA-256 of `bytes`.

@@ -54,8 +54,19 @@ pub enum Code {
     DuplicateKey,
     /// The submitter may not send this domain.
     DomainNotPermitted,
-    /// The row is about a patient of a site the submitter does not run.
+    /// The row is about a patient of a site the submitter does not run (or about a
+    /// pseudonym or sample nobody has: the two are not told apart).
     NotOwnSite,
+    /// The row would move a patient to another site (its referring site, or a stored
+    /// enrolment's treating site): an `admin` import only.
+    Rehoming,
+    /// A follow-up row takes back what is on record (a death turned back to alive, a
+    /// changed date of death, the last date known alive moved back): a correction only.
+    CorrectionRequired,
+    /// The file's name says one format (`.csv`, `.parquet`) and its content is another.
+    WrongFormat,
+    /// Another import is being written to the database; send it again.
+    Busy,
 }
 
 impl Code {
@@ -81,6 +92,10 @@ impl Code {
             Code::DuplicateKey => "DUPLICATE_KEY",
             Code::DomainNotPermitted => "DOMAIN_NOT_PERMITTED",
             Code::NotOwnSite => "NOT_OWN_SITE",
+            Code::Rehoming => "REHOMING",
+            Code::CorrectionRequired => "CORRECTION_REQUIRED",
+            Code::WrongFormat => "WRONG_FORMAT",
+            Code::Busy => "BUSY",
         }
     }
 }
@@ -166,6 +181,13 @@ impl Problems {
     pub fn is_empty(&self) -> bool {
         self.total == 0
     }
+
+    /// Puts the listed problems in the order of `files` and of their lines (a whole
+    /// file's first), whatever step found them.
+    pub fn sort(&mut self, files: &[FileSummary]) {
+        let place = |p: &Problem| files.iter().position(|f| f.file == p.file).unwrap_or(usize::MAX);
+        self.listed.sort_by_key(|p| (place(p), p.line));
+    }
 }
 
 /// Rows of one file by what became of them.
@@ -177,6 +199,8 @@ pub struct FileSummary {
     pub file: String,
     /// Hex SHA-256 of the file's bytes.
     pub sha256: String,
+    /// The format its content was read as (`csv` or `parquet`), once read.
+    pub format: Option<String>,
     /// Rows read.
     pub rows: u64,
     /// Rows that are new.
@@ -208,6 +232,25 @@ pub struct Report {
     pub dry_run: bool,
     /// The data version after the import.
     pub data_version: i64,
+    /// Whether the import was sent as a correction (see [`Code::CorrectionRequired`]).
+    pub correction: bool,
+    /// Follow-up rows that corrected what was on record (a correction only).
+    pub corrected: u64,
+    /// Patients moved to another site (the operator's or an `admin` import only).
+    pub rehomed: u64,
+    /// Partners whose grants the import changes.
+    pub grants: Vec<GrantChange>,
+}
+
+/// A partner's grants as stored and as imported (`None`: its kind's defaults).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GrantChange {
+    /// The partner.
+    pub partner: String,
+    /// Its scopes before the import.
+    pub before: Option<String>,
+    /// Its scopes after it.
+    pub after: Option<String>,
 }
 
 impl Report {
@@ -230,6 +273,16 @@ impl Report {
                 f.updated,
                 f.unchanged
             ));
+        }
+        for g in &self.grants {
+            let shown = |scopes: &Option<String>| scopes.clone().unwrap_or_else(|| "its kind's defaults".into());
+            out.push_str(&format!("grants of {}: {} → {}\n", g.partner, shown(&g.before), shown(&g.after)));
+        }
+        if self.rehomed > 0 {
+            out.push_str(&format!("{} patient(s) moved to another site\n", self.rehomed));
+        }
+        if self.corrected > 0 {
+            out.push_str(&format!("{} vital status(es) corrected\n", self.corrected));
         }
         for p in &self.problems.listed {
             out.push_str(&format!("{p}\n"));

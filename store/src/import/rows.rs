@@ -7,41 +7,60 @@ use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 
 use chrono::{Datelike, NaiveDate};
-use consortium_entity::vocabulary::{GENE_PANEL, ONCOTREE};
+use consortium_entity::vocabulary::{GENE_PANEL, MEDDRA_SOC, ONCOTREE};
 use consortium_entity::{
     adverse_event, cohort, drug, enrolment, followup, molecular_profile, mtb_review, partner, patient,
     response_assessment, site, variant, CohortStatus, MtbOutcome, PartnerKind, VitalStatus,
 };
 use sea_orm::ActiveEnum;
 
+use super::access::Access;
 use super::domain::Domain;
 use super::file::Table;
-use super::report::{Code, FileSummary, Problem, Problems};
-use super::world::{Staged, World};
+use super::report::{Code, FileSummary, GrantChange, Problem, Problems};
+use super::world::{Origin, Staged, World};
 
-/// What the rules need besides the world: the day, the submitter's sites, progress.
+/// What the rules need besides the world: the day, the submitter's reach, progress.
 pub(super) struct Context<'a> {
     /// Dates after it are in the future.
     pub today: NaiveDate,
-    /// The sites a hospital submitter runs (ids), when its rights are limited to them.
-    pub own_sites: Option<HashSet<i32>>,
+    /// Whose patients the submitter may send rows about.
+    pub access: Access,
     /// Told how far validation has come, now and then.
     pub progress: &'a (dyn Fn(&str) + Sync),
     /// The names of the scopes a partner may be granted.
     pub scopes: &'a [&'a str],
 }
 
-impl Context<'_> {
-    fn own_site(&self, site_id: i32) -> bool {
-        self.own_sites.as_ref().is_none_or(|own| own.contains(&site_id))
-    }
+/// What staging found besides problems: moves between sites and changed grants.
+#[derive(Debug, Default)]
+pub(super) struct Changes {
+    /// Patients moved to another site.
+    pub rehomed: HashSet<i32>,
+    /// Partners whose grants change.
+    pub grants: Vec<GrantChange>,
+}
 
-    /// Whether the submitter may send rows about `patient_id`: its referring or its
-    /// treating site is one of the submitter's.
-    fn own_patient(&self, world: &World, patient: &patient::Model) -> bool {
-        self.own_site(patient.referring_site_id)
-            || world.enrolments.get(&patient.id).is_some_and(|e| self.own_site(e.site_id))
+/// Longest text accepted in any cell, in characters.
+pub const MAX_TEXT: usize = 200;
+
+/// What is wrong with a cell's text whatever its column, if anything: control
+/// characters (a NUL, a line break inside a quoted value), more than [`MAX_TEXT`]
+/// characters, or a leading character a spreadsheet reads as a formula.
+fn bad_text(value: &str) -> Option<&'static str> {
+    if value.chars().any(char::is_control) {
+        return Some("holds a control character (a NUL, tab or line break)");
     }
+    if value.chars().count() > MAX_TEXT {
+        return Some("longer than 200 characters");
+    }
+    let mut chars = value.chars();
+    let formula = match chars.next() {
+        Some('=' | '+' | '@') => true,
+        Some('-') => !chars.next().is_some_and(|c| c.is_ascii_digit() || c == '.'),
+        _ => false,
+    };
+    formula.then_some("starts like a spreadsheet formula (= + - @)")
 }
 
 /// Upper-case spellings accepted besides the stored codes (SDTM's own where it has one).
@@ -51,6 +70,7 @@ const ALIASES: &[(&str, &str)] =
 /// One row being read: its values, and the problems found in it.
 struct Row<'t> {
     table: &'t Table,
+    file: usize,
     r: usize,
     today: NaiveDate,
     found: Vec<Problem>,
@@ -59,6 +79,23 @@ struct Row<'t> {
 impl<'t> Row<'t> {
     fn line(&self) -> usize {
         self.r + 2
+    }
+
+    /// Where the row comes from, for rows it stages.
+    fn origin(&self) -> Option<Origin> {
+        Some(Origin { file: self.file, line: self.line() })
+    }
+
+    /// Checks every cell's text (see [`bad_text`]); whether all are good.
+    fn clean(&mut self) -> bool {
+        for (c, column) in self.table.header.iter().enumerate() {
+            let Some(value) = self.table.cells[c][self.r].as_deref() else { continue };
+            if let Some(why) = bad_text(value) {
+                let shown: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
+                self.fail(column, Some(&shown), Code::InvalidValue, why.into());
+            }
+        }
+        self.ok()
     }
 
     fn raw(&self, column: &str) -> Option<&'t str> {
@@ -196,12 +233,10 @@ impl<'t> Row<'t> {
         self.fail(column, Some(value), Code::UnknownReference, format!("no {what} {value} is stored or imported"));
     }
 
-    fn order(&mut self, column: &str, date: NaiveDate, earliest: NaiveDate, what: &str) -> bool {
+    fn order(&mut self, column: &str, date: NaiveDate, earliest: NaiveDate, what: &str) {
         if date < earliest {
             self.fail(column, Some(&date.to_string()), Code::DateOrder, format!("before {what} ({earliest})"));
-            return false;
         }
-        true
     }
 }
 
@@ -229,19 +264,29 @@ impl<K: Eq + Hash> Seen<K> {
 const PROGRESS_EVERY: usize = 100_000;
 
 /// Runs `rule` on every row of `table`, counting what it staged and keeping its problems.
+/// One file being staged: the table, its index among the import's files, and its
+/// summary.
+pub(super) struct Sheet<'t> {
+    /// The file's rows.
+    pub table: &'t Table,
+    /// Its index in the report.
+    pub file: usize,
+}
+
 fn each_row<'t>(
-    table: &'t Table,
+    sheet: &Sheet<'t>,
     context: &Context,
     problems: &mut Problems,
     summary: &mut FileSummary,
     mut rule: impl FnMut(&mut Row<'t>) -> Option<Staged>,
 ) {
+    let table = sheet.table;
     for r in 0..table.rows {
         if r > 0 && r % PROGRESS_EVERY == 0 {
             (context.progress)(&format!("{}: {r} of {} rows checked", table.file, table.rows));
         }
-        let mut row = Row { table, r, today: context.today, found: Vec::new() };
-        let staged = rule(&mut row);
+        let mut row = Row { table, file: sheet.file, r, today: context.today, found: Vec::new() };
+        let staged = if row.clean() { rule(&mut row) } else { None };
         summary.rows += 1;
         match staged.filter(|_| row.ok()) {
             Some(Staged::Inserted) => summary.inserted += 1,
@@ -259,28 +304,42 @@ fn each_row<'t>(
 pub(super) fn stage(
     domain: Domain,
     world: &mut World,
-    table: &Table,
+    sheet: &Sheet<'_>,
     context: &Context,
+    changes: &mut Changes,
     problems: &mut Problems,
     summary: &mut FileSummary,
 ) {
+    let w = world;
+    let (t, cx, p, s) = (sheet, context, problems, summary);
     match domain {
-        Domain::Partners => partners(world, table, context, problems, summary),
-        Domain::Sites => sites(world, table, context, problems, summary),
-        Domain::Drugs => drugs(world, table, context, problems, summary),
-        Domain::Cohorts => cohorts(world, table, context, problems, summary),
-        Domain::Dm => demographics(world, table, context, problems, summary),
-        Domain::Profiles => profiles(world, table, context, problems, summary),
-        Domain::Variants => variants(world, table, context, problems, summary),
-        Domain::Ds => reviews(world, table, context, problems, summary),
-        Domain::Ex => enrolments(world, table, context, problems, summary),
-        Domain::Rs => responses(world, table, context, problems, summary),
-        Domain::Ae => adverse_events(world, table, context, problems, summary),
-        Domain::Ss => followups(world, table, context, problems, summary),
+        Domain::Partners => partners(w, t, cx, &mut changes.grants, p, s),
+        Domain::Sites => sites(w, t, cx, p, s),
+        Domain::Drugs => drugs(w, t, cx, p, s),
+        Domain::Cohorts => cohorts(w, t, cx, p, s),
+        Domain::Dm => demographics(w, t, cx, &mut changes.rehomed, p, s),
+        Domain::Profiles => profiles(w, t, cx, p, s),
+        Domain::Variants => variants(w, t, cx, p, s),
+        Domain::Ds => reviews(w, t, cx, p, s),
+        Domain::Ex => enrolments(w, t, cx, &mut changes.rehomed, p, s),
+        Domain::Rs => responses(w, t, cx, p, s),
+        Domain::Ae => adverse_events(w, t, cx, p, s),
+        Domain::Ss => followups(w, t, cx, p, s),
     }
 }
 
-fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+/// The `SCOPES` value that sets a partner back to its kind's default grants (an empty
+/// value leaves the stored grants as they are).
+pub const DEFAULT_SCOPES: &str = "DEFAULT";
+
+fn partners(
+    w: &mut World,
+    t: &Sheet<'_>,
+    cx: &Context,
+    grants: &mut Vec<GrantChange>,
+    p: &mut Problems,
+    s: &mut FileSummary,
+) {
     let mut seen = Seen::new();
     let mut org_numbers: HashMap<String, String> =
         w.partners.iter().map(|m| (m.org_number.clone(), m.code.clone())).collect();
@@ -293,7 +352,9 @@ fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
             row.fail("ORGNR", Some(org), Code::InvalidValue, "an organisation number has 9 digits".into());
         }
         let scopes = row.raw("SCOPES");
-        if let Some(unknown) = scopes.and_then(|s| s.split_whitespace().find(|n| !cx.scopes.contains(n))) {
+        let defaults = scopes.is_some_and(|s| s.eq_ignore_ascii_case(DEFAULT_SCOPES));
+        let listed = scopes.filter(|_| !defaults);
+        if let Some(unknown) = listed.and_then(|s| s.split_whitespace().find(|n| !cx.scopes.contains(n))) {
             let message = format!("no scope {unknown}; the scopes are {}", cx.scopes.join(", "));
             row.fail("SCOPES", scopes, Code::UnknownCode, message);
         }
@@ -306,19 +367,30 @@ fn partners(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
             return None;
         }
         org_numbers.insert(org.to_owned(), code.to_owned());
+        let stored = w.partners.get(&code.to_owned()).map(|m| m.scopes.clone());
+        // An empty value keeps what is stored (a new partner gets its kind's defaults);
+        // only DEFAULT sets a partner back to them.
+        let scopes = match (listed, defaults) {
+            (Some(listed), _) => Some(listed.split_whitespace().collect::<Vec<_>>().join(" ")),
+            (None, true) => None,
+            (None, false) => stored.clone().flatten(),
+        };
+        if let Some(before) = stored.filter(|before| *before != scopes) {
+            grants.push(GrantChange { partner: code.to_owned(), before, after: scopes.clone() });
+        }
         let model = partner::Model {
             id: 0,
             code: code.to_owned(),
             name: name.to_owned(),
             kind,
             org_number: org.to_owned(),
-            scopes: scopes.map(|s| s.split_whitespace().collect::<Vec<_>>().join(" ")),
+            scopes,
         };
-        Some(w.partners.stage(code.to_owned(), model).0)
+        Some(w.partners.stage(code.to_owned(), model, row.origin()).0)
     });
 }
 
-fn sites(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn sites(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let code = row.identifier("SITEID");
@@ -345,11 +417,11 @@ fn sites(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileS
             partner_id: partner.id,
             inpred_node: inpred,
         };
-        Some(w.sites.stage(code.to_owned(), model).0)
+        Some(w.sites.stage(code.to_owned(), model, row.origin()).0)
     });
 }
 
-fn drugs(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn drugs(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let code = row.identifier("DRUG");
@@ -371,11 +443,11 @@ fn drugs(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileS
             mechanism: mechanism.to_owned(),
             supplier_id: supplier.id,
         };
-        Some(w.drugs.stage(code.to_owned(), model).0)
+        Some(w.drugs.stage(code.to_owned(), model, row.origin()).0)
     });
 }
 
-fn cohorts(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn cohorts(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let code = row.identifier("COHORT");
@@ -432,32 +504,46 @@ fn cohorts(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fil
         if !seen.first(row, "COHORT", model.code.clone()) || !row.ok() {
             return None;
         }
-        Some(w.cohorts.stage(model.code.clone(), model).0)
+        Some(w.cohorts.stage(model.code.clone(), model, row.origin()).0)
     });
 }
 
 /// The stored or staged patient `row`'s USUBJID names, if the submitter may send rows
-/// about it.
+/// about it; otherwise the row gets [`not_yours`] and nothing else about the patient is
+/// looked at.
 fn patient_of(w: &World, cx: &Context, row: &mut Row<'_>) -> Option<patient::Model> {
     let pseudonym = row.subject()?;
-    let Some(patient) = w.patients.get(&pseudonym.to_owned()).cloned() else {
-        unknown_patient(cx, row, pseudonym);
-        return None;
-    };
-    if !cx.own_patient(w, &patient) {
-        row.fail("USUBJID", Some(pseudonym), Code::NotOwnSite, "no patient of your sites".into());
-        return None;
+    match w.patients.get(&pseudonym.to_owned()) {
+        Some(patient) if cx.access.owns(w, patient) => Some(patient.clone()),
+        Some(_) => {
+            not_yours(row, "USUBJID", pseudonym);
+            None
+        }
+        None if cx.access.is_limited() => {
+            not_yours(row, "USUBJID", pseudonym);
+            None
+        }
+        None => {
+            row.unknown("USUBJID", pseudonym, "patient");
+            None
+        }
     }
-    Some(patient)
 }
 
-/// Reports a pseudonym that names no patient. To a submitter limited to its own sites
-/// this is the same problem as another site's patient, so that its reports do not tell
-/// which pseudonyms exist elsewhere.
-fn unknown_patient(cx: &Context<'_>, row: &mut Row<'_>, pseudonym: &str) {
-    match cx.own_sites {
-        Some(_) => row.fail("USUBJID", Some(pseudonym), Code::NotOwnSite, "no patient of your sites".into()),
-        None => row.unknown("USUBJID", pseudonym, "patient"),
+/// The one problem a submitter limited to its sites gets for a patient (or sample) that
+/// is not its own, whether it exists elsewhere or nowhere: the two are not told apart.
+fn not_yours(row: &mut Row<'_>, column: &str, value: &str) {
+    row.fail(column, Some(value), Code::NotOwnSite, "no patient of your sites".into());
+}
+
+/// Refuses (or, for the operator and `admin`, counts) a row that moves `patient` from
+/// the site on record to another.
+fn rehome(cx: &Context, rehomed: &mut HashSet<i32>, row: &mut Row<'_>, column: &str, patient: i32, site: &str) {
+    if cx.access.may_rehome() {
+        rehomed.insert(patient);
+    } else {
+        let message = "moves the patient to another site: an admin import only";
+        row.fail(column, Some(site), Code::Rehoming, message.into());
     }
 }
 
@@ -470,7 +556,14 @@ fn site_of(w: &World, row: &mut Row<'_>, column: &str) -> Option<site::Model> {
     site
 }
 
-fn demographics(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn demographics(
+    w: &mut World,
+    t: &Sheet<'_>,
+    cx: &Context,
+    rehomed: &mut HashSet<i32>,
+    p: &mut Problems,
+    s: &mut FileSummary,
+) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let pseudonym = row.subject();
@@ -493,9 +586,14 @@ fn demographics(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mu
         }
         let (pseudonym, sex, birth_year, region, site, referral) =
             (pseudonym?, sex?, birth_year?, region?, site?, referral?);
-        let stored = w.patients.get(&pseudonym.to_owned());
-        if !cx.own_site(site.id) || stored.is_some_and(|p| !cx.own_patient(w, p)) {
-            row.fail("SITEID", Some(&site.code), Code::NotOwnSite, "a patient of another site".into());
+        match w.patients.get(&pseudonym.to_owned()) {
+            Some(stored) if !cx.access.owns(w, stored) => not_yours(row, "USUBJID", pseudonym),
+            Some(stored) if stored.referring_site_id != site.id => {
+                rehome(cx, rehomed, row, "SITEID", stored.id, &site.code)
+            }
+            Some(_) => {}
+            None if !cx.access.site(site.id) => not_yours(row, "USUBJID", pseudonym),
+            None => {}
         }
         if !seen.first(row, "USUBJID", pseudonym.to_owned()) || !row.ok() {
             return None;
@@ -509,11 +607,11 @@ fn demographics(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mu
             referring_site_id: site.id,
             referral_date: referral,
         };
-        Some(w.patients.stage(pseudonym.to_owned(), model).0)
+        Some(w.patients.stage(pseudonym.to_owned(), model, row.origin()).0)
     });
 }
 
-fn profiles(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn profiles(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     let mut samples: HashMap<String, i32> = w.profiles.iter().map(|m| (m.sample_id.clone(), m.patient_id)).collect();
     each_row(t, cx, p, s, |row| {
@@ -543,9 +641,6 @@ fn profiles(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
             }
         });
         let msi = row.code("MSI");
-        if let (Some(patient), Some(date)) = (&patient, date) {
-            row.order("SAMPLEDTC", date, patient.referral_date, "referral");
-        }
         let (patient, sample) = (patient?, sample?);
         if samples.get(sample).is_some_and(|holder| *holder != patient.id) {
             row.fail("SAMPLEID", Some(sample), Code::DuplicateKey, "another patient's sample has this id".into());
@@ -566,7 +661,7 @@ fn profiles(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
             return None;
         }
         samples.insert(model.sample_id.clone(), patient.id);
-        Some(w.profiles.stage(patient.id, model).0)
+        Some(w.profiles.stage(patient.id, model, row.origin()).0)
     });
 }
 
@@ -578,7 +673,7 @@ fn is_icd10_cancer(code: &str) -> bool {
     number.is_some_and(|n| n <= 97) && subdivision.chars().all(|c| c.is_ascii_digit()) && subdivision.len() <= 2
 }
 
-fn variants(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn variants(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     let profile_of_sample: HashMap<String, (i32, i32)> =
         w.profiles.iter().map(|m| (m.sample_id.clone(), (m.id, m.patient_id))).collect();
@@ -587,16 +682,15 @@ fn variants(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
         let sample = row.text("SAMPLEID");
         let profile = sample.and_then(|sample| {
             let found = profile_of_sample.get(sample).copied();
-            if found.is_none() {
-                row.unknown("SAMPLEID", sample, "profile with sample");
+            let owned = found.filter(|(_, patient)| by_id.get(patient).is_some_and(|p| cx.access.owns(w, p)));
+            match (found, owned) {
+                (_, Some(owned)) => return Some(owned),
+                (Some(_), None) => not_yours(row, "SAMPLEID", sample),
+                (None, None) if cx.access.is_limited() => not_yours(row, "SAMPLEID", sample),
+                (None, None) => row.unknown("SAMPLEID", sample, "profile with sample"),
             }
-            found
+            None
         });
-        if let Some((_, patient_id)) = profile {
-            if by_id.get(&patient_id).is_some_and(|p| !cx.own_patient(w, p)) {
-                row.fail("SAMPLEID", sample, Code::NotOwnSite, "a sample of another site's patient".into());
-            }
-        }
         let gene = row.listed("GENE", GENE_PANEL, "gene of the panel");
         let class = row.code("ALTCLASS");
         let change = row.raw("PCHANGE");
@@ -616,11 +710,11 @@ fn variants(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fi
         if !seen.first(row, "GENE", key.clone()) || !row.ok() {
             return None;
         }
-        Some(w.variants.stage(key, model).0)
+        Some(w.variants.stage(key, model, row.origin()).0)
     });
 }
 
-fn reviews(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn reviews(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let patient = patient_of(w, cx, row);
@@ -638,10 +732,6 @@ fn reviews(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fil
             row.fail("COHORT", None, Code::Required, "a match to a cohort names the cohort".into());
         }
         let tier = row.opt_code("ESCAT");
-        if let (Some(patient), Some(date)) = (&patient, date) {
-            let sampled = w.profiles.get(&patient.id).map_or(patient.referral_date, |p| p.sample_date);
-            row.order("DSSTDTC", date, sampled, "the sample was taken");
-        }
         let patient = patient?;
         let model = mtb_review::Model {
             id: 0,
@@ -654,21 +744,21 @@ fn reviews(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut Fil
         if !seen.first(row, "USUBJID", patient.id) || !row.ok() {
             return None;
         }
-        Some(w.reviews.stage(patient.id, model).0)
+        Some(w.reviews.stage(patient.id, model, row.origin()).0)
     });
 }
 
-fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn enrolments(
+    w: &mut World,
+    t: &Sheet<'_>,
+    cx: &Context,
+    rehomed: &mut HashSet<i32>,
+    p: &mut Problems,
+    s: &mut FileSummary,
+) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
-        let pseudonym = row.subject();
-        let patient = pseudonym.and_then(|p| {
-            let found = w.patients.get(&p.to_owned()).cloned();
-            if found.is_none() {
-                unknown_patient(cx, row, p);
-            }
-            found
-        });
+        let patient = patient_of(w, cx, row);
         let cohort_code = row.text("COHORT");
         let cohort = cohort_code.and_then(|c| {
             let found = w.cohorts.get(&c.to_owned()).map(|c| c.id);
@@ -678,10 +768,10 @@ fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut 
             found
         });
         let site = site_of(w, row, "SITEID");
+        // A patient stays at the site it is enrolled at: moving it is re-homing.
         if let (Some(patient), Some(site)) = (&patient, &site) {
-            let stored_elsewhere = w.enrolments.get(&patient.id).is_some_and(|e| !cx.own_site(e.site_id));
-            if !cx.own_site(site.id) && !cx.own_site(patient.referring_site_id) || stored_elsewhere {
-                row.fail("USUBJID", Some(&patient.pseudonym), Code::NotOwnSite, "no patient of your sites".into());
+            if w.enrolments.get(&patient.id).is_some_and(|e| e.site_id != site.id) {
+                rehome(cx, rehomed, row, "SITEID", patient.id, &site.code);
             }
         }
         let enrolled = row.date("ENRLDTC");
@@ -689,21 +779,8 @@ fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut 
         let start = row.opt_date("EXSTDTC");
         let end = row.opt_date("EXENDTC");
         let reason = row.opt_code("EXENRSN");
-        if let (Some(patient), Some(enrolled)) = (&patient, enrolled) {
-            let reviewed = w.reviews.get(&patient.id).map_or(patient.referral_date, |r| r.review_date);
-            row.order("ENRLDTC", enrolled, reviewed, "the tumour board's review");
-        }
-        if let (Some(enrolled), Some(start)) = (enrolled, start) {
-            row.order("EXSTDTC", start, enrolled, "enrolment");
-        }
-        match (start, end) {
-            (Some(start), Some(end)) => {
-                row.order("EXENDTC", end, start, "treatment start");
-            }
-            (None, Some(end)) => {
-                row.fail("EXSTDTC", Some(&end.to_string()), Code::Required, "an ended treatment has a start".into())
-            }
-            _ => {}
+        if let (None, Some(end)) = (start, end) {
+            row.fail("EXSTDTC", Some(&end.to_string()), Code::Required, "an ended treatment has a start".into())
         }
         if row.raw("EXENDTC").is_some() != row.raw("EXENRSN").is_some() {
             row.fail("EXENRSN", row.raw("EXENRSN"), Code::Required, "an end date and its reason go together".into());
@@ -723,7 +800,7 @@ fn enrolments(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut 
         if !seen.first(row, "USUBJID", patient.id) || !row.ok() {
             return None;
         }
-        Some(w.enrolments.stage(patient.id, model).0)
+        Some(w.enrolments.stage(patient.id, model, row.origin()).0)
     });
 }
 
@@ -743,7 +820,7 @@ fn treated(w: &World, cx: &Context, row: &mut Row<'_>, what: &str) -> Option<(en
     Some((enrolment, start))
 }
 
-fn responses(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn responses(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let enrolment = treated(w, cx, row, "a response");
@@ -754,9 +831,6 @@ fn responses(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut F
         }
         let response = row.code("RSORRES");
         let criteria = row.code("RSCAT");
-        if let (Some((_, start)), Some(date)) = (&enrolment, date) {
-            row.order("RSDTC", date, *start, "treatment start");
-        }
         let (enrolment, start) = enrolment?;
         let date = date?;
         let model = response_assessment::Model {
@@ -771,7 +845,7 @@ fn responses(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut F
         if !seen.first(row, "RSDTC", (enrolment.id, date)) || !row.ok() {
             return None;
         }
-        Some(w.assessments.stage((enrolment.id, date), model).0)
+        Some(w.assessments.stage((enrolment.id, date), model, row.origin()).0)
     });
 }
 
@@ -782,19 +856,22 @@ pub fn study_week(start: NaiveDate, date: NaiveDate) -> i32 {
     i32::try_from((days + 3).div_euclid(7)).unwrap_or(i32::MAX)
 }
 
-fn adverse_events(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn adverse_events(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
     each_row(t, cx, p, s, |row| {
         let enrolment = treated(w, cx, row, "an adverse event");
         let term = row.text("AETERM");
-        let organ = row.text("AESOC");
+        let organ = row.text("AESOC").and_then(|organ| {
+            let found = MEDDRA_SOC.iter().find(|soc| soc.eq_ignore_ascii_case(organ)).copied();
+            if found.is_none() {
+                row.fail("AESOC", Some(organ), Code::UnknownCode, "not a MedDRA system organ class".into());
+            }
+            found
+        });
         let grade = row.int("AETOXGR", 1..=5);
         let onset = row.date("AESTDTC");
         let related = row.flag("AEREL");
         let serious = row.flag("AESER");
-        if let (Some((_, start)), Some(onset)) = (&enrolment, onset) {
-            row.order("AESTDTC", onset, *start, "treatment start");
-        }
         let (enrolment, _) = enrolment?;
         let model = adverse_event::Model {
             id: 0,
@@ -810,45 +887,12 @@ fn adverse_events(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &
         if !seen.first(row, "AETERM", key.clone()) || !row.ok() {
             return None;
         }
-        Some(w.adverse_events.stage(key, model).0)
+        Some(w.adverse_events.stage(key, model, row.origin()).0)
     });
 }
 
-/// The last date each patient is on record alive: referral, sampling, review,
-/// enrolment, treatment, assessments and adverse events.
-fn last_seen(w: &World) -> HashMap<i32, NaiveDate> {
-    let mut last: HashMap<i32, NaiveDate> = HashMap::new();
-    let mut see = |patient: i32, date: NaiveDate| {
-        let entry = last.entry(patient).or_insert(date);
-        *entry = (*entry).max(date);
-    };
-    w.patients.iter().for_each(|p| see(p.id, p.referral_date));
-    w.profiles.iter().for_each(|p| see(p.patient_id, p.sample_date));
-    w.reviews.iter().for_each(|r| see(r.patient_id, r.review_date));
-    let mut patient_of_enrolment = HashMap::new();
-    for e in w.enrolments.iter() {
-        patient_of_enrolment.insert(e.id, e.patient_id);
-        see(e.patient_id, e.enrolled_on);
-        if let Some(start) = e.treatment_start {
-            see(e.patient_id, start);
-        }
-    }
-    for (enrolment, date) in w
-        .assessments
-        .iter()
-        .map(|a| (a.enrolment_id, a.assessment_date))
-        .chain(w.adverse_events.iter().map(|a| (a.enrolment_id, a.onset_date)))
-    {
-        if let Some(patient) = patient_of_enrolment.get(&enrolment) {
-            see(*patient, date);
-        }
-    }
-    last
-}
-
-fn followups(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
+fn followups(w: &mut World, t: &Sheet<'_>, cx: &Context, p: &mut Problems, s: &mut FileSummary) {
     let mut seen = Seen::new();
-    let last = last_seen(w);
     each_row(t, cx, p, s, |row| {
         // The registry (no site limit) follows every patient; a hospital only its own.
         let patient = patient_of(w, cx, row);
@@ -870,11 +914,6 @@ fn followups(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut F
                 row.fail("DTHDTC", Some(&death.to_string()), Code::DateOrder, format!("after the status date {date}"));
             }
         }
-        if let (Some(patient), Some(death)) = (&patient, death) {
-            if let Some(alive) = last.get(&patient.id) {
-                row.order("DTHDTC", death, *alive, "the last date the patient was known alive");
-            }
-        }
         let patient = patient?;
         let model = followup::Model {
             id: 0,
@@ -887,7 +926,7 @@ fn followups(w: &mut World, t: &Table, cx: &Context, p: &mut Problems, s: &mut F
         if !seen.first(row, "USUBJID", patient.id) || !row.ok() {
             return None;
         }
-        Some(w.followups.stage(patient.id, model).0)
+        Some(w.followups.stage(patient.id, model, row.origin()).0)
     });
 }
 

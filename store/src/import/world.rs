@@ -55,6 +55,16 @@ identified!(
     followup
 );
 
+/// Where an incoming row came from: the file (its index among the import's files)
+/// and the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    /// The file's index in the report.
+    pub file: usize,
+    /// The line (the header is line 1).
+    pub line: usize,
+}
+
 /// What staging a row did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Staged {
@@ -73,11 +83,14 @@ enum State {
     Updated,
 }
 
-/// One table: its rows, by natural key.
+/// One table: its rows, by natural key, with where each incoming row came from and the
+/// stored version of every row the import changes.
 #[derive(Debug)]
 pub struct Keyed<K, M> {
     rows: Vec<M>,
     state: Vec<State>,
+    origin: Vec<Option<Origin>>,
+    replaced: HashMap<usize, M>,
     index: HashMap<K, usize>,
     next_id: i32,
 }
@@ -86,7 +99,14 @@ impl<K: Eq + Hash, M: Identified> Keyed<K, M> {
     fn load(rows: Vec<M>, key: impl Fn(&M) -> K) -> Self {
         let next_id = rows.iter().map(Identified::id).max().unwrap_or(0) + 1;
         let index = rows.iter().enumerate().map(|(i, m)| (key(m), i)).collect();
-        Keyed { state: vec![State::Stored; rows.len()], rows, index, next_id }
+        Keyed {
+            state: vec![State::Stored; rows.len()],
+            origin: vec![None; rows.len()],
+            rows,
+            replaced: HashMap::new(),
+            index,
+            next_id,
+        }
     }
 
     /// The row with natural key `key`.
@@ -94,24 +114,48 @@ impl<K: Eq + Hash, M: Identified> Keyed<K, M> {
         self.index.get(key).map(|i| &self.rows[*i])
     }
 
+    fn entry_at(&self, i: usize) -> Entry<'_, M> {
+        let stored = match self.state[i] {
+            State::Stored => Some(&self.rows[i]),
+            State::Updated => self.replaced.get(&i),
+            State::Inserted => None,
+        };
+        Entry { row: &self.rows[i], origin: self.origin[i], stored }
+    }
+
+    /// Every row with where it came from and what it replaced.
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_, M>> {
+        (0..self.rows.len()).map(|i| self.entry_at(i))
+    }
+
+    /// Whether the row with natural key `key` is new in this import.
+    pub fn is_inserted(&self, key: &K) -> bool {
+        self.index.get(key).is_some_and(|&i| self.state[i] == State::Inserted)
+    }
+
     /// Every row, stored or staged.
     pub fn iter(&self) -> impl Iterator<Item = &M> {
         self.rows.iter()
     }
 
-    /// Stages `model` under `key`: it keeps the id of the row with that key, or gets a
-    /// new one. Returns what that did and the row's id.
-    pub fn stage(&mut self, key: K, mut model: M) -> (Staged, i32) {
+    /// Stages `model` under `key`, sent from `origin` (none for a row the import derives
+    /// from others): it keeps the id of the row with that key, or gets a new one.
+    /// Returns what that did and the row's id.
+    pub fn stage(&mut self, key: K, mut model: M, origin: Option<Origin>) -> (Staged, i32) {
         match self.index.get(&key) {
             Some(&i) => {
                 let id = self.rows[i].id();
                 model.set_id(id);
+                if origin.is_some() {
+                    self.origin[i] = origin;
+                }
                 if self.rows[i] == model {
                     return (Staged::Unchanged, id);
                 }
-                self.rows[i] = model;
+                let before = std::mem::replace(&mut self.rows[i], model);
                 if self.state[i] == State::Stored {
                     self.state[i] = State::Updated;
+                    self.replaced.insert(i, before);
                 }
                 (Staged::Updated, id)
             }
@@ -122,6 +166,7 @@ impl<K: Eq + Hash, M: Identified> Keyed<K, M> {
                 self.index.insert(key, self.rows.len());
                 self.rows.push(model);
                 self.state.push(State::Inserted);
+                self.origin.push(origin);
                 (Staged::Inserted, id)
             }
         }
@@ -134,6 +179,17 @@ impl<K: Eq + Hash, M: Identified> Keyed<K, M> {
     fn is_changed(&self) -> bool {
         self.state.iter().any(|s| *s != State::Stored)
     }
+}
+
+/// A row of a [`Keyed`] table as the import sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a, M> {
+    /// The row, as staged.
+    pub row: &'a M,
+    /// Where the import sent it from; none for a stored row the import did not send.
+    pub origin: Option<Origin>,
+    /// The stored row it replaces (itself when unchanged); none for a new row.
+    pub stored: Option<&'a M>,
 }
 
 /// A variant's natural key: profile, gene, alteration class and protein change.
