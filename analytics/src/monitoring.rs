@@ -2,8 +2,10 @@
 //! next to the status on record, so that a mismatch is visible.
 //!
 //! A cohort's evaluable patients enter its rule in order of evaluation (the day their
-//! week-16 endpoint was settled, ties broken by patient id so the order never depends on
-//! how rows happen to be stored): stage 1 is the first `n1`, stage 2 the next `n − n1`,
+//! week-16 endpoint was settled; patients evaluated on the same day in the order they
+//! were registered, their patient id, which the first import of their demographics
+//! gives, so the order never depends on how rows happen to be stored or read): stage 1
+//! is the first `n1`, stage 2 the next `n − n1`,
 //! and everyone after is the expansion cohort. In an expansion cohort the health
 //! authorities pay for the drug only for patients with benefit, so the benefit count of
 //! the expansion stage is reported with the supplier it concerns.

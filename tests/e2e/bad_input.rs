@@ -286,3 +286,24 @@ async fn refusals_carry_what_their_protocols_ask_for() {
     assert_eq!(metrics.status().as_u16(), 401);
     assert!(metrics.headers().get("www-authenticate").is_some_and(|v| v.to_str().unwrap_or("").starts_with("Bearer")));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_head_the_server_cannot_read_gets_a_coded_answer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
+    let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.expect("connect");
+    stream
+        .write_all(b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000000000000000000\r\n\r\n")
+        .await
+        .expect("send");
+    let mut answer = Vec::new();
+    tokio::time::timeout(std::time::Duration::from_secs(10), stream.read_to_end(&mut answer))
+        .await
+        .expect("answered in time")
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap_or_default()).expect("a JSON body");
+    assert_eq!(error_codes(&body), ["BAD_REQUEST"], "{body}");
+    still_serving(&app).await;
+}

@@ -618,3 +618,37 @@ crate::on_both_backends! {
         assert_eq!(records.last().map(|r| r.outcome.as_str()), Some("TOO_LARGE"));
     }
 }
+
+crate::on_both_backends! {
+    async fn an_export_imported_again_keeps_grants_given_since_and_says_what_it_changes(app: TestApp) {
+        use consortium_api::auth::principal::{set_grants, GrantChange};
+        let db = &app.db;
+        set_grants(db, "ROCHE", GrantChange::Add("genomics:read".parse().unwrap())).await.expect("a grant by hand");
+        let granted = || async { partner::Entity::find().all(db).await.unwrap().into_iter().find(|p| p.code == "ROCHE").unwrap().scopes };
+        let by_hand = granted().await;
+        assert!(by_hand.as_deref().is_some_and(|s| s.contains("genomics:read")));
+
+        // The consortium's export (made before the grant): ROCHE's SCOPES are empty.
+        let trial = demo::generate(&demo::DemoSpec { seed: SEED, patients: PATIENTS }).expect("generate");
+        let (_, _, partners) = export(&trial, Format::Csv).expect("export").into_iter().find(|(d, _, _)| *d == Domain::Partners).expect("partners");
+        let again = import_as_operator(db, &[upload(Domain::Partners, partners.clone())]).await;
+        assert!(again.grants.is_empty() && !again.applied, "{}", again.describe());
+        assert_eq!(granted().await, by_hand, "an empty SCOPES column reset a grant");
+
+        // DEFAULT sets the partner back to its kind's grants, and the report says so.
+        let text = String::from_utf8(partners).unwrap();
+        // SCOPES is the last column, empty for ROCHE.
+        let reset: String = text
+            .lines()
+            .map(|line| match line.starts_with("ROCHE,") {
+                true => format!("{line}DEFAULT\n"),
+                false => format!("{line}\n"),
+            })
+            .collect();
+        let report = import_as_operator(db, &[upload(Domain::Partners, reset)]).await;
+        assert!(report.applied, "{}", report.describe());
+        assert_eq!(report.grants.len(), 1, "{}", report.describe());
+        assert!(report.describe().contains("grants of ROCHE"), "{}", report.describe());
+        assert_eq!(granted().await, None);
+    }
+}

@@ -12,6 +12,7 @@ mod schema_walk;
 mod access;
 mod bad_input;
 mod browser;
+mod cli;
 mod connections;
 mod differencing;
 mod disclosure;

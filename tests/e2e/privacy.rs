@@ -256,3 +256,18 @@ async fn the_noisy_tier_holds_across_two_server_processes() {
     let refused = overspend_attempt(&app, &[&a.address, &b.address], &growing_questions(30)).await;
     assert!(refused > 0);
 }
+
+crate::on_both_backends! {
+    spawn = spawn_small_budget;
+    async fn a_request_over_a_fresh_budget_is_told_what_it_costs_and_what_is_left(app: TestApp) {
+        let token = app.token_for(EARLY, None).await;
+        // Every region and the total at 0.5 each: more than the budget of 2 on its own.
+        let body = post(&app, &app.address, &token, &json!({ "query": BY_REGION })).await;
+        assert_eq!(error_codes(&body), ["BUDGET_EXHAUSTED"], "{body}");
+        let message = body["errors"][0]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("it may cost ε = ") && message.contains("2.000 of 2.000 is left"), "{message}");
+        assert!(message.contains("more than the whole budget"), "{message}");
+        assert!(!message.contains("meanwhile"), "{message}");
+        assert_eq!(spent(&app, &token).await, 0.0);
+    }
+}

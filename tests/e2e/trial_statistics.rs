@@ -204,3 +204,59 @@ async fn every_cohort_of_the_demo_consortium_agrees_with_its_recorded_status() {
         assert!(mismatched.is_empty(), "{mismatched:?}");
     }
 }
+
+/// A cohort of design 0/2 → 1/4 whose second and third evaluable patients are
+/// evaluated on the same day, one without and one with benefit, imported into the small
+/// trial; `benefit_first` registers the one with benefit first. The decision the data
+/// support for the cohort.
+async fn decision_with_a_tie_at_the_stage_1_boundary(benefit_first: bool) -> String {
+    use consortium_api::import::{run, Mode, Recorded};
+    use consortium_store::import::{Domain, Rights, Upload};
+    let app = TestApp::spawn_with(Backend::Sqlite, None).await.expect("app");
+    crate::small_trial::seed(&app.db).await;
+    // A progresses at week 8; B progresses and C is stable at the week-16 scan, the same day.
+    let (a, b, c) = ("IMP-TIEA7Q2M9X", "IMP-TIEB4K8W3Z", "IMP-TIEC6N1P5R");
+    let registered = if benefit_first { [a, c, b] } else { [a, b, c] };
+    let rows = |header: &str, row: &dyn Fn(&str) -> String| {
+        let mut file = format!("{header}\n");
+        for p in registered {
+            file.push_str(&row(p));
+            file.push('\n');
+        }
+        file
+    };
+    let files = [
+        (Domain::Cohorts, "COHORT,NAME,ONCOTREE,GENE,ALTCLASS,DRUG,R1,N1,R,N,STATUS,OPENDTC,CLOSEDTC\nK-TIE,Cohort K-TIE,CHOL,BRAF,MUTATION,D,0,2,1,4,STAGE_1,2023-12-01,\n".to_owned()),
+        (Domain::Dm, rows("USUBJID,SEX,BRTHDTC,REGION,SITEID,RFICDTC", &|p| format!("{p},F,1960,WEST,S1,2024-01-01"))),
+        (Domain::Profiles, rows("USUBJID,SAMPLEID,PANEL,SEQSITE,SAMPLEDTC,ONCOTREE,ICD10,TMB,MSI", &|p| format!("{p},SMP{},TSO500,S1,2024-01-05,CHOL,C22,1,MSS", &p[3..]))),
+        (Domain::Ds, rows("USUBJID,DSSTDTC,DSDECOD,COHORT,ESCAT", &|p| format!("{p},2024-01-15,MATCHED_COHORT,K-TIE,I-A"))),
+        (Domain::Ex, rows("USUBJID,COHORT,SITEID,ENRLDTC,STAGE,EXSTDTC,EXENDTC,EXENRSN", &|p| format!("{p},K-TIE,S1,2024-02-01,STAGE_1,2024-02-01,,"))),
+        (
+            Domain::Rs,
+            format!(
+                "USUBJID,RSDTC,RSTESTCD,RSORRES,RSCAT\n{a},2024-03-28,OVRLRESP,PD,RECIST 1.1\n{b},2024-05-23,OVRLRESP,PD,RECIST 1.1\n{c},2024-05-23,OVRLRESP,SD,RECIST 1.1\n"
+            ),
+        ),
+    ];
+    let uploads: Vec<Upload> = files
+        .into_iter()
+        .map(|(domain, text)| Upload { domain, file: format!("{domain}.csv"), bytes: text.into_bytes() })
+        .collect();
+    let report = run(&app.db, &uploads, &Rights::operator(), Mode::default(), &Recorded::operator(), &|_| {})
+        .await
+        .expect("import");
+    assert!(report.applied, "{}", report.describe());
+    app.state.refresh().await.expect("refresh");
+    let data = app.data("{ cohortMonitoring { cohort { code } decision { kind } } }", json!({})).await;
+    let cohorts = data["cohortMonitoring"].as_array().expect("cohorts");
+    let tie = cohorts.iter().find(|m| m["cohort"]["code"] == "K-TIE").expect("the cohort");
+    tie["decision"]["kind"].as_str().expect("a decision").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn patients_evaluated_on_the_same_day_enter_the_rule_in_the_order_they_were_registered() {
+    // The documented rule: the earlier registered patient is the earlier evaluated, so
+    // whether stage 1 holds a benefit, and the cohort continues, follows registration.
+    assert_eq!(decision_with_a_tie_at_the_stage_1_boundary(true).await, "RECRUITING_STAGE_2");
+    assert_eq!(decision_with_a_tie_at_the_stage_1_boundary(false).await, "CLOSED_FOR_FUTILITY");
+}

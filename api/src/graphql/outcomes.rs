@@ -369,7 +369,11 @@ impl OutcomeQuery {
     }
 
     /// Every cohort's two-stage monitoring: evaluable patients and benefits per stage,
-    /// the decision the data support, and whether the recorded status agrees.
+    /// the decision the data support, and whether the recorded status agrees. Evaluable
+    /// patients enter the rule in order of evaluation: the date of the week-16
+    /// assessment, or of progression or death before week 14; patients evaluated on the
+    /// same day in the order they were registered (their first import), so which of
+    /// them ends stage 1 never depends on how rows happen to be stored.
     async fn cohort_monitoring(
         &self,
         ctx: &Context<'_>,
