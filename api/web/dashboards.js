@@ -17,6 +17,14 @@
     return number.precision === "NOISY" ? text + " ±" + (number.margin95 ?? "?") : text;
   }
 
+  // A CSV cell, quoted; text a spreadsheet would run as a formula (= + - @, a tab or a
+  // carriage return first) gets a leading ' so it stays text; numbers stay numbers.
+  function csvCell(cell) {
+    let text = String(cell);
+    if (/^[=+\-@\t\r]/.test(text) && !Number.isFinite(Number(text))) text = "'" + text;
+    return '"' + text.replace(/"/g, '""') + '"';
+  }
+
   function value(number) {
     return number && number.value !== null && number.value !== undefined ? Number(number.value) : null;
   }
@@ -66,7 +74,7 @@
           html.appendChild(tr);
         }
         table.replaceChildren(html);
-        const csv = [header, ...rows].map((r) => r.map((c) => '"' + String(c).replace(/"/g, '""') + '"').join(",")).join("\n");
+        const csv = [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n");
         const png = element("button", { type: "button" }, "Download PNG");
         png.addEventListener("click", () => download(id + ".png", chart.ctx.canvas.toDataURL("image/png")));
         const csvButton = element("button", { type: "button" }, "Download CSV");
