@@ -24,14 +24,13 @@ use consortium_analytics::survival::{survival, Endpoint, SurvivalGrouping};
 use consortium_analytics::{
     count_patients, funnel, response_summary, Dimension, Filter, Population, RowScope, Snapshot, TrialRows,
 };
-use consortium_api::auth::principal::granted;
+use consortium_api::auth::grants::granted;
 use consortium_api::auth::{api_token, Authenticator, Principal};
 use consortium_api::config::ServeArgs;
 use consortium_api::db;
 use consortium_api::graphql::build_schema;
-use consortium_api::rate_limit::RateLimiter;
-use consortium_api::release::{PolicyOverrides, Release};
-use consortium_api::request::RequestContext;
+use consortium_api::pipeline::context::RequestContext;
+use consortium_api::pipeline::release::{PolicyOverrides, Release};
 use consortium_api::state::{AppState, CountQuestion};
 use consortium_entity::{partner, PartnerKind};
 use consortium_synthetic as demo;
@@ -93,7 +92,13 @@ async fn run_backend(
     survival(&snapshot, Endpoint::Os, by_cohort, &all, None).expect("os");
     let cohort_statistics = t.elapsed();
 
-    let state = AppState::build(conn.clone(), 10_000, u64::MAX, 86_400).await.expect("state");
+    let args = ServeArgs {
+        ledger_max_bytes: u64::MAX,
+        privacy_window_secs: 86_400,
+        rate_limit_points: i64::MAX / 4,
+        ..ServeArgs::default()
+    };
+    let state = AppState::build(conn.clone(), &args).await.expect("state");
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort =
         |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f, None);
@@ -119,8 +124,7 @@ async fn run_backend(
     // The cached query as the registry with its principal already known (no token to
     // check, no row scope), then as a company presenting its API token (hash lookup,
     // partner read, row scope): the cost of authentication and scope filtering.
-    let limiter = Arc::new(RateLimiter::new(conn.clone(), i64::MAX / 4, 60));
-    let schema = build_schema(Arc::clone(&state), limiter, &ServeArgs::default());
+    let schema = build_schema(Arc::clone(&state), &args);
     let registry = partner_of(&conn, PartnerKind::Registry).await;
     let known = Principal {
         scopes: granted(&registry),

@@ -15,9 +15,10 @@ use crate::config::{
     TokenCommand,
 };
 use crate::import::{Mode, Recorded};
-use crate::release::PolicyOverrides;
+use crate::pipeline::record::audit;
+use crate::pipeline::release::PolicyOverrides;
 use crate::startup::Application;
-use crate::{audit, db, graphql, import};
+use crate::{db, graphql, import};
 
 /// Seconds in a day.
 const DAY_SECS: i64 = 24 * 60 * 60;
@@ -157,7 +158,7 @@ async fn connect(url: &SecretString) -> anyhow::Result<sea_orm::DatabaseConnecti
 }
 
 async fn partner(db: &sea_orm::DatabaseConnection, command: PartnerCommand) -> anyhow::Result<()> {
-    use crate::auth::principal::{granted, set_grants, GrantChange};
+    use crate::auth::grants::{granted, set_grants, GrantChange};
     use consortium_entity::partner;
     use sea_orm::{EntityTrait, QueryOrder};
     let partners = partner::Entity::find().order_by_asc(partner::Column::Code).all(db).await?;
@@ -232,7 +233,7 @@ async fn token(db: &sea_orm::DatabaseConnection, command: TokenCommand) -> anyho
                 let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
                 documents.push((file.display().to_string(), text));
             }
-            let count = api_token::allow(db, &prefix, &documents).await?;
+            let count = crate::pipeline::admit::persisted::allow(db, &prefix, &documents).await?;
             say!("{prefix} may run {count} registered operations, and nothing else");
         }
     }
@@ -291,7 +292,7 @@ async fn demo_tokens(
     let noisy = partners.iter().filter(|p| overrides.for_partner(p).policy.noise.is_some());
     let mut tokens = Vec::new();
     for partner in first_of_kind.chain(noisy) {
-        let scopes = crate::auth::principal::granted(partner);
+        let scopes = crate::auth::grants::granted(partner);
         let issued = api_token::issue(db, &partner.code, scopes, DEMO_TOKEN_LABEL, 30 * DAY_SECS).await?;
         let label = match overrides.for_partner(partner).policy.noise {
             Some(_) => "noisy",

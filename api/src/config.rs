@@ -234,7 +234,7 @@ pub struct ServeArgs {
     /// (on|off), `dominance` (a share or off), `survival-bin` (months or exact), `noise`
     /// (ε per count, or off: the noisy tier) and `budget` (ε per privacy window).
     #[arg(long, env = "DISCLOSURE_OVERRIDES", default_value = "")]
-    pub disclosure_overrides: crate::release::PolicyOverrides,
+    pub disclosure_overrides: crate::pipeline::release::PolicyOverrides,
 
     /// Results kept in the answer cache (per data version and question).
     #[arg(long, env = "CACHE_CAPACITY", default_value_t = 10_000)]
@@ -319,7 +319,7 @@ impl Default for ServeArgs {
             max_depth: 15,
             max_complexity: 2000,
             max_batch: 10,
-            disclosure_overrides: crate::release::PolicyOverrides::default(),
+            disclosure_overrides: crate::pipeline::release::PolicyOverrides::default(),
             request_timeout_secs: 30,
             cache_capacity: 10_000,
             ledger_max_bytes: 256 * 1024 * 1024,

@@ -10,8 +10,8 @@ use consortium_store::import::{self, Options, Report, Rights, SiteData, Upload, 
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde_json::{json, Value};
 
-use crate::audit::{query_hash, variables_hash};
 use crate::auth::{Principal, Scope};
+use crate::graphql::document::{query_hash, variables_hash};
 
 /// The outcome on record of an import that changed nothing: every row was stored already.
 pub const UNCHANGED: &str = "UNCHANGED";
@@ -113,9 +113,9 @@ impl Witness for Recorded {
         };
         // Partners' grants changed: every replica checks credentials again.
         if report.applied && !report.grants.is_empty() {
-            crate::auth::cache::announce_access_change(transaction).await?;
+            crate::auth::epoch::announce_access_change(transaction).await?;
         }
-        crate::recorder::append_within(transaction, record).await.map(|_| ())
+        crate::pipeline::record::recorder::append_within(transaction, record).await.map(|_| ())
     }
 }
 

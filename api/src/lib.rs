@@ -2,17 +2,12 @@
 //!
 //! * [`config`]: the typed configuration (clap; flags and environment).
 //! * [`auth`]: tokens, principals, scopes and our OAuth2 authorization server.
-//! * [`rate_limit`], [`audit`] and [`recorder`]: per-token budgets (leased, spent in
-//!   memory) and the hash-chained audit trail (written by group commit).
-//! * [`release`]: the release step: disclosure control of every number sent.
-//! * [`ledger`]: the differencing guard's ledger: every patient set released on a data
-//!   version, across requests, processes and replicas.
-//! * [`privacy`]: the noisy tier's kept values, charges and privacy budgets.
-//! * [`persisted`]: automatic persisted queries and tokens' allow-lists.
-//! * [`request`]: what the operations of one HTTP request share.
+//! * [`pipeline`]: the path of one request, stage by stage (admit → route → plan →
+//!   decide → publish → record), with the release step, the differencing ledger, the
+//!   noisy tier's budgets, rate limits, persisted queries and the audit trail.
 //! * [`db`]: connecting and migrating.
-//! * [`state`] and [`answers`]: the shared snapshot, the measures' cache and the
-//!   released answers' cache.
+//! * [`state`]: the shared snapshot, the measures' cache, and the stores the pipeline
+//!   keeps across requests.
 //! * [`graphql`]: the schema (built by one function, with limits and error codes).
 //! * [`http`], [`server`] and [`startup`]: the transport, the connection limits and
 //!   the one boot path.
@@ -23,8 +18,6 @@
 //! * [`cli`]: the subcommands.
 #![warn(missing_docs)]
 
-pub mod answers;
-pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -33,14 +26,8 @@ pub mod error;
 pub mod graphql;
 pub mod http;
 pub mod import;
-pub mod ledger;
 pub mod metrics;
-pub mod persisted;
-pub mod privacy;
-pub mod rate_limit;
-pub mod recorder;
-pub mod release;
-pub mod request;
+pub mod pipeline;
 pub mod server;
 pub mod socket;
 pub mod startup;

@@ -10,12 +10,11 @@
 //!   ("Subscriber for … already exists"), as the protocol asks, instead of replacing it;
 //! * at most [`Limits::subscriptions`] run at once on one connection (more: 4429), and at
 //!   most [`Limits::connections_per_token`] connections are open with one token (more:
-//!   refused at `connection_init`);
+//!   refused at `connection_init`, see [`crate::pipeline::admit::seats`]);
 //! * every close reason is cut to what a close frame holds (123 bytes), on a character
 //!   boundary, so a long message never breaks the client's frame parsing.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
 use std::time::Duration;
 
 use async_graphql::http::{WebSocketProtocols, WsMessage};
@@ -38,43 +37,13 @@ pub struct Limits {
     pub connections_per_token: usize,
 }
 
-/// The connections open per token, across the process.
-#[derive(Debug, Default)]
-pub struct Seats {
-    open: Mutex<HashMap<String, usize>>,
-}
-
-/// One open connection's place among its token's; given back when dropped (with the
-/// connection's data, when the connection ends).
+/// The WebSocket endpoint's limits, and the seats its connections hold per token.
 #[derive(Debug)]
-pub struct Seat {
-    seats: Arc<Seats>,
-    token: String,
-}
-
-impl Seats {
-    /// A place for a connection of `token`, unless it holds `most` already.
-    pub fn take(self: &Arc<Self>, token: &str, most: usize) -> Option<Seat> {
-        let mut open = self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let count = open.entry(token.to_owned()).or_default();
-        if *count >= most {
-            return None;
-        }
-        *count += 1;
-        Some(Seat { seats: Arc::clone(self), token: token.to_owned() })
-    }
-}
-
-impl Drop for Seat {
-    fn drop(&mut self) {
-        let mut open = self.seats.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(count) = open.get_mut(&self.token) {
-            *count = count.saturating_sub(1);
-            if *count == 0 {
-                open.remove(&self.token);
-            }
-        }
-    }
+pub struct Sockets {
+    /// The limits of one connection.
+    pub limits: Limits,
+    /// Connections open per token.
+    pub seats: std::sync::Arc<crate::pipeline::admit::seats::Seats>,
 }
 
 /// `reason` cut to [`MAX_CLOSE_REASON`] bytes on a character boundary.
@@ -196,16 +165,5 @@ mod tests {
         let cut = close_reason(&long);
         assert!(cut.len() <= MAX_CLOSE_REASON && cut.chars().all(|c| c == 'ø'));
         assert_eq!(close_reason("timeout"), "timeout");
-    }
-
-    #[test]
-    fn a_token_holds_at_most_its_seats_and_gets_them_back() {
-        let seats = Arc::new(Seats::default());
-        let first = seats.take("t", 2).expect("first");
-        let _second = seats.take("t", 2).expect("second");
-        assert!(seats.take("t", 2).is_none());
-        assert!(seats.take("u", 2).is_some());
-        drop(first);
-        assert!(seats.take("t", 2).is_some());
     }
 }

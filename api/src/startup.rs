@@ -16,7 +16,8 @@ use crate::auth::sign_in::{self, SignIn};
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
 use crate::graphql::{build_live_schema, build_schema};
-use crate::rate_limit::RateLimiter;
+use crate::pipeline::{Service, Settings};
+use crate::socket::Sockets;
 use crate::state::AppState;
 use crate::{http, server, socket, web};
 
@@ -39,7 +40,7 @@ impl std::fmt::Debug for Application {
 impl Application {
     /// Binds `args.bind` and builds the first snapshot of `db` (which must be migrated).
     pub async fn build(args: &ServeArgs, db: DatabaseConnection) -> anyhow::Result<Self> {
-        let state = AppState::build(db, args.cache_capacity, args.ledger_max_bytes, args.privacy_window_secs)
+        let state = AppState::build(db, args)
             .await
             .map_err(|e| anyhow::anyhow!("cannot build the analytics snapshot: {e:?}"))?;
         let listener = tokio::net::TcpListener::bind(args.bind)
@@ -65,47 +66,7 @@ impl Application {
             Authenticator::new(state.db.clone(), issuer, args.audience.clone(), args.token_lifetime_secs, trusted)
                 .await
                 .context("cannot set up authentication")?;
-        let limiter = Arc::new(RateLimiter::new(state.db.clone(), args.rate_limit_points, args.rate_limit_window_secs));
-        let schema = build_schema(Arc::clone(&state), Arc::clone(&limiter), args);
-        let live = build_live_schema(Arc::clone(&state), args);
-        let pipeline = Arc::new(http::Pipeline {
-            max_batch: args.max_batch,
-            timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
-            limiter: Arc::clone(&limiter),
-            overrides: args.disclosure_overrides.clone(),
-            max_upload_bytes: args.max_upload_bytes,
-        });
-        let route = Route::new()
-            .at("/", get(http::root))
-            .at("/graphql", get(http::graphql_get).post(http::graphql))
-            .at("/graphql/ws", get(http::subscriptions))
-            .at("/dashboards", get(web::dashboards))
-            .at("/assets/*path", get(web::asset))
-            .at("/healthz", get(http::healthz))
-            .at("/metrics", get(http::metrics))
-            .at("/readyz", get(http::readyz))
-            .at("/oauth/token", post(oauth::issue_token))
-            .at("/oauth/introspect", post(oauth::introspect))
-            .at("/oauth/revoke", post(oauth::revoke))
-            .at("/.well-known/jwks.json", get(oauth::jwks))
-            .at("/.well-known/oauth-authorization-server", get(oauth::metadata))
-            .at("/auth/login", get(sign_in::login))
-            .at("/auth/callback", get(sign_in::callback))
-            .data(schema)
-            .data(live)
-            .data(Arc::clone(&state))
-            .data(Arc::new(auth))
-            .data(sign_in)
-            .data(pipeline)
-            .data(Arc::new(http::Sockets {
-                limits: socket::Limits {
-                    init_timeout: Duration::from_secs(args.ws_init_timeout_secs.max(1)),
-                    subscriptions: args.ws_max_subscriptions.max(1),
-                    connections_per_token: args.ws_max_connections_per_token.max(1),
-                },
-                seats: Arc::default(),
-            }))
-            .boxed();
+        let route = routes(args, &state, Arc::new(auth), sign_in);
         Ok(Self { listener, limits, local_addr, state, route, refresh: Duration::from_secs(args.refresh_secs.max(1)) })
     }
 
@@ -127,6 +88,58 @@ impl Application {
         watcher.abort();
         served
     }
+}
+
+/// Every route, with what its handlers share.
+fn routes(
+    args: &ServeArgs,
+    state: &Arc<AppState>,
+    auth: Arc<Authenticator>,
+    sign_in: Option<Arc<SignIn>>,
+) -> poem::endpoint::BoxEndpoint<'static> {
+    let service = Arc::new(Service {
+        schema: build_schema(Arc::clone(state), args),
+        state: Arc::clone(state),
+        auth: Arc::clone(&auth),
+        settings: Settings {
+            max_batch: args.max_batch,
+            timeout: Duration::from_secs(args.request_timeout_secs.max(1)),
+            overrides: args.disclosure_overrides.clone(),
+            max_upload_bytes: args.max_upload_bytes,
+        },
+    });
+    let sockets = Arc::new(Sockets {
+        limits: socket::Limits {
+            init_timeout: Duration::from_secs(args.ws_init_timeout_secs.max(1)),
+            subscriptions: args.ws_max_subscriptions.max(1),
+            connections_per_token: args.ws_max_connections_per_token.max(1),
+        },
+        seats: Arc::default(),
+    });
+    Route::new()
+        .at("/", get(http::root))
+        .at("/graphql", get(http::graphql_get).post(http::graphql))
+        .at("/graphql/ws", get(http::subscriptions))
+        .at("/dashboards", get(web::dashboards))
+        .at("/assets/*path", get(web::asset))
+        .at("/healthz", get(http::healthz))
+        .at("/metrics", get(http::metrics))
+        .at("/readyz", get(http::readyz))
+        .at("/oauth/token", post(oauth::issue_token))
+        .at("/oauth/introspect", post(oauth::introspect))
+        .at("/oauth/revoke", post(oauth::revoke))
+        .at("/.well-known/jwks.json", get(oauth::jwks))
+        .at("/.well-known/oauth-authorization-server", get(oauth::metadata))
+        .at("/auth/login", get(sign_in::login))
+        .at("/auth/callback", get(sign_in::callback))
+        .data(service)
+        .data(build_live_schema(Arc::clone(state), args))
+        .data(Arc::clone(state))
+        .data(auth)
+        .data(web::Pages { sign_in: sign_in.is_some() })
+        .data(sign_in)
+        .data(sockets)
+        .boxed()
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

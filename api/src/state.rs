@@ -20,13 +20,15 @@ use consortium_analytics::{
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
-use crate::answers::ReleasedAnswers;
+use crate::config::ServeArgs;
 use crate::error::ApiError;
-use crate::ledger::Ledgers;
 use crate::metrics::Metrics;
-use crate::persisted::PersistedQueries;
-use crate::privacy::Privacy;
-use crate::recorder::Recorder;
+use crate::pipeline::admit::persisted::PersistedQueries;
+use crate::pipeline::decide::ledger::Ledgers;
+use crate::pipeline::decide::privacy::Privacy;
+use crate::pipeline::plan::rate_limit::RateLimiter;
+use crate::pipeline::record::recorder::Recorder;
+use crate::pipeline::route::answers::ReleasedAnswers;
 
 /// A grouped-count question.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -57,6 +59,8 @@ pub struct AppState {
     pub privacy: Privacy,
     /// Queries known by their hash (automatic persisted queries).
     pub persisted: PersistedQueries,
+    /// The tokens' rate-limit budgets.
+    pub limiter: RateLimiter,
     /// The operators' metrics.
     pub metrics: Arc<Metrics>,
     snapshot: RwLock<Arc<Snapshot>>,
@@ -78,15 +82,10 @@ pub struct View {
 }
 
 impl AppState {
-    /// Builds the first snapshot and the state around it; the differencing ledger of a
-    /// data version may hold `ledger_max_bytes`; privacy budgets last
-    /// `privacy_window_secs`.
-    pub async fn build(
-        db: DatabaseConnection,
-        cache_capacity: u64,
-        ledger_max_bytes: u64,
-        privacy_window_secs: i64,
-    ) -> Result<Arc<Self>, ApiError> {
+    /// Builds the first snapshot and the state around it, sized and limited by `args`
+    /// (the caches' capacity, the differencing ledger's size per data version, the
+    /// privacy budgets' window, the rate limits).
+    pub async fn build(db: DatabaseConnection, args: &ServeArgs) -> Result<Arc<Self>, ApiError> {
         let rules = EndpointRules::default();
         let metrics = Arc::new(Metrics::default());
         let started = std::time::Instant::now();
@@ -96,14 +95,15 @@ impl AppState {
             audit: Recorder::start(db.clone(), Arc::clone(&metrics)),
             metrics,
             released: ReleasedAnswers::default(),
-            ledger: Ledgers::new(db.clone(), ledger_max_bytes),
-            privacy: Privacy::new(db.clone(), privacy_window_secs),
+            ledger: Ledgers::new(db.clone(), args.ledger_max_bytes),
+            privacy: Privacy::new(db.clone(), args.privacy_window_secs),
             persisted: PersistedQueries::default(),
+            limiter: RateLimiter::new(db.clone(), args.rate_limit_points, args.rate_limit_window_secs),
             db,
             versions: tokio::sync::watch::Sender::new((snapshot.version, snapshot.built_at)),
             snapshot: RwLock::new(Arc::new(snapshot)),
             rules,
-            answers: Cache::new(cache_capacity),
+            answers: Cache::new(args.cache_capacity),
             scoped: Cache::new(256),
             compute: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         }))

@@ -15,9 +15,13 @@ use poem::http::{header, HeaderValue, StatusCode};
 use poem::web::{Data, Path};
 use poem::{handler, IntoResponse, Response};
 use serde_json::json;
-use std::sync::Arc;
 
-use crate::auth::sign_in::SignIn;
+/// What the pages offer on this service.
+#[derive(Debug, Clone, Copy)]
+pub struct Pages {
+    /// Whether an identity provider is set up for sign-in (`/auth/login`).
+    pub sign_in: bool,
+}
 
 /// Only this origin, for scripts, styles, fonts, images and requests.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
@@ -127,8 +131,8 @@ pub fn playground_page(sign_in: bool, token: Option<&str>) -> Response {
 
 /// `GET /dashboards`: the dashboards.
 #[handler]
-pub async fn dashboards(sign_in: Data<&Option<Arc<SignIn>>>) -> Response {
-    page(Page::Dashboards, sign_in.is_some(), None)
+pub async fn dashboards(pages: Data<&Pages>) -> Response {
+    page(Page::Dashboards, pages.sign_in, None)
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use consortium_api::audit;
+use consortium_api::pipeline::record::audit;
 use consortium_entity::access::{audit_record, signing_key};
 use consortium_entity::PartnerKind;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
@@ -557,7 +557,7 @@ async fn a_partner_granted_admin_reads_every_partners_audit_records_and_others_o
     app.graphql_as(&hospital, COHORTS, json!({})).await;
     let before = app.graphql_as(&hospital, query, json!({})).await;
     assert_eq!(partners(&before), ["OUS".to_owned()].into());
-    use consortium_api::auth::principal::{set_grants, GrantChange};
+    use consortium_api::auth::grants::{set_grants, GrantChange};
     let (before, held) =
         set_grants(&app.db, "OUS", GrantChange::Add("admin".parse().expect("scopes"))).await.expect("grant");
     assert!(!before.to_string().contains("admin"), "{before}");
@@ -570,4 +570,33 @@ async fn a_partner_granted_admin_reads_every_partners_audit_records_and_others_o
     assert_eq!(narrowed.to_string(), "audit:read admin");
     let refused = app.graphql_as(&app.token_for("OUS", None).await, COHORTS, json!({})).await;
     assert_eq!(error_codes(&refused), vec!["FORBIDDEN"], "grants narrowed to audit and admin");
+}
+
+on_both_backends! {
+    async fn a_token_is_answered_under_its_partners_new_grants_the_next_time_it_asks(app: TestApp) {
+        use consortium_api::auth::grants::{set_grants, GrantChange};
+        // The server runs in a process of its own: the grants change from another, as
+        // from the command line, so its cache of the token does not hear of it.
+        let replica = crate::replica::Replica::start(&app.database_url(), i64::MAX / 4);
+        let token = app.token_for("ROCHE", None).await;
+        let ask = |query: &'static str| {
+            let request = app.client.post(format!("{}/graphql", replica.address)).bearer_auth(&token);
+            async move {
+                let response = request.json(&json!({ "query": query })).send().await.expect("POST");
+                (response.status().as_u16(), response.json::<Value>().await.expect("JSON"))
+            }
+        };
+        let version = "{ dataVersion { version } }";
+        let responses = "{ responses { overall { treated { value } } } }";
+        assert_eq!(ask(version).await.0, 200);
+        assert_eq!(ask(responses).await.0, 200);
+        set_grants(&app.db, "ROCHE", GrantChange::Exactly("enrolment:read".parse().expect("scopes"))).await.expect("grant");
+        for _ in 0..4 {
+            let (status, body) = ask(version).await;
+            assert_eq!(status, 200, "{body}");
+            assert!(body.get("errors").is_none(), "{body}");
+            let (status, body) = ask(responses).await;
+            assert_eq!((status, error_codes(&body)), (200, vec!["FORBIDDEN".to_owned()]), "{body}");
+        }
+    }
 }

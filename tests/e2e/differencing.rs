@@ -4,8 +4,9 @@
 //! is spelled, is answered alike; two requests racing past the guard cannot both be
 //! answered; a full ledger refuses, never forgets.
 
-use consortium_api::ledger::NewSets;
-use consortium_api::recorder::{Memory, CONFLICT};
+use consortium_api::pipeline::decide::ledger::NewSets;
+use consortium_api::pipeline::decide::Memory;
+use consortium_api::pipeline::record::recorder::CONFLICT;
 use consortium_disclosure::differencing::bitmap;
 use consortium_disclosure::PatientSet;
 use sea_orm::{ConnectionTrait, Statement};

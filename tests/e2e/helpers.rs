@@ -173,7 +173,7 @@ impl TestApp {
 
     /// A fresh API token of partner `code`, with `scopes` or all its grants.
     pub async fn token_for(&self, code: &str, scopes: Option<&str>) -> String {
-        use consortium_api::auth::{api_token, principal::granted, ScopeSet};
+        use consortium_api::auth::{api_token, grants::granted, ScopeSet};
         use consortium_entity::partner;
         use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
         let partner = partner::Entity::find()

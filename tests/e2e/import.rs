@@ -260,7 +260,7 @@ crate::on_both_backends! {
         let record = records.iter().find(|r| r.detail.as_deref().is_some_and(|d| d.contains(&sha))).expect("on record");
         assert_eq!((record.partner_code.as_deref(), record.outcome.as_str()), (Some("HUS"), "OK"));
         assert!(record.detail.as_deref().is_some_and(|d| d.contains("\"inserted\":1")));
-        assert!(consortium_api::audit::verify(db).await.unwrap().broken.is_none(), "the chain verifies");
+        assert!(consortium_api::pipeline::record::audit::verify(db).await.unwrap().broken.is_none(), "the chain verifies");
 
         // Another site's patient: refused, nothing changed.
         let before = fingerprint(db).await;
@@ -621,7 +621,7 @@ crate::on_both_backends! {
 
 crate::on_both_backends! {
     async fn an_export_imported_again_keeps_grants_given_since_and_says_what_it_changes(app: TestApp) {
-        use consortium_api::auth::principal::{set_grants, GrantChange};
+        use consortium_api::auth::grants::{set_grants, GrantChange};
         let db = &app.db;
         set_grants(db, "ROCHE", GrantChange::Add("genomics:read".parse().unwrap())).await.expect("a grant by hand");
         let granted = || async { partner::Entity::find().all(db).await.unwrap().into_iter().find(|p| p.code == "ROCHE").unwrap().scopes };

@@ -74,7 +74,7 @@ async fn metrics_are_prometheus_text_that_tells_what_happened_to_administrators_
 
     assert_eq!(scrape(&app, None).await.status().as_u16(), 401);
     assert_eq!(scrape(&app, Some(&company)).await.status().as_u16(), 403);
-    use consortium_api::auth::principal::{set_grants, GrantChange};
+    use consortium_api::auth::grants::{set_grants, GrantChange};
     set_grants(&app.db, "OUS", GrantChange::Add("admin".parse().expect("scopes"))).await.expect("grant");
     let admin = app.token_for("OUS", None).await;
     let response = scrape(&app, Some(&admin)).await;

@@ -1,7 +1,7 @@
 //! Persisted queries: a query asked by its hash alone once the replica knows it (the
 //! Apollo protocol), and tokens limited to their registered operations.
 
-use consortium_api::auth::api_token;
+use consortium_api::pipeline::admit::persisted;
 use serde_json::{json, Value};
 
 use crate::helpers::{error_codes, Backend, TestApp};
@@ -47,7 +47,7 @@ async fn a_token_with_an_allow_list_runs_only_its_operations() {
     let token = app.token_for("ROCHE", None).await;
     let prefix = &token[..12];
     let registered =
-        api_token::allow(&app.db, prefix, &[("funnel.graphql".to_owned(), FUNNEL.to_owned())]).await.expect("allow");
+        persisted::allow(&app.db, prefix, &[("funnel.graphql".to_owned(), FUNNEL.to_owned())]).await.expect("allow");
     assert_eq!(registered, 1);
     // The registered operation, laid out differently, and by its persisted hash.
     let spaced = "# the dashboard's funnel\n{\n  funnel {\n    steps { population patients { value } }\n  }\n}";
@@ -65,6 +65,6 @@ async fn a_token_with_an_allow_list_runs_only_its_operations() {
     let other = app.token_for("ROCHE", None).await;
     assert!(post(&app, &other, &json!({ "query": "{ viewer { scopes } }" })).await.1.get("errors").is_none());
     // Only GraphQL can be registered, and only for a live token.
-    assert!(api_token::allow(&app.db, prefix, &[("bad.graphql".to_owned(), "{ funnel".to_owned())]).await.is_err());
-    assert!(api_token::allow(&app.db, "cat_nothing0", &[("f".to_owned(), FUNNEL.to_owned())]).await.is_err());
+    assert!(persisted::allow(&app.db, prefix, &[("bad.graphql".to_owned(), "{ funnel".to_owned())]).await.is_err());
+    assert!(persisted::allow(&app.db, "cat_nothing0", &[("f".to_owned(), FUNNEL.to_owned())]).await.is_err());
 }

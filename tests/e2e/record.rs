@@ -7,8 +7,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use consortium_api::audit;
-use consortium_api::recorder::Memory;
+use consortium_api::pipeline::decide::Memory;
+use consortium_api::pipeline::record::audit;
 use consortium_entity::access::{audit_record, rate_window};
 use futures::future::join_all;
 use futures::stream::{self, StreamExt};
@@ -148,7 +148,7 @@ async fn a_budget_holds_across_two_server_processes() {
     let cost = admitted.iter().copied().max().expect("some requests were admitted");
     assert!(spent <= POINTS, "two replicas admitted {spent} points of a budget of {POINTS}");
     // The documented tolerance: each replica may hold one unspent lease.
-    let lease = POINTS / consortium_api::rate_limit::LEASE_FRACTION;
+    let lease = POINTS / consortium_api::pipeline::plan::rate_limit::LEASE_FRACTION;
     assert!(spent >= POINTS - 2 * lease - cost, "only {spent} of {POINTS} points were admitted");
     let leased: i64 = rate_window::Entity::find().all(&app.db).await.expect("windows").iter().map(|w| w.spent).sum();
     assert!(leased <= POINTS, "{leased} points leased");
@@ -187,8 +187,8 @@ on_both_backends! {
 
 on_both_backends! {
     async fn an_answer_checked_before_access_changed_is_not_recorded_until_checked_again(app: TestApp) {
-        use consortium_api::auth::cache::{announce_access_change, current_epoch};
-        use consortium_api::recorder::RecordError;
+        use consortium_api::auth::epoch::{announce_access_change, current_epoch};
+        use consortium_api::pipeline::record::recorder::RecordError;
         let record = crate::helpers::answered_record("OUS");
         let before = current_epoch(&app.db).await.expect("epoch");
         announce_access_change(&app.db).await.expect("announce");

@@ -9,13 +9,11 @@
 use chrono::Utc;
 use consortium_entity::access::{allowed_operation, api_token};
 use consortium_entity::partner;
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set};
 
 use super::error::{AccessError, AuthError};
-use super::principal::{granted, Principal};
+use super::grants::{find_partner, granted};
+use super::principal::Principal;
 use super::scope::ScopeSet;
 use super::secret::{random, sha256_hex};
 
@@ -98,7 +96,7 @@ async fn revoke_where<C: ConnectionTrait>(db: &C, which: sea_orm::sea_query::Sim
         .exec(db)
         .await?;
     if result.rows_affected > 0 {
-        super::cache::announce_access_change(db).await?;
+        super::epoch::announce_access_change(db).await?;
     }
     Ok(result.rows_affected)
 }
@@ -136,55 +134,4 @@ pub async fn authenticate<C: ConnectionTrait>(db: &C, token: &str) -> Result<Pri
         .await?;
     let allowed = (!allowed.is_empty()).then(|| std::sync::Arc::new(allowed.into_iter().collect()));
     Ok(Principal { partner, scopes, token_id: row.prefix, expires_at: row.expires_at, allowed })
-}
-
-/// Limits the active token with prefix `prefix` to the operations in `documents`
-/// (name, GraphQL text), adding to those it may run already; announced to every
-/// replica. Returns how many operations the token may run now.
-pub async fn allow<C: ConnectionTrait>(
-    db: &C,
-    prefix: &str,
-    documents: &[(String, String)],
-) -> Result<usize, AccessError> {
-    let token = api_token::Entity::find()
-        .filter(api_token::Column::Prefix.eq(prefix))
-        .filter(api_token::Column::RevokedAt.is_null())
-        .one(db)
-        .await?
-        .ok_or_else(|| AccessError::UnknownToken(prefix.to_owned()))?;
-    for (source, text) in documents {
-        async_graphql::parser::parse_query(text)
-            .map_err(|e| AccessError::InvalidOperation(format!("{source}: {e}")))?;
-        let row = allowed_operation::ActiveModel {
-            token_prefix: Set(token.prefix.clone()),
-            query_hash: Set(crate::audit::query_hash(text)),
-            source: Set(source.chars().take(200).collect()),
-        };
-        allowed_operation::Entity::insert(row)
-            .on_conflict(
-                sea_orm::sea_query::OnConflict::columns([
-                    allowed_operation::Column::TokenPrefix,
-                    allowed_operation::Column::QueryHash,
-                ])
-                .do_nothing()
-                .to_owned(),
-            )
-            .exec_without_returning(db)
-            .await?;
-    }
-    super::cache::announce_access_change(db).await?;
-    let count = allowed_operation::Entity::find()
-        .filter(allowed_operation::Column::TokenPrefix.eq(token.prefix.as_str()))
-        .count(db)
-        .await?;
-    Ok(usize::try_from(count).unwrap_or(usize::MAX))
-}
-
-/// The partner with `code`.
-pub(super) async fn find_partner<C: ConnectionTrait>(db: &C, code: &str) -> Result<partner::Model, AccessError> {
-    partner::Entity::find()
-        .filter(partner::Column::Code.eq(code))
-        .one(db)
-        .await?
-        .ok_or_else(|| AccessError::UnknownPartner(code.to_owned()))
 }

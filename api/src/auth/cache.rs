@@ -7,7 +7,7 @@
 //! [`TTL`], keyed by the token's SHA-256; within that time only its expiry is checked
 //! again. Whatever changes access announces it ([`announce_access_change`]):
 //!
-//! * on PostgreSQL with `NOTIFY`, which every replica's listener receives and answers
+//! * on PostgreSQL with `NOTIFY` (see [`super::epoch`]), which every replica's listener receives and answers
 //!   by forgetting every principal. While a replica's listener is not connected (at
 //!   start, or after losing its connection) that replica does not use its cache at
 //!   all. A listener whose connection hangs without breaking would miss notifications
@@ -26,7 +26,7 @@
 //! carries the epoch read before it was checked. No answer leaves before its audit
 //! record is written, and the record is written only if the epoch has not moved since
 //! the request's principal was checked (the audit writer reads it once per group, see
-//! [`crate::recorder`]); otherwise the credentials are checked again, from the
+//! [`crate::pipeline::record::recorder`]); otherwise the credentials are checked again, from the
 //! database, before the answer may go. So a request whose answer would leave after a
 //! revocation committed, on any replica, is refused, and on SQLite a revocation from
 //! the command line takes effect at once too.
@@ -37,12 +37,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use consortium_entity::access::access_epoch;
 use moka::future::Cache;
-use sea_orm::sea_query::Expr;
 use sea_orm::sqlx::postgres::PgListener;
-use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseBackend, DatabaseConnection, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{ConnectionTrait, DatabaseBackend, DatabaseConnection};
 
+use super::epoch::{self, current_epoch, CHANNEL};
 use super::error::AuthError;
 use super::principal::Principal;
 use super::secret::sha256_hex;
@@ -50,14 +49,8 @@ use super::secret::sha256_hex;
 /// Longest a checked token is trusted without reading its row again.
 pub const TTL: Duration = Duration::from_secs(30);
 
-/// The PostgreSQL channel access changes are announced on.
-const CHANNEL: &str = "consortium_access";
-
 /// Most principals kept.
 const CAPACITY: u64 = 100_000;
-
-/// Access changes announced in this process (by any connection).
-static ANNOUNCED: AtomicU64 = AtomicU64::new(0);
 
 /// The cache.
 #[derive(Debug)]
@@ -132,34 +125,13 @@ impl TokenCache {
     /// How many access changes this cache knows of: a principal checked at another
     /// generation is not used.
     fn generation(&self) -> u64 {
-        self.heard.load(Ordering::SeqCst).wrapping_add(ANNOUNCED.load(Ordering::SeqCst))
+        self.heard.load(Ordering::SeqCst).wrapping_add(epoch::announced())
     }
 
     fn set_listening(&self, listening: bool) {
         self.listening.store(listening, Ordering::SeqCst);
         self.forget_all();
     }
-}
-
-/// The access epoch: how many access changes the database has seen.
-pub async fn current_epoch<C: ConnectionTrait>(db: &C) -> Result<i64, DbErr> {
-    let row = access_epoch::Entity::find_by_id(access_epoch::SINGLE).one(db).await?;
-    Ok(row.map_or(0, |r| r.epoch))
-}
-
-/// Tells the database (the access epoch moves), every cache of this process, and on
-/// PostgreSQL every replica, that access changed.
-pub async fn announce_access_change<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    access_epoch::Entity::update_many()
-        .col_expr(access_epoch::Column::Epoch, Expr::col(access_epoch::Column::Epoch).add(1))
-        .filter(access_epoch::Column::Id.eq(access_epoch::SINGLE))
-        .exec(db)
-        .await?;
-    ANNOUNCED.fetch_add(1, Ordering::SeqCst);
-    if db.get_database_backend() == DatabaseBackend::Postgres {
-        db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
-    }
-    Ok(())
 }
 
 /// Listens for announcements until the cache is dropped, reconnecting after a loss.

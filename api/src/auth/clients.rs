@@ -10,10 +10,10 @@ use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, SqlErr};
 use serde_json::Value;
 
-use super::api_token::find_partner;
 use super::error::AccessError;
+use super::grants::find_partner;
+use super::grants::granted;
 use super::jwt::{Unverified, LEEWAY_SECS};
-use super::principal::granted;
 use super::scope::ScopeSet;
 use super::secret::{random, sha256_hex};
 

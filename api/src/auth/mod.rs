@@ -24,8 +24,10 @@
 pub mod api_token;
 pub mod cache;
 pub mod clients;
+pub mod epoch;
 pub mod error;
 pub mod federation;
+pub mod grants;
 pub mod jwt;
 pub mod keys;
 pub mod oauth;
@@ -48,9 +50,9 @@ pub use scope::{Scope, ScopeSet};
 
 use cache::TokenCache;
 use federation::TrustedIssuer;
+use grants::granted;
 use jwt::{refusal, validation, AccessClaims, Unverified};
 use keys::KeyRing;
-use principal::granted;
 
 /// Longest `Authorization` header accepted, in bytes.
 const MAX_CREDENTIAL_BYTES: usize = 8 * 1024;
@@ -197,7 +199,7 @@ impl Authenticator {
     /// partner's grants changed): principals checked before are checked again.
     pub async fn access_changed(&self) -> Result<(), sea_orm::DbErr> {
         self.cache.forget_all();
-        cache::announce_access_change(&self.db).await
+        epoch::announce_access_change(&self.db).await
     }
 
     /// The database (for the OAuth endpoints).

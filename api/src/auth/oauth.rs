@@ -19,8 +19,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{json, Value};
 
 use super::clients::{by_assertion, by_secret, ClientAuthError, JWT_BEARER_ASSERTION};
+use super::grants::granted;
 use super::jwt::{AccessClaims, Unverified};
-use super::principal::granted;
 use super::scope::ScopeSet;
 use super::secret::{random, sha256_hex};
 use super::{Authenticator, ACCESS_TOKEN_TYPE};

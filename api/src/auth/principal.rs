@@ -3,10 +3,7 @@
 
 use consortium_analytics::{Catalogue, RowScope};
 use consortium_entity::{partner, PartnerKind};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, IntoActiveModel, Set};
 
-use super::api_token::find_partner;
-use super::error::AccessError;
 use super::scope::{Scope, ScopeSet};
 
 /// An authenticated caller.
@@ -21,7 +18,7 @@ pub struct Principal {
     /// When the token expires (Unix seconds).
     pub expires_at: i64,
     /// The operations the token may run, by normalised query hash, when it is limited
-    /// to registered ones (see [`crate::persisted`]); `None`: any.
+    /// to registered ones (see [`crate::pipeline::admit::persisted`]); `None`: any.
     pub allowed: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
 }
 
@@ -54,42 +51,4 @@ impl Principal {
             PartnerKind::Registry | PartnerKind::Academic => RowScope::everything(),
         }
     }
-}
-
-/// The scopes a partner is granted: its own override, or its kind's defaults.
-pub fn granted(partner: &partner::Model) -> ScopeSet {
-    // The override is written by the CLI, which validates it; an unparsable one grants
-    // nothing rather than the defaults.
-    partner.scopes.as_deref().map_or_else(|| ScopeSet::default_for(partner.kind), |s| s.parse().unwrap_or_default())
-}
-
-/// A change to a partner's grants.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GrantChange {
-    /// Add these scopes to what the partner holds.
-    Add(ScopeSet),
-    /// Hold exactly these scopes.
-    Exactly(ScopeSet),
-    /// Back to the defaults of the partner's kind.
-    Defaults,
-}
-
-/// Changes partner `code`'s grants (announced to every replica, see
-/// [`super::cache`]); returns what it held before and holds now.
-pub async fn set_grants<C: ConnectionTrait>(
-    db: &C,
-    code: &str,
-    change: GrantChange,
-) -> Result<(ScopeSet, ScopeSet), AccessError> {
-    let partner = find_partner(db, code).await?;
-    let before = granted(&partner);
-    let mut row = partner.into_active_model();
-    row.scopes = Set(match change {
-        GrantChange::Add(scopes) => Some(before.union(scopes).to_string()),
-        GrantChange::Exactly(scopes) => Some(scopes.to_string()),
-        GrantChange::Defaults => None,
-    });
-    let partner = row.update(db).await?;
-    super::cache::announce_access_change(db).await?;
-    Ok((before, granted(&partner)))
 }

@@ -11,8 +11,8 @@ use async_graphql::Context;
 
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
-use crate::release::Release;
-use crate::request::RequestContext;
+use crate::pipeline::context::RequestContext;
+use crate::pipeline::release::Release;
 use crate::state::{AppState, View};
 
 /// The service state.

@@ -11,7 +11,7 @@ use super::enums::Dimension;
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
 use crate::auth::Scope;
-use crate::release::Count;
+use crate::pipeline::release::Count;
 
 /// Activity in one month (and split).
 #[derive(SimpleObject, Debug, Clone)]

@@ -23,7 +23,7 @@ use async_graphql::{Response, ServerError, ServerResult, ValidationResult, Value
 use consortium_analytics::error::echo;
 
 use crate::error::{ApiError, Code};
-use crate::request::RequestContext;
+use crate::pipeline::context::RequestContext;
 
 /// Longest error message sent, in characters (values inside are cut shorter still).
 pub const MESSAGE_LIMIT: usize = 300;

@@ -1,6 +1,8 @@
-//! A request's GraphQL document before execution: which operation it runs and what kind
-//! that is, and the one spelling the parser does not accept that the specification
-//! allows.
+//! A request's GraphQL operations before execution, each read once ([`Operation`]):
+//! its document, parsed; which operation it runs and what kind that is; the hash of its
+//! canonical text (the audit record's `queryHash`, the allow-lists' and the answer
+//! cache's key); and the one spelling the parser does not accept that the
+//! specification allows.
 //!
 //! **The operation.** A document with one operation runs it; with several, the request
 //! names one in `operationName`. A name the document does not hold, or several
@@ -15,9 +17,89 @@
 
 use std::borrow::Cow;
 
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::{
+    Directive, DocumentOperations, ExecutableDocument, OperationDefinition, OperationType, Selection, SelectionSet,
+};
+use async_graphql::parser::Positioned;
+use async_graphql::Name;
 
+use crate::auth::secret::sha256_hex;
 use crate::error::ApiError;
+
+/// One operation of a request, read once: its query (surrogate pairs decoded), the
+/// document parsed from it (none when it does not parse: it meets that error when it
+/// runs), the hash of its canonical text, and what it does.
+#[derive(Debug)]
+pub struct Operation {
+    request: async_graphql::Request,
+    document: Option<ExecutableDocument>,
+    /// Hash of the canonical query (see [`hash_of`]).
+    pub hash: String,
+    /// What the operation does; none when its query does not parse.
+    pub kind: Option<Kind>,
+}
+
+impl Operation {
+    /// Reads `request` (its persisted query resolved already).
+    ///
+    /// # Errors
+    ///
+    /// `OPERATION_RESOLUTION_FAILURE` when the request does not say which of its
+    /// document's operations to run, or names one the document does not hold.
+    pub fn read(mut request: async_graphql::Request) -> Result<Operation, ApiError> {
+        if let Cow::Owned(decoded) = with_surrogate_pairs_decoded(&request.query) {
+            request.query = decoded;
+        }
+        let document = parse_query(&request.query).ok();
+        let (hash, kind) = match &document {
+            Some(document) => (hash_of(document), Some(chosen(document, request.operation_name.as_deref())?)),
+            None => (query_hash(&request.query), None),
+        };
+        Ok(Operation { request, document, hash, kind })
+    }
+
+    /// The operation name the request gave.
+    pub fn name(&self) -> Option<&str> {
+        self.request.operation_name.as_deref()
+    }
+
+    /// The variables.
+    pub fn variables(&self) -> &async_graphql::Variables {
+        &self.request.variables
+    }
+
+    /// The request's extensions (persisted query, dry run).
+    pub fn extensions(&self) -> &async_graphql::Extensions {
+        &self.request.extensions
+    }
+
+    /// How many files came with it.
+    pub fn files(&self) -> usize {
+        self.request.uploads.len()
+    }
+
+    /// A request that executes the operation without parsing it again (files left out).
+    pub fn executable(&self) -> async_graphql::Request {
+        let mut request =
+            async_graphql::Request::new(self.request.query.clone()).variables(self.request.variables.clone());
+        request.operation_name = self.request.operation_name.clone();
+        request.extensions = self.request.extensions.clone();
+        if let Some(document) = &self.document {
+            request.set_parsed_query(document.clone());
+        }
+        request
+    }
+
+    /// The request with its files, to execute once (a write).
+    pub fn into_request(self) -> async_graphql::Request {
+        let mut request = self.request;
+        if let Some(document) = self.document {
+            request.set_parsed_query(document);
+        }
+        request
+    }
+}
 
 /// What an operation does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,9 +215,152 @@ fn surrogate_pair(text: &str) -> Option<(char, usize)> {
     char::decode_utf16([high, low]).next()?.ok().filter(|_| (0xD800..0xDC00).contains(&high)).map(|c| (c, 12))
 }
 
+/// Hash of a query's text in its canonical form (see [`normalised`]), so layout and
+/// comments do not make two identical questions look different while any difference
+/// of content, strings included, does. Text that does not parse is hashed with only its
+/// whitespace runs collapsed.
+pub fn query_hash(query: &str) -> String {
+    let decoded = with_surrogate_pairs_decoded(query);
+    match parse_query(decoded.as_ref()) {
+        Ok(document) => hash_of(&document),
+        Err(_) => sha256_hex(query.split_whitespace().collect::<Vec<_>>().join(" ").as_bytes()),
+    }
+}
+
+/// Hash of variables as canonical JSON (object keys sorted).
+pub fn variables_hash(variables: &serde_json::Value) -> String {
+    sha256_hex(variables.to_string().as_bytes())
+}
+
+/// Hash of a parsed document in its canonical form.
+pub fn hash_of(document: &ExecutableDocument) -> String {
+    sha256_hex(normalised(document).as_bytes())
+}
+
+/// A document printed back canonically: no comments, one space between tokens,
+/// operations and fragments in name order.
+pub fn normalised(document: &ExecutableDocument) -> String {
+    let mut out = String::new();
+    match &document.operations {
+        DocumentOperations::Single(operation) => print_operation(&mut out, None, &operation.node),
+        DocumentOperations::Multiple(operations) => {
+            let mut named: Vec<_> = operations.iter().collect();
+            named.sort_by(|a, b| a.0.cmp(b.0));
+            for (name, operation) in named {
+                print_operation(&mut out, Some(name.as_str()), &operation.node);
+            }
+        }
+    }
+    let mut fragments: Vec<_> = document.fragments.iter().collect();
+    fragments.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, fragment) in fragments {
+        let fragment = &fragment.node;
+        out.push_str(&format!(" fragment {name} on {}", fragment.type_condition.node.on.node));
+        print_directives(&mut out, &fragment.directives);
+        print_selections(&mut out, &fragment.selection_set.node);
+    }
+    out.trim_start().to_owned()
+}
+
+fn print_operation(out: &mut String, name: Option<&str>, operation: &OperationDefinition) {
+    out.push_str(&format!(" {}", operation.ty));
+    if let Some(name) = name {
+        out.push_str(&format!(" {name}"));
+    }
+    if !operation.variable_definitions.is_empty() {
+        let variables: Vec<String> = operation
+            .variable_definitions
+            .iter()
+            .map(|v| {
+                let v = &v.node;
+                let default = v.default_value.as_ref().map(|d| format!(" = {}", d.node)).unwrap_or_default();
+                format!("${}: {}{default}", v.name.node, v.var_type.node)
+            })
+            .collect();
+        out.push_str(&format!("({})", variables.join(", ")));
+    }
+    print_directives(out, &operation.directives);
+    print_selections(out, &operation.selection_set.node);
+}
+
+fn print_arguments<V: std::fmt::Display>(out: &mut String, arguments: &[(Positioned<Name>, Positioned<V>)]) {
+    if !arguments.is_empty() {
+        let printed: Vec<String> =
+            arguments.iter().map(|(name, value)| format!("{}: {}", name.node, value.node)).collect();
+        out.push_str(&format!("({})", printed.join(", ")));
+    }
+}
+
+fn print_directives(out: &mut String, directives: &[Positioned<Directive>]) {
+    for directive in directives {
+        out.push_str(&format!(" @{}", directive.node.name.node));
+        print_arguments(out, &directive.node.arguments);
+    }
+}
+
+fn print_selections(out: &mut String, set: &SelectionSet) {
+    if set.items.is_empty() {
+        return;
+    }
+    out.push_str(" {");
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                out.push(' ');
+                if let Some(alias) = &field.alias {
+                    out.push_str(&format!("{}: ", alias.node));
+                }
+                out.push_str(field.name.node.as_str());
+                print_arguments(out, &field.arguments);
+                print_directives(out, &field.directives);
+                print_selections(out, &field.selection_set.node);
+            }
+            Selection::FragmentSpread(spread) => {
+                out.push_str(&format!(" ...{}", spread.node.fragment_name.node));
+                print_directives(out, &spread.node.directives);
+            }
+            Selection::InlineFragment(inline) => {
+                out.push_str(" ...");
+                if let Some(condition) = &inline.node.type_condition {
+                    out.push_str(&format!(" on {}", condition.node.on.node));
+                }
+                print_directives(out, &inline.node.directives);
+                print_selections(out, &inline.node.selection_set.node);
+            }
+        }
+    }
+    out.push_str(" }");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn layout_does_not_change_a_query_hash_but_content_does() {
+        let a = query_hash("query { funnel { steps { population } } }");
+        let b = query_hash("query {\n  funnel {   # the funnel\n    steps { population }\n  }\n}");
+        assert_eq!(a, b);
+        assert_ne!(a, query_hash("query { funnel { steps { patients { value } } } }"));
+    }
+
+    #[test]
+    fn a_hash_sign_inside_a_string_is_content_not_a_comment() {
+        let one = query_hash(r#"{ cohort(code: "CRC#1") { code } }"#);
+        let two = query_hash(r#"{ cohort(code: "CRC#2") { name status } }"#);
+        assert_ne!(one, two);
+        assert_eq!(one, query_hash("{\n  cohort(code: \"CRC#1\") { # the cohort\n code }\n}"));
+    }
+
+    #[test]
+    fn the_canonical_form_keeps_every_part_of_the_query() {
+        let query = "query Q($f: PatientFilter = {sexes: [FEMALE]}) @a { x: funnel(filter: $f) { ...F ... on Funnel { steps } } } fragment F on Funnel { steps { population } }";
+        assert_eq!(
+            normalised(&parse_query(query).expect("parses")),
+            "query Q($f: PatientFilter = {sexes: [FEMALE]}) @a { x: funnel(filter: $f) { ...F ... on Funnel { steps } } } fragment F on Funnel { steps { population } }"
+        );
+    }
 
     #[test]
     fn surrogate_pairs_in_strings_become_their_character() {

@@ -11,7 +11,7 @@ use super::enums::{AlterationClass, Dimension};
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
 use crate::auth::Scope;
-use crate::release::{Count, Measure, Proportion, Release};
+use crate::pipeline::release::{Count, Measure, Proportion, Release};
 
 /// How often an alteration was found among profiled patients.
 #[derive(SimpleObject, Debug, Clone)]

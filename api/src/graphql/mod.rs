@@ -3,7 +3,7 @@
 //!
 //! Resolvers are thin: they translate arguments into analytics questions, ask the
 //! [`AppState`], and turn every number derived from patients into a released value
-//! (`Count`, `Measure`, `Proportion`) through the request's [`crate::release::Release`],
+//! (`Count`, `Measure`, `Proportion`) through the request's [`crate::pipeline::release::Release`],
 //! the only code that can make one.
 
 mod access;
@@ -31,7 +31,7 @@ use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
 pub use mutation::Mutation;
 
 use crate::config::ServeArgs;
-use crate::rate_limit::{RateLimit, RateLimiter};
+use crate::pipeline::plan::rate_limit::RateLimit;
 use crate::state::AppState;
 pub use codes::{ErrorCodes, Limits};
 pub use live::{Live, LiveQuery, LiveSchema};
@@ -61,9 +61,9 @@ fn builder(limits: &ServeArgs) -> SchemaBuilder<Query, Mutation, Live> {
         .extension(Limits { max_depth: limits.max_depth, max_complexity: limits.max_complexity })
 }
 
-/// Builds the schema around a running service's state and rate limiter.
-pub fn build_schema(state: Arc<AppState>, limiter: Arc<RateLimiter>, limits: &ServeArgs) -> ConsortiumSchema {
-    builder(limits).data(state).data(limiter).finish()
+/// Builds the schema around a running service's state.
+pub fn build_schema(state: Arc<AppState>, limits: &ServeArgs) -> ConsortiumSchema {
+    builder(limits).data(state).finish()
 }
 
 /// The WebSocket endpoint's schema: the subscriptions of [`ConsortiumSchema`] with

@@ -16,7 +16,7 @@ use super::inputs::PatientFilter;
 use super::types::{Cohort, GroupKey};
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::release::{Count, Measure, Proportion, Release};
+use crate::pipeline::release::{Count, Measure, Proportion, Release};
 
 /// Patients with one best overall response.
 #[derive(SimpleObject, Debug, Clone)]

@@ -10,7 +10,7 @@ use super::access::{release, view};
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
 use crate::auth::Scope;
-use crate::release::{Count, Proportion, Release};
+use crate::pipeline::release::{Count, Proportion, Release};
 
 /// What adverse events are tallied by.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use consortium_analytics::{Catalogue, CountTable};
 use consortium_entity::{cohort, drug, partner, site};
 
 use super::date::Date;
-use crate::release::{Count, Release};
+use crate::pipeline::release::{Count, Release};
 
 use super::enums::{AlterationClass, CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
 

@@ -17,11 +17,15 @@
 
 use std::sync::Arc;
 
+use consortium_entity::access::{allowed_operation, api_token};
 use moka::future::Cache;
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
+use crate::auth::error::AccessError;
 use crate::auth::secret::sha256_hex;
 use crate::auth::Principal;
 use crate::error::ApiError;
+use crate::graphql::document::query_hash;
 
 /// Queries known by their hash.
 #[derive(Debug, Clone)]
@@ -78,4 +82,46 @@ pub fn allowed(principal: &Principal, query_hash: &str) -> Result<(), ApiError> 
         )),
         _ => Ok(()),
     }
+}
+
+/// Limits the active token with prefix `prefix` to the operations in `documents`
+/// (name, GraphQL text), adding to those it may run already; announced to every
+/// replica. Returns how many operations the token may run now.
+pub async fn allow<C: ConnectionTrait>(
+    db: &C,
+    prefix: &str,
+    documents: &[(String, String)],
+) -> Result<usize, AccessError> {
+    let token = api_token::Entity::find()
+        .filter(api_token::Column::Prefix.eq(prefix))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or_else(|| AccessError::UnknownToken(prefix.to_owned()))?;
+    for (source, text) in documents {
+        async_graphql::parser::parse_query(text)
+            .map_err(|e| AccessError::InvalidOperation(format!("{source}: {e}")))?;
+        let row = allowed_operation::ActiveModel {
+            token_prefix: Set(token.prefix.clone()),
+            query_hash: Set(query_hash(text)),
+            source: Set(source.chars().take(200).collect()),
+        };
+        allowed_operation::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::columns([
+                    allowed_operation::Column::TokenPrefix,
+                    allowed_operation::Column::QueryHash,
+                ])
+                .do_nothing()
+                .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    crate::auth::epoch::announce_access_change(db).await?;
+    let count = allowed_operation::Entity::find()
+        .filter(allowed_operation::Column::TokenPrefix.eq(token.prefix.as_str()))
+        .count(db)
+        .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }

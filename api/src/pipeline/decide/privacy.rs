@@ -13,7 +13,7 @@
 //! again costs nothing, because it reveals nothing new. The charges of a window (by
 //! default 30 days, `PRIVACY_WINDOW_SECS`) may add up to the partner's budget. A
 //! request's charge is made in the transaction of its audit record (see
-//! [`crate::recorder`]), which PostgreSQL replicas write one after the other: two
+//! [`crate::pipeline::record::recorder`]), which PostgreSQL replicas write one after the other: two
 //! concurrent requests, on any replicas, cannot together spend more than the budget,
 //! and a request whose charge cannot be made is not answered (outcome
 //! `BUDGET_EXHAUSTED`, nothing released). Before publishing, the same reckoning is made

@@ -9,7 +9,7 @@
 //! 2. **Decide.** [`consortium_disclosure::protect`] runs over all registered cells at
 //!    once, under the partner's policy and knowing who asks (a hospital's own
 //!    patients, each patient's site) and what was released before on this data version
-//!    (the differencing guard's ledger, [`crate::ledger`]), so that cells of different
+//!    (the differencing guard's ledger, [`crate::pipeline::decide::ledger`]), so that cells of different
 //!    fields constrain each other: a total in one field and its groups in another are
 //!    one table.
 //! 3. **Publish.** The operations are executed again (their answers are cached) and
@@ -123,6 +123,12 @@ impl Release {
     /// The survival time bins of the policy, in months.
     pub fn survival_bin_months(&self) -> Option<f64> {
         self.policy.policy.survival_bin_months
+    }
+
+    /// Whether the request's operations run a second time, to publish what was
+    /// decided (the one phase flag of a request).
+    pub fn is_publishing(&self) -> bool {
+        self.with_phase(|phase| matches!(phase, Phase::Publishing { .. }))
     }
 
     /// Whether the plan registered any cell (there is something to decide).

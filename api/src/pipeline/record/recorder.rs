@@ -30,7 +30,7 @@
 //! the question meets the guard with the other's sets in the ledger.
 //!
 //! **Privacy charges with the record.** A request releasing noisy values (the noisy
-//! tier, [`crate::privacy`]) hands over their charge too. It is reckoned against the
+//! tier, [`crate::pipeline::decide::privacy`]) hands over their charge too. It is reckoned against the
 //! partner's budget in the group's transaction, after the charges of earlier records
 //! (of this group and, under the lock, of every replica): made and noted in the record
 //! (`epsilon`) when the budget allows it; otherwise the record's outcome is
@@ -51,11 +51,12 @@ use sea_orm::{
 };
 use tokio::sync::{mpsc, oneshot};
 
-use crate::audit::{hash, GENESIS};
-use crate::auth::cache::current_epoch;
-use crate::ledger::NewSets;
+use super::audit::{hash, GENESIS};
+use crate::auth::epoch::current_epoch;
 use crate::metrics::Metrics;
-use crate::privacy::{Charge, BUDGET_EXHAUSTED};
+use crate::pipeline::decide::ledger::NewSets;
+use crate::pipeline::decide::privacy::{Charge, BUDGET_EXHAUSTED};
+use crate::pipeline::decide::Memory;
 
 /// The outcome on record of a request whose new sets lost a race past the differencing
 /// guard (see the module documentation).
@@ -85,17 +86,6 @@ pub enum RecordError {
     /// Access changed (a token revoked, grants changed, on any replica) after the
     /// request's credentials were checked: nothing was written; check them again.
     StaleCredentials,
-}
-
-/// What an answer adds to what the service remembers across requests, written with
-/// its record.
-#[derive(Debug, Clone, Default)]
-pub struct Memory {
-    /// The patient sets it releases exact for the first time (the differencing
-    /// guard's ledger).
-    pub sets: Option<NewSets>,
-    /// The charge of its noisy values against the partner's privacy budget.
-    pub charge: Option<Charge>,
 }
 
 struct Waiting {

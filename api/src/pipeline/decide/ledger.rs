@@ -7,7 +7,7 @@
 //! replica keeps the current version's sets in memory and, before deciding a request
 //! that computes anything, reads the rows written since it last looked (one indexed
 //! query). New sets are written by the request's record, in the transaction of its
-//! audit record ([`crate::recorder`]), where they are checked once more against sets
+//! audit record ([`crate::pipeline::record::recorder`]), where they are checked once more against sets
 //! written meanwhile by other requests: the guard holds under concurrency too.
 //!
 //! **Bound.** A data version's ledger holds at most `LEDGER_MAX_BYTES` of serialised

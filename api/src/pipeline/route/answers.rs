@@ -7,7 +7,7 @@
 //! follow from it), the request's scopes, the policy version, and the normalised query,
 //! variables and operation names. Only complete answers are kept: one with an error,
 //! or one that read something personal to the caller (the token, its budget, its audit
-//! trail: see [`RequestContext::mark_personal`](crate::request::RequestContext::mark_personal)),
+//! trail: see [`RequestContext::mark_personal`](crate::pipeline::context::RequestContext::mark_personal)),
 //! is built afresh every time. A new data version makes every entry unreachable (the
 //! state drops them all when it swaps snapshots).
 //!

@@ -1,34 +1,45 @@
-//! What one HTTP request to `/graphql` shares among its operations while it executes.
+//! What the operations of one request share while they execute, put into every
+//! operation's data (resolvers and the schema's extensions read it).
 //!
 //! A batch is one request: its numbers go through one release step (see
-//! [`crate::release`]), its operations read the same snapshot (pinned when the
-//! request arrives, so every answer and the audit record name one data version), and
-//! share one complexity budget (so a batch cannot buy with many small operations what
-//! one large one may not). The request also sums what its operations were charged, and
-//! notes whether any of them read something that is not a function of the question
-//! and the data version (the caller's token, budget or audit trail): such an answer is
-//! never served again from the released-answer cache (see [`crate::answers`]).
+//! [`super::release`]), its operations read the same snapshot (pinned when the request
+//! arrives, so every answer and the audit record name one data version), and share one
+//! complexity budget (so a batch cannot buy with many small operations what one large
+//! one may not). The request also sums what its operations were charged, and notes
+//! whether any of them read something that is not a function of the question and the
+//! data version (the caller's token, budget or audit trail): such an answer is never
+//! served again from the released-answer cache (see [`super::route::answers`]).
 
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use consortium_analytics::Snapshot;
 
-use crate::rate_limit::RateStatus;
-use crate::recorder::Memory;
-use crate::release::Release;
+use super::release::Release;
 
-/// The shared state of one HTTP request; put into every operation's data as an `Arc`.
+/// A token's rate-limit budget after a charge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateStatus {
+    /// Points per window.
+    pub limit: i64,
+    /// Points left in this window: not yet leased by any replica, plus this replica's
+    /// unspent lease (as of this replica's last lease).
+    pub remaining: i64,
+    /// When the window ends (Unix seconds).
+    pub reset_at: i64,
+    /// What this query cost.
+    pub cost: i64,
+}
+
+/// The shared state of one request; put into every operation's data as an `Arc`.
 #[derive(Debug)]
 pub struct RequestContext {
     snapshot: Arc<Snapshot>,
     release: Release,
-    publishing: AtomicBool,
     complexity: AtomicUsize,
     rate: Mutex<Option<RateStatus>>,
     charged: AtomicI64,
     personal: AtomicBool,
-    memory: Mutex<Option<Memory>>,
 }
 
 impl RequestContext {
@@ -37,12 +48,10 @@ impl RequestContext {
         Arc::new(Self {
             snapshot,
             release,
-            publishing: AtomicBool::new(false),
             complexity: AtomicUsize::new(0),
             rate: Mutex::new(None),
             charged: AtomicI64::new(0),
             personal: AtomicBool::new(false),
-            memory: Mutex::new(None),
         })
     }
 
@@ -56,15 +65,11 @@ impl RequestContext {
         &self.release
     }
 
-    /// From now on the operations run a second time, to publish what the release step
-    /// decided: limits and rate-limit charges were applied the first time.
-    pub fn start_publishing(&self) {
-        self.publishing.store(true, Ordering::Relaxed);
-    }
-
-    /// Whether the operations are running for the second time.
+    /// Whether the operations are running for the second time, to publish what the
+    /// release step decided (limits and rate-limit charges were applied the first
+    /// time); the release step's phase says.
     pub fn is_publishing(&self) -> bool {
-        self.publishing.load(Ordering::Relaxed)
+        self.release.is_publishing()
     }
 
     /// Adds one operation's complexity to the request's total and returns the new total.
@@ -74,19 +79,13 @@ impl RequestContext {
 
     /// The latest rate-limit charge of this request.
     pub fn rate(&self) -> Option<RateStatus> {
-        match self.rate.lock() {
-            Ok(guard) => *guard,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
+        *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Records an operation's rate-limit charge.
     pub fn add_charge(&self, status: RateStatus) {
         self.charged.fetch_add(status.cost, Ordering::Relaxed);
-        match self.rate.lock() {
-            Ok(mut guard) => *guard = Some(status),
-            Err(poisoned) => *poisoned.into_inner() = Some(status),
-        }
+        *self.rate.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(status);
     }
 
     /// The points all operations of this request were charged.
@@ -103,16 +102,5 @@ impl RequestContext {
     /// Whether the answer depends on who asks or when.
     pub fn is_personal(&self) -> bool {
         self.personal.load(Ordering::Relaxed)
-    }
-
-    /// Keeps what this request's answer adds to memory (new sets, a privacy charge),
-    /// for its record.
-    pub fn set_memory(&self, memory: Memory) {
-        *self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(memory);
-    }
-
-    /// What this request's answer adds to memory (once).
-    pub fn take_memory(&self) -> Memory {
-        self.memory.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take().unwrap_or_default()
     }
 }

@@ -30,24 +30,11 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 
 use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::request::RequestContext;
+use crate::pipeline::context::{RateStatus, RequestContext};
+use crate::state::AppState;
 
 /// A lease is this fraction of the budget (1/20).
 pub const LEASE_FRACTION: i64 = 20;
-
-/// A token's budget after a charge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateStatus {
-    /// Points per window.
-    pub limit: i64,
-    /// Points left in this window: not yet leased by any replica, plus this replica's
-    /// unspent lease (as of this replica's last lease).
-    pub remaining: i64,
-    /// When the window ends (Unix seconds).
-    pub reset_at: i64,
-    /// What this query cost.
-    pub cost: i64,
-}
 
 /// This replica's lease of one token's budget.
 #[derive(Debug, Clone, Copy)]
@@ -182,7 +169,7 @@ impl Extension for RateLimitExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await?;
-        let (Some(limiter), Some(principal)) = (ctx.data_opt::<Arc<RateLimiter>>(), ctx.data_opt::<Principal>()) else {
+        let (Some(state), Some(principal)) = (ctx.data_opt::<Arc<AppState>>(), ctx.data_opt::<Principal>()) else {
             return Ok(result);
         };
         // Every query costs at least one point, so even trivial ones are counted.
@@ -192,7 +179,7 @@ impl Extension for RateLimitExtension {
         if request.is_some_and(|r| r.is_publishing()) {
             return Ok(result);
         }
-        match limiter.charge(&principal.token_id, cost).await {
+        match state.limiter.charge(&principal.token_id, cost).await {
             Ok(status) => {
                 if let Some(request) = request {
                     request.add_charge(status);

@@ -1,0 +1,149 @@
+//! **Decide**: the release step's decision over every cell the plan registered, all
+//! together, under the partner's policy, knowing who asks (a hospital's own patients,
+//! each patient's site) and what was released before on this data version (the
+//! differencing guard's [`ledger`], read up to date first). On the noisy tier the noisy
+//! values are read (or drawn once) and their charge reckoned against the partner's
+//! budget ([`privacy`]): a request the budget does not allow is refused here, and a dry
+//! run is told its cost and stops. What the answer adds to the service's memory (new
+//! sets, a charge) goes to its record.
+
+pub mod ledger;
+pub mod privacy;
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use consortium_entity::PartnerKind;
+use serde_json::json;
+
+use super::context::RequestContext;
+use super::release::Asker;
+use crate::auth::Principal;
+use crate::error::ApiError;
+use crate::state::AppState;
+use ledger::NewSets;
+use privacy::{Charge, Reckoning};
+
+/// What an answer adds to what the service remembers across requests, written with
+/// its record.
+#[derive(Debug, Clone, Default)]
+pub struct Memory {
+    /// The patient sets it releases exact for the first time (the differencing
+    /// guard's ledger).
+    pub sets: Option<NewSets>,
+    /// The charge of its noisy values against the partner's privacy budget.
+    pub charge: Option<Charge>,
+}
+
+/// What was decided.
+#[derive(Debug)]
+pub enum Decided {
+    /// Publish; the answer adds `Memory`.
+    Publish(Memory),
+    /// A dry run: what the request may cost (`extensions.privacyCost`); nothing else.
+    Cost(serde_json::Value),
+    /// Refused (the ledger is full, the budget does not allow it, the database is down).
+    Refused(ApiError),
+}
+
+/// Decides the cells `context`'s plan registered, asked by `principal` (see the module
+/// documentation).
+pub async fn run(state: &AppState, context: &RequestContext, principal: &Principal, dry_run: bool) -> Decided {
+    let memory = match asker(state, context, principal).await {
+        Ok(asker) => decide(state, context, &asker, &principal.partner.code).await,
+        Err(error) => Err(error),
+    };
+    let memory = match memory {
+        Ok(memory) => memory,
+        Err(error) => return Decided::Refused(error),
+    };
+    let reckoning = match &memory.charge {
+        Some(charge) => match state.privacy.reckon(charge).await {
+            Ok(reckoning) => Some((reckoning, charge.budget)),
+            Err(error) => return Decided::Refused(error),
+        },
+        None => None,
+    };
+    if dry_run {
+        return Decided::Cost(cost(reckoning.as_ref()));
+    }
+    match reckoning.filter(|(r, budget)| !r.affordable(*budget)) {
+        Some((reckoning, budget)) => {
+            Decided::Refused(ApiError::BudgetExhausted(reckoning.refusal(budget, state.privacy.window_secs)))
+        }
+        None => Decided::Publish(memory),
+    }
+}
+
+/// The release step's decision over the planned cells, against the ledger of what was
+/// released before (read up to date first, when there is anything to decide); returns
+/// what the answer adds to memory: the sets it releases exact for the first time and,
+/// on the noisy tier, the charge of its noisy values (given to the release step here).
+async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partner: &str) -> Result<Memory, ApiError> {
+    let release = context.release();
+    let version = context.snapshot().version;
+    let (decision, sets) = if release.has_cells() {
+        let ledger = state.ledger.synced(version).await?;
+        // One read of the ledger for the decision and for what it saw.
+        let sets = ledger.sets();
+        let decision = release.decide(asker, Some(&sets))?;
+        let new = sets.new_sets(&decision.exact, release.k(), state.ledger.max_bytes)?;
+        (decision, new)
+    } else {
+        let decision = release.decide(asker, None)?;
+        (decision, NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() })
+    };
+    let charge = match release.noise() {
+        Some((mechanism, budget)) if !decision.noisy.is_empty() => {
+            let values = state.privacy.values(version, mechanism, decision.noisy).await?;
+            let mut cells: Vec<String> = values.iter().map(|(_, cell, _)| cell.clone()).collect();
+            cells.sort_unstable();
+            cells.dedup();
+            release.publish_noisy(values.into_iter().map(|(set, _, value)| (set, value)));
+            Some(Charge {
+                partner: partner.to_owned(),
+                data_version: version,
+                epsilon: mechanism.epsilon(),
+                budget,
+                window_secs: state.privacy.window_secs,
+                at: Utc::now().timestamp(),
+                cells,
+                asked: release.asked(),
+            })
+        }
+        _ => None,
+    };
+    Ok(Memory { sets: Some(sets), charge })
+}
+
+/// What a dry run may cost at most from the partner's privacy budget (every value asked
+/// for at full price; nothing for a partner not on the noisy tier).
+fn cost(reckoning: Option<&(Reckoning, f64)>) -> serde_json::Value {
+    match reckoning {
+        Some((reckoning, budget)) => json!({
+            "epsilon": reckoning.most,
+            "epsilonRemaining": (budget - reckoning.spent).max(0.0),
+            "affordable": reckoning.affordable(*budget),
+        }),
+        None => json!({ "epsilon": 0.0, "epsilonRemaining": null, "affordable": true }),
+    }
+}
+
+/// Who asks, as the release step needs it: a hospital's own patients, each patient's
+/// site (for industry's dominance rule), from the principal's view of the snapshot;
+/// computed once per data version, row scope and kind of partner.
+async fn asker(state: &AppState, context: &RequestContext, principal: &Principal) -> Result<Arc<Asker>, ApiError> {
+    let view = state.view(Arc::clone(context.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
+    let kind = principal.partner.kind;
+    state
+        .answer(&view, kind, |snapshot, kind| {
+            Ok(match kind {
+                PartnerKind::Hospital => {
+                    Asker { own: Some(snapshot.patient_sites()?.iter().map(|(p, _)| *p).collect()), sites: None }
+                }
+                PartnerKind::Industry => Asker { own: None, sites: Some(snapshot.patient_sites()?) },
+                PartnerKind::Registry | PartnerKind::Academic => Asker::default(),
+            })
+        })
+        .await
+}
