@@ -11,7 +11,7 @@
 
 use std::ops::Deref;
 
-pub use consortium_disclosure::PatientSet;
+pub use consortium_patients::PatientSet;
 use polars::prelude::*;
 
 use crate::error::AnalyticsError;

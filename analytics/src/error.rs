@@ -2,17 +2,14 @@
 //!
 //! Two kinds matter to callers: the question was wrong ([`AnalyticsError::UnknownCode`],
 //! [`AnalyticsError::InvalidArgument`]), which the API reports as bad user input, and the
-//! machinery failed (database, polars), which it reports as internal or unavailable.
+//! computation failed (polars), which it reports as internal. Reading from the database
+//! is the store's, with its own errors.
 
-use sea_orm::DbErr;
 use thiserror::Error;
 
 /// Why an analytics operation failed.
 #[derive(Debug, Error)]
 pub enum AnalyticsError {
-    /// Loading the snapshot from the database failed.
-    #[error("loading the snapshot failed: {0}")]
-    Load(#[from] DbErr),
     /// A polars computation failed (a bug, not a user error).
     #[error("computation failed: {0}")]
     Compute(#[from] polars::error::PolarsError),

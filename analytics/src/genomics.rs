@@ -249,7 +249,6 @@ pub fn actionability(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Catalogue;
     use crate::stats::clopper_pearson;
 
     const MUTATION: i32 = 0;
@@ -276,15 +275,7 @@ mod tests {
             "escat_tier" => [0, 0, 1, 0, 0, 1, 0],
         )
         .expect("variants");
-        Snapshot {
-            version: 1,
-            built_at: chrono::Utc::now(),
-            catalogue: Catalogue::default(),
-            patients,
-            variants,
-            assessments: DataFrame::empty(),
-            adverse_events: DataFrame::empty(),
-        }
+        Snapshot { variants, ..crate::fixture::frames(patients) }
     }
 
     fn everyone() -> Filter {

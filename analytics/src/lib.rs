@@ -3,10 +3,11 @@
 //!
 //! The crate takes data and returns typed results; it knows nothing of HTTP or GraphQL.
 //!
-//! * [`snapshot`] loads one data version from the database into polars frames: one row
-//!   per patient carrying every dimension and funnel flag, plus the event tables.
+//! * [`rows`] are one data version's rows as plain values (the store reads them), and
+//!   [`snapshot`] builds them into polars frames: one row per patient carrying every
+//!   dimension and funnel flag, plus the event tables. No I/O happens here.
 //! * [`endpoints`] derives the trial endpoints (week-16 assessment, evaluable,
-//!   clinical benefit) exactly as `domain.md` defines them.
+//!   clinical benefit) exactly as `docs/domain.md` defines them.
 //! * [`dimension`] is the shared vocabulary of grouping and filtering.
 //! * [`cells`]: every count keeps the patients behind it, for the release step.
 //! * [`funnel`] and [`counts`] are the first measures.
@@ -24,14 +25,17 @@ pub mod funnel;
 pub mod genomics;
 pub mod monitoring;
 pub mod response;
+pub mod rows;
 pub mod safety;
 pub mod scope;
 pub mod selection;
 pub mod snapshot;
-mod sqlite_file;
 pub mod stats;
 pub mod survival;
 pub mod timeseries;
+
+#[cfg(test)]
+mod fixture;
 
 pub use catalogue::Catalogue;
 pub use cells::{PatientSet, Rate};
@@ -48,9 +52,10 @@ pub use monitoring::{
     StageCounts,
 };
 pub use response::{response_summary, ResponseGroup};
+pub use rows::TrialRows;
 pub use safety::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, SafetyGrouping};
 pub use scope::RowScope;
-pub use snapshot::{Snapshot, TrialRows};
+pub use snapshot::Snapshot;
 pub use survival::{
     survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,
     TreatmentGroup,

@@ -208,7 +208,7 @@ fn compute_error(message: String) -> AnalyticsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::fixture::Trial;
+    use crate::fixture::Trial;
     use consortium_entity::{AlterationClass, OverallResponse};
 
     /// Cohort 10: 8 patients with PD at week 8 (0 of 8). Cohort 11, design 0/2, 1/4: six

@@ -100,7 +100,7 @@ fn summarise(selected: LazyFrame, dimensions: &[Dimension]) -> Result<Vec<Respon
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::fixture::dozen;
+    use crate::fixture::dozen;
     use crate::stats::clopper_pearson;
     use consortium_entity::AlterationClass;
 

@@ -227,7 +227,6 @@ fn row(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Catalogue;
     use crate::stats::clopper_pearson;
 
     /// Four treated patients (two on drug 100 / cohort 1, two on drug 200 / cohort 2),
@@ -252,15 +251,7 @@ mod tests {
             "serious" => [false, true, false, false, false, false, true],
         )
         .expect("adverse events");
-        Snapshot {
-            version: 1,
-            built_at: chrono::Utc::now(),
-            catalogue: Catalogue::default(),
-            patients,
-            variants: DataFrame::empty(),
-            assessments: DataFrame::empty(),
-            adverse_events,
-        }
+        Snapshot { adverse_events, ..crate::fixture::frames(patients) }
     }
 
     fn summary(level: AdverseEventLevel, by: SafetyGrouping, filter: &Filter) -> Vec<AdverseEventRow> {

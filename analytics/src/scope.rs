@@ -107,7 +107,7 @@ fn keep_rows(frame: &DataFrame, column: &str, keys: &HashSet<i32>) -> PolarsResu
 mod tests {
     use super::*;
     use crate::dimension::{Dimension, Filter, Population};
-    use crate::snapshot::fixture::dozen;
+    use crate::fixture::dozen;
     use crate::{count_patients, funnel};
 
     fn supplier_two() -> RowScope {

@@ -263,7 +263,7 @@ fn stats_fault(e: StatsError) -> AnalyticsError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::fixture::{dozen, Trial};
+    use crate::fixture::{dozen, Trial};
     use consortium_entity::{AlterationClass, CohortStatus};
 
     const M: f64 = DAYS_PER_MONTH;

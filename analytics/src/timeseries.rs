@@ -133,7 +133,6 @@ pub fn monthly_activity(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::Catalogue;
     use crate::dimension::{day_number, month_code, DateRange};
     use chrono::NaiveDate;
 
@@ -156,15 +155,7 @@ mod tests {
             "treatment_start_day" => [Some(day(2024, 3, 20)), None, Some(day(2024, 4, 1)), None, None],
         )
         .expect("patients");
-        Snapshot {
-            version: 1,
-            built_at: chrono::Utc::now(),
-            catalogue: Catalogue::default(),
-            patients,
-            variants: DataFrame::empty(),
-            assessments: DataFrame::empty(),
-            adverse_events: DataFrame::empty(),
-        }
+        crate::fixture::frames(patients)
     }
 
     fn activity(split: Option<Dimension>, filter: &Filter) -> Vec<MonthlyActivity> {

@@ -22,7 +22,7 @@ use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::monitoring::cohort_monitoring;
 use consortium_analytics::survival::{survival, Endpoint, SurvivalGrouping};
 use consortium_analytics::{
-    count_patients, funnel, response_summary, Dimension, Filter, Population, RowScope, Snapshot, TrialRows,
+    count_patients, funnel, response_summary, Dimension, Filter, Population, RowScope, Snapshot,
 };
 use consortium_api::auth::grants::granted;
 use consortium_api::auth::{api_token, Authenticator, Principal};
@@ -64,7 +64,7 @@ async fn run_backend(
     let store = t.elapsed();
 
     let t = Instant::now();
-    let rows = TrialRows::read(&conn).await.expect("read");
+    let rows = consortium_store::snapshot::read(&conn).await.expect("read");
     let read = t.elapsed();
     let t = Instant::now();
     let snapshot = Snapshot::build(rows, EndpointRules::default()).expect("build");

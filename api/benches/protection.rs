@@ -16,7 +16,7 @@ use common::{median, ms};
 
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::survival::{survival, Endpoint};
-use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Population, Snapshot, TrialRows};
+use consortium_analytics::{count_patients, Dimension, Filter, PatientSet, Population, Snapshot};
 use consortium_api::db;
 use consortium_disclosure::{protect, Policy, Requester};
 use consortium_synthetic as demo;
@@ -39,7 +39,8 @@ async fn main() {
         db::migrate(&conn).await.expect("migrate");
         consortium_store::write_trial(&conn, &consortium).await.expect("store");
         let snapshot =
-            Snapshot::build(TrialRows::read(&conn).await.expect("read"), EndpointRules::default()).expect("build");
+            Snapshot::build(consortium_store::snapshot::read(&conn).await.expect("read"), EndpointRules::default())
+                .expect("build");
 
         // Sites × months: about a thousand cells, plus the total.
         let dims = [Dimension::Site, Dimension::EnrolmentMonth];

@@ -212,7 +212,6 @@ impl From<AnalyticsError> for ApiError {
                 ApiError::BadUserInput(error.to_string())
             }
             AnalyticsError::OutOfScope { .. } => ApiError::Forbidden(error.to_string()),
-            AnalyticsError::Load(db) => ApiError::from(db),
             AnalyticsError::Compute(_) => ApiError::Internal(error.to_string()),
         }
     }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use consortium_analytics::endpoints::EndpointRules;
 use consortium_analytics::{
     count_patients, funnel, AnalyticsError, Catalogue, CountTable, Dimension, Filter, Funnel, Population, RowScope,
-    Snapshot, TrialRows,
+    Snapshot,
 };
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
@@ -238,7 +238,7 @@ impl AppState {
 
 /// Reads the current data version and builds its snapshot off the async workers.
 async fn load_snapshot(db: &DatabaseConnection, rules: EndpointRules) -> Result<Snapshot, ApiError> {
-    let rows = TrialRows::read(db).await?;
+    let rows = consortium_store::snapshot::read(db).await?;
     match tokio::task::spawn_blocking(move || Snapshot::build(rows, rules)).await {
         Ok(built) => Ok(built?),
         Err(join) => Err(ApiError::Internal(format!("snapshot build task failed: {join}"))),

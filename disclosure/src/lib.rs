@@ -22,13 +22,12 @@
 pub mod complementary;
 pub mod differencing;
 pub mod noise;
-pub mod patients;
 pub mod policy;
 pub mod release;
 pub mod rules;
 
+pub use consortium_patients::PatientSet;
 pub use differencing::Ledger;
 pub use noise::Noise;
-pub use patients::PatientSet;
 pub use policy::{Policy, Requester};
 pub use release::{protect, Outcome, Precision};

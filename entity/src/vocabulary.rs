@@ -33,18 +33,6 @@ pub const ONCOTREE: &[&str] = &[
     "THPA", "THYM", "UCEC", "UCS", "UM", "USARC", "WDTC",
 ];
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_lists_are_sorted_and_distinct() {
-        for list in [GENE_PANEL, ONCOTREE] {
-            assert!(list.windows(2).all(|w| w[0] < w[1]), "{:?}", list.windows(2).find(|w| w[0] >= w[1]));
-        }
-    }
-}
-
 /// The 27 system organ classes of MedDRA, the top level CTCAE v5 sorts its terms by, in
 /// MedDRA's spelling (an import accepts them in any case and stores this one).
 pub const MEDDRA_SOC: &[&str] = &[
@@ -76,3 +64,15 @@ pub const MEDDRA_SOC: &[&str] = &[
     "Surgical and medical procedures",
     "Vascular disorders",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_lists_are_sorted_and_distinct() {
+        for list in [GENE_PANEL, ONCOTREE] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{:?}", list.windows(2).find(|w| w[0] >= w[1]));
+        }
+    }
+}

@@ -1,8 +1,13 @@
-//! The set of patients behind a number: sorted, distinct patient ids.
+//! The set of patients behind a number: sorted, distinct patient ids. The measures
+//! (`consortium-analytics`) produce them with every count; the release rules
+//! (`consortium-disclosure`) reason about them (which patients two cells share, how many
+//! of them a hospital knows), so both depend on this crate and neither on the other.
 //!
 //! Sorted vectors are compact for the sizes one response holds and make union,
 //! intersection and difference linear merges; the ledger of the next layer can store
 //! them as compressed bitmaps without changing this type's meaning.
+
+#![warn(missing_docs)]
 
 /// Distinct patient ids, ascending.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
