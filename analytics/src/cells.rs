@@ -15,7 +15,7 @@ pub use consortium_patients::PatientSet;
 use polars::prelude::*;
 
 use crate::error::AnalyticsError;
-use crate::stats::Proportion;
+use crate::stats::{clopper_pearson, Proportion};
 
 /// A proportion and the patients behind it.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +43,7 @@ impl Rate {
         if denominator.is_empty() {
             return Ok(None);
         }
-        let proportion = crate::counts::exact_proportion(numerator.len() as u64, denominator.len() as u64)?;
+        let proportion = exact_proportion(numerator.len() as u64, denominator.len() as u64)?;
         Ok(Some(Rate { proportion, numerator, denominator }))
     }
 
@@ -83,4 +83,14 @@ fn ids(column: &Int32Chunked) -> PatientSet {
         .downcast_iter()
         .flat_map(|chunk| chunk.iter().flatten().filter_map(|id| u32::try_from(*id).ok()).collect::<Vec<_>>())
         .collect()
+}
+
+/// `events` of `n` patients with its exact (Clopper–Pearson) 95% interval.
+///
+/// Callers count `events` among the `n` patients of a non-empty group, so the interval
+/// always exists; an error here means a counting bug and is reported as a computation
+/// failure rather than as the caller's mistake.
+fn exact_proportion(events: u64, n: u64) -> Result<Proportion, AnalyticsError> {
+    clopper_pearson(events, n, 0.95)
+        .map_err(|e| PolarsError::ComputeError(format!("proportion {events} of {n}: {e}").into()).into())
 }

@@ -8,7 +8,6 @@ use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::Snapshot;
-use crate::stats::{clopper_pearson, Proportion};
 
 /// One group of a grouped count.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,14 +91,4 @@ pub(crate) fn aggregate_by(
         .collect::<PolarsResult<Vec<_>>>()?;
     let keys = (0..out.height()).map(|row| key_columns.iter().map(|c| c.get(row)).collect()).collect();
     Ok((out, keys))
-}
-
-/// `events` of `n` patients with its exact (Clopper–Pearson) 95% interval.
-///
-/// Callers count `events` among the `n` patients of a non-empty group, so the interval
-/// always exists; an error here means a counting bug and is reported as a computation
-/// failure rather than as the caller's mistake.
-pub(crate) fn exact_proportion(events: u64, n: u64) -> Result<Proportion, AnalyticsError> {
-    clopper_pearson(events, n, 0.95)
-        .map_err(|e| PolarsError::ComputeError(format!("proportion {events} of {n}: {e}").into()).into())
 }

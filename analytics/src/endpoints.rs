@@ -33,7 +33,8 @@ pub struct EndpointRules {
 
 impl Default for EndpointRules {
     fn default() -> Self {
-        Self { window_start: 14, window_end: 20 }
+        let window = consortium_entity::protocol::WEEK_16_WINDOW;
+        Self { window_start: *window.start(), window_end: *window.end() }
     }
 }
 

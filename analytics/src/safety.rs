@@ -125,69 +125,23 @@ pub fn adverse_event_summary(
         let keys = denominators.column("split")?.i32()?;
         (0..denominators.height()).map(|row| keys.get(row)).zip(sets(&denominators, "treated")?).collect()
     };
-
-    let grade_3_plus = || col("grade").gt_eq(lit(3)).fill_null(lit(false));
-    let related = || col("related").fill_null(lit(false));
-    let events = snapshot
-        .adverse_events
-        .clone()
-        .lazy()
-        .inner_join(treated.lazy(), col("enrolment_id"), col("enrolment_id"))
-        .select([
-            col("split"),
-            col("patient_id"),
-            col(level.column()).alias("category"),
-            lit(true).alias("any_grade"),
-            grade_3_plus().alias("grade_3_plus"),
-            related().alias("related"),
-            // Judged per event: a related grade-2 event and an unrelated grade-3 event
-            // do not make a related grade ≥ 3 patient.
-            related().and(grade_3_plus()).alias("related_grade_3_plus"),
-            col("serious").fill_null(lit(false)).alias("serious"),
-        ]);
-
-    // Collapse events to one row per patient first, so that patients are counted, not events.
-    let per_patient = |keys: &[&str]| {
-        let by: Vec<Expr> = keys.iter().map(|k| col(*k)).chain([col("patient_id")]).collect();
-        let patient_any: Vec<Expr> = FLAGS.iter().map(|f| col(*f).any(true)).collect();
-        let patients: Vec<Expr> = FLAGS.iter().map(|f| patients_where(col(*f), f)).collect();
-        events
-            .clone()
-            .group_by(by)
-            .agg(patient_any)
-            .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-            .agg(patients)
-            .collect()
-    };
-    let by_category = per_patient(&["split", "category"])?;
-    let overall = per_patient(&["split"])?;
-
-    let mut counts: HashMap<(Option<i32>, Option<String>), Flags> = HashMap::new();
+    let events = events(snapshot, treated, level);
+    let by_category = per_patient(&events, &["split", "category"])?;
+    let (splits, names) = (by_category.column("split")?.i32()?, by_category.column("category")?.str()?);
+    let flags = flag_columns(&by_category)?;
     let mut categories: BTreeSet<String> = BTreeSet::new();
-    let flag_columns = |out: &DataFrame| -> Result<Vec<Vec<PatientSet>>, AnalyticsError> {
-        FLAGS.iter().map(|f| sets(out, f)).collect()
-    };
-    let read = |columns: &[Vec<PatientSet>], row: usize| -> Flags {
-        std::array::from_fn(|i| columns.get(i).and_then(|c| c.get(row)).cloned().unwrap_or_default())
-    };
-    {
-        let (splits, names, flags) =
-            (by_category.column("split")?.i32()?, by_category.column("category")?.str()?, flag_columns(&by_category)?);
-        for row in 0..by_category.height() {
-            let name = names.get(row).map(str::to_owned);
-            if let Some(name) = &name {
-                categories.insert(name.clone());
-            }
-            counts.insert((splits.get(row), name), read(&flags, row));
+    let mut counts: HashMap<(Option<i32>, Option<String>), Flags> = HashMap::new();
+    for row in 0..by_category.height() {
+        let name = names.get(row).map(str::to_owned);
+        if let Some(name) = &name {
+            categories.insert(name.clone());
         }
+        counts.insert((splits.get(row), name), read(&flags, row));
     }
-    let mut any_event: HashMap<Option<i32>, Flags> = HashMap::new();
-    {
-        let (splits, flags) = (overall.column("split")?.i32()?, flag_columns(&overall)?);
-        for row in 0..overall.height() {
-            any_event.insert(splits.get(row), read(&flags, row));
-        }
-    }
+    let overall = per_patient(&events, &["split"])?;
+    let (splits, flags) = (overall.column("split")?.i32()?, flag_columns(&overall)?);
+    let mut any_event: HashMap<Option<i32>, Flags> =
+        (0..overall.height()).map(|row| (splits.get(row), read(&flags, row))).collect();
 
     let mut rows = Vec::with_capacity(treated_per_split.len() * (categories.len() + 1));
     for (&split, treated) in &treated_per_split {
@@ -198,6 +152,53 @@ pub fn adverse_event_summary(
         }
     }
     Ok(rows)
+}
+
+/// The adverse events of the `treated` patients (`split`, `patient_id`,
+/// `enrolment_id`), one row each with its split, patient, category of `level` and
+/// [`FLAGS`].
+fn events(snapshot: &Snapshot, treated: DataFrame, level: AdverseEventLevel) -> LazyFrame {
+    let grade_3_plus = || col("grade").gt_eq(lit(3)).fill_null(lit(false));
+    let related = || col("related").fill_null(lit(false));
+    snapshot.adverse_events.clone().lazy().inner_join(treated.lazy(), col("enrolment_id"), col("enrolment_id")).select(
+        [
+            col("split"),
+            col("patient_id"),
+            col(level.column()).alias("category"),
+            lit(true).alias("any_grade"),
+            grade_3_plus().alias("grade_3_plus"),
+            related().alias("related"),
+            // Judged per event: a related grade-2 event and an unrelated grade-3 event
+            // do not make a related grade ≥ 3 patient.
+            related().and(grade_3_plus()).alias("related_grade_3_plus"),
+            col("serious").fill_null(lit(false)).alias("serious"),
+        ],
+    )
+}
+
+/// The patients with each of [`FLAGS`] per `keys`: events collapsed to one row per
+/// patient first, so that patients are counted, not events.
+fn per_patient(events: &LazyFrame, keys: &[&str]) -> PolarsResult<DataFrame> {
+    let by: Vec<Expr> = keys.iter().map(|k| col(*k)).chain([col("patient_id")]).collect();
+    let patient_any: Vec<Expr> = FLAGS.iter().map(|f| col(*f).any(true)).collect();
+    let patients: Vec<Expr> = FLAGS.iter().map(|f| patients_where(col(*f), f)).collect();
+    events
+        .clone()
+        .group_by(by)
+        .agg(patient_any)
+        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
+        .agg(patients)
+        .collect()
+}
+
+/// The patient sets of each of [`FLAGS`] in `out`, column by column.
+fn flag_columns(out: &DataFrame) -> Result<Vec<Vec<PatientSet>>, AnalyticsError> {
+    FLAGS.iter().map(|f| sets(out, f)).collect()
+}
+
+/// Row `row` of the flag columns.
+fn read(columns: &[Vec<PatientSet>], row: usize) -> Flags {
+    std::array::from_fn(|i| columns.get(i).and_then(|c| c.get(row)).cloned().unwrap_or_default())
 }
 
 /// The patients of each of [`FLAGS`].

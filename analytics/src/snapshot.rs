@@ -32,7 +32,7 @@ use crate::catalogue::Catalogue;
 use crate::dimension::{age_band, day_number, month_number};
 use crate::endpoints::{self, non_negative, null_day, EndpointRules};
 use crate::error::AnalyticsError;
-use crate::rows::TrialRows;
+use crate::rows::{AdverseRow, AssessmentRow, PatientRow, ProfileRow, TrialRows, VariantRow};
 
 /// `treatment_group` key of patients who started study treatment.
 pub const TREATED: i32 = 0;
@@ -72,139 +72,16 @@ fn position<E: PartialEq + Copy>(all: &[E], value: E) -> i32 {
 impl Snapshot {
     /// Builds the frames from the rows of one data version (CPU-bound: call it from a
     /// blocking thread, not an async worker).
-    pub fn build(rows: TrialRows, rules: EndpointRules) -> Result<Snapshot, AnalyticsError> {
+    pub fn build(mut rows: TrialRows, rules: EndpointRules) -> Result<Snapshot, AnalyticsError> {
         let started = Instant::now();
-        let TrialRows {
-            version,
-            mut catalogue,
-            patients,
-            profiles,
-            variants,
-            reviews,
-            enrolments,
-            assessments,
-            adverse_events: adverse,
-            followups,
-            read_ms,
-        } = rows;
-
-        // Tumour types and genes get dense keys in sorted order. The fixed vocabularies
-        // come first, so the codes a filter accepts do not depend on who has them; a code
-        // in the data but not in them is kept (it is still data), and is what an import
-        // validating against the vocabularies prevents.
-        let tumour_types: BTreeSet<&str> = vocabulary::ONCOTREE
-            .iter()
-            .copied()
-            .chain(profiles.iter().map(|p| p.oncotree_code.as_str()))
-            .chain(catalogue.cohorts.values().map(|c| c.oncotree_code.as_str()))
-            .collect();
-        let genes: BTreeSet<&str> = vocabulary::GENE_PANEL
-            .iter()
-            .copied()
-            .chain(variants.iter().map(|v| v.gene.as_str()))
-            .chain(catalogue.cohorts.values().map(|c| c.gene.as_str()))
-            .collect();
-        catalogue.tumour_types = tumour_types.into_iter().map(str::to_owned).collect();
-        catalogue.genes = genes.into_iter().map(str::to_owned).collect();
-
-        let n = patients.len();
-        let row_of: HashMap<i32, usize> = patients.iter().enumerate().map(|(row, p)| (p.id, row)).collect();
-        let (sexes, regions) = (Sex::all(), HealthRegion::all());
-        let mut cols = PatientColumns::with_len(n);
-        for (row, patient) in patients.iter().enumerate() {
-            let age = patient.referral_date.year() - patient.birth_year;
-            cols.patient_id[row] = patient.id;
-            cols.sex[row] = position(&sexes, patient.sex);
-            cols.age[row] = age;
-            cols.age_band[row] = age_band(age);
-            cols.region[row] = position(&regions, patient.region);
-            cols.site[row] = patient.referring_site;
-            cols.referral_day[row] = day_number(patient.referral_date);
-        }
-
-        let mut profile_row: HashMap<i32, usize> = HashMap::with_capacity(profiles.len());
-        for profile in &profiles {
-            let Some(&row) = row_of.get(&profile.patient_id) else { continue };
-            profile_row.insert(profile.id, row);
-            cols.profiled[row] = true;
-            cols.tumour_type[row] = catalogue.tumour_type_key(&profile.oncotree_code);
-            cols.tmb[row] = Some(profile.tmb);
-            cols.msi_high[row] = profile.msi == MsiStatus::High;
-        }
-
-        // Actionable: any variant at ESCAT I–III; the primary gene is the best tier's.
-        let (classes, tiers) = (AlterationClass::all(), EscatTier::all());
-        let mut best_tier: Vec<Option<EscatTier>> = vec![None; n];
-        let mut variant_cols = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-        for variant in &variants {
-            let Some(&row) = profile_row.get(&variant.profile_id) else { continue };
-            let (class, tier) = (variant.alteration_class, variant.escat_tier);
-            let gene_key = catalogue.gene_key(&variant.gene);
-            variant_cols.0.push(cols.patient_id[row]);
-            variant_cols.1.push(gene_key);
-            variant_cols.2.push(position(&classes, class));
-            variant_cols.3.push(position(&tiers, tier));
-            if tier.is_actionable() && best_tier[row].is_none_or(|best| tier < best) {
-                best_tier[row] = Some(tier);
-                cols.actionable[row] = true;
-                cols.gene[row] = gene_key;
-                cols.alteration_class[row] = Some(position(&classes, class));
-            }
-        }
-
-        for review in &reviews {
-            let Some(&row) = row_of.get(&review.patient_id) else { continue };
-            cols.matched[row] = review.outcome == MtbOutcome::MatchedCohort;
-            cols.review_day[row] = Some(day_number(review.date));
-        }
-
-        for followup in &followups {
-            let Some(&row) = row_of.get(&followup.patient_id) else { continue };
-            cols.status_day[row] = Some(day_number(followup.status_date));
-            cols.death_day[row] = followup.death_date.map(day_number);
-        }
-
-        let stages = CohortStage::all();
-        let mut treated_of_enrolment = Vec::with_capacity(enrolments.len());
-        let mut death_of_enrolment = Vec::with_capacity(enrolments.len());
-        for enrolment in &enrolments {
-            let Some(&row) = row_of.get(&enrolment.patient_id) else { continue };
-            let (enrolled_on, start) = (enrolment.enrolled_on, enrolment.treatment_start);
-            let cohort = catalogue.cohorts.get(&enrolment.cohort_id);
-            let drug = cohort.map(|c| c.drug_id);
-            let cohort_gene = cohort.and_then(|c| catalogue.gene_key(&c.gene));
-            let cohort_class = cohort.map(|c| position(&classes, c.alteration_class));
-            cols.enrolment_id[row] = Some(enrolment.id);
-            cols.enrolled[row] = true;
-            cols.cohort[row] = Some(enrolment.cohort_id);
-            cols.drug[row] = drug;
-            cols.supplier[row] = drug.and_then(|d| catalogue.drugs.get(&d)).map(|d| d.supplier_id);
-            cols.gene[row] = cohort_gene.or(cols.gene[row]);
-            cols.alteration_class[row] = cohort_class.or(cols.alteration_class[row]);
-            cols.site[row] = enrolment.site_id;
-            cols.enrolled_day[row] = Some(day_number(enrolled_on));
-            cols.enrolment_month[row] = Some(month_number(enrolled_on));
-            cols.enrolment_year[row] = Some(enrolled_on.year());
-            cols.cohort_stage[row] = Some(position(&stages, enrolment.stage));
-            cols.treated[row] = start.is_some();
-            cols.treatment_start_day[row] = start.map(day_number);
-            treated_of_enrolment.push((enrolment.id, start.map(day_number)));
-            death_of_enrolment.push(cols.death_day[row]);
-        }
-
-        let responses = OverallResponse::all();
-        let assessments = df!(
-            "enrolment_id" => assessments.iter().map(|a| a.enrolment_id).collect::<Vec<_>>(),
-            "study_week" => assessments.iter().map(|a| a.study_week).collect::<Vec<_>>(),
-            "response" => assessments.iter().map(|a| position(&responses, a.response)).collect::<Vec<_>>(),
-            "assessment_date" => assessments.iter().map(|a| day_number(a.date)).collect::<Vec<_>>(),
-        )?;
-        let enrolment_frame = df!(
-            "enrolment_id" => treated_of_enrolment.iter().map(|e| e.0).collect::<Vec<_>>(),
-            "treated" => treated_of_enrolment.iter().map(|e| e.1.is_some()).collect::<Vec<_>>(),
-            "start_day" => treated_of_enrolment.iter().map(|e| e.1).collect::<Vec<_>>(),
-            "death_day" => death_of_enrolment,
-        )?;
+        let (version, read_ms, mut catalogue) = (rows.version, rows.read_ms, std::mem::take(&mut rows.catalogue));
+        code_lists(&mut catalogue, &rows.profiles, &rows.variants);
+        let mut cols = PatientColumns::of(&rows.patients);
+        let row_of: HashMap<i32, usize> = rows.patients.iter().enumerate().map(|(row, p)| (p.id, row)).collect();
+        let variants = cols.add_profiles(&rows, &row_of, &catalogue)?;
+        cols.add_reviews_and_followups(&rows, &row_of);
+        let enrolment_frame = cols.add_enrolments(&rows, &row_of, &catalogue)?;
+        let assessments = assessment_frame(&rows.assessments)?;
         let derived = endpoints::derive_dated(enrolment_frame.lazy(), assessments.clone().lazy(), rules)?.select([
             col("enrolment_id"),
             col("w16_response"),
@@ -227,30 +104,57 @@ impl Snapshot {
             ])
             .with_columns(overall_survival())
             .collect()?;
-
-        let variants = df!(
-            "patient_id" => variant_cols.0,
-            "gene" => variant_cols.1,
-            "alteration_class" => variant_cols.2,
-            "escat_tier" => variant_cols.3,
-        )?;
-        let adverse_events = df!(
-            "enrolment_id" => adverse.iter().map(|a| a.enrolment_id).collect::<Vec<_>>(),
-            "ctcae_term" => adverse.iter().map(|a| a.term.as_str()).collect::<Vec<_>>(),
-            "organ_class" => adverse.iter().map(|a| a.organ_class.as_str()).collect::<Vec<_>>(),
-            "grade" => adverse.iter().map(|a| a.grade).collect::<Vec<_>>(),
-            "related" => adverse.iter().map(|a| a.related).collect::<Vec<_>>(),
-            "serious" => adverse.iter().map(|a| a.serious).collect::<Vec<_>>(),
-        )?;
-        tracing::info!(
-            data_version = version,
-            patients = n,
-            read_ms,
-            build_ms = started.elapsed().as_millis() as u64,
-            "snapshot built"
-        );
+        let adverse_events = adverse_event_frame(&rows.adverse_events)?;
+        let build_ms = started.elapsed().as_millis() as u64;
+        let n = patients.height();
+        tracing::info!(data_version = version, patients = n, read_ms, build_ms, "snapshot built");
         Ok(Snapshot { version, built_at: Utc::now(), catalogue, patients, variants, assessments, adverse_events })
     }
+}
+
+/// Gives tumour types and genes dense keys in sorted order. The fixed vocabularies come
+/// first, so the codes a filter accepts do not depend on who has them; a code in the data
+/// but not in them is kept (it is still data), and is what an import validating against
+/// the vocabularies prevents.
+fn code_lists(catalogue: &mut Catalogue, profiles: &[ProfileRow], variants: &[VariantRow]) {
+    let tumour_types: BTreeSet<&str> = vocabulary::ONCOTREE
+        .iter()
+        .copied()
+        .chain(profiles.iter().map(|p| p.oncotree_code.as_str()))
+        .chain(catalogue.cohorts.values().map(|c| c.oncotree_code.as_str()))
+        .collect();
+    let genes: BTreeSet<&str> = vocabulary::GENE_PANEL
+        .iter()
+        .copied()
+        .chain(variants.iter().map(|v| v.gene.as_str()))
+        .chain(catalogue.cohorts.values().map(|c| c.gene.as_str()))
+        .collect();
+    let tumour_types = tumour_types.into_iter().map(str::to_owned).collect();
+    let genes = genes.into_iter().map(str::to_owned).collect();
+    (catalogue.tumour_types, catalogue.genes) = (tumour_types, genes);
+}
+
+/// The assessment frame: `enrolment_id`, `study_week`, `response`, `assessment_date`.
+fn assessment_frame(assessments: &[AssessmentRow]) -> PolarsResult<DataFrame> {
+    let responses = OverallResponse::all();
+    df!(
+        "enrolment_id" => assessments.iter().map(|a| a.enrolment_id).collect::<Vec<_>>(),
+        "study_week" => assessments.iter().map(|a| a.study_week).collect::<Vec<_>>(),
+        "response" => assessments.iter().map(|a| position(&responses, a.response)).collect::<Vec<_>>(),
+        "assessment_date" => assessments.iter().map(|a| day_number(a.date)).collect::<Vec<_>>(),
+    )
+}
+
+/// The adverse-event frame.
+fn adverse_event_frame(adverse: &[AdverseRow]) -> PolarsResult<DataFrame> {
+    df!(
+        "enrolment_id" => adverse.iter().map(|a| a.enrolment_id).collect::<Vec<_>>(),
+        "ctcae_term" => adverse.iter().map(|a| a.term.as_str()).collect::<Vec<_>>(),
+        "organ_class" => adverse.iter().map(|a| a.organ_class.as_str()).collect::<Vec<_>>(),
+        "grade" => adverse.iter().map(|a| a.grade).collect::<Vec<_>>(),
+        "related" => adverse.iter().map(|a| a.related).collect::<Vec<_>>(),
+        "serious" => adverse.iter().map(|a| a.serious).collect::<Vec<_>>(),
+    )
 }
 
 /// `os_days`, `os_event` and `treatment_group` of the patient frame.
@@ -317,6 +221,114 @@ struct PatientColumns {
 }
 
 impl PatientColumns {
+    /// The columns of `patients`, one row each, every fact from other tables empty.
+    fn of(patients: &[PatientRow]) -> Self {
+        let (sexes, regions) = (Sex::all(), HealthRegion::all());
+        let mut cols = PatientColumns::with_len(patients.len());
+        for (row, patient) in patients.iter().enumerate() {
+            let age = patient.referral_date.year() - patient.birth_year;
+            cols.patient_id[row] = patient.id;
+            cols.sex[row] = position(&sexes, patient.sex);
+            cols.age[row] = age;
+            cols.age_band[row] = age_band(age);
+            cols.region[row] = position(&regions, patient.region);
+            cols.site[row] = patient.referring_site;
+            cols.referral_day[row] = day_number(patient.referral_date);
+        }
+        cols
+    }
+
+    /// Profiles and their variants onto the patients' rows (actionable: any variant at
+    /// ESCAT I–III, the primary gene the best tier's); returns the variant frame.
+    fn add_profiles(
+        &mut self,
+        rows: &TrialRows,
+        row_of: &HashMap<i32, usize>,
+        catalogue: &Catalogue,
+    ) -> PolarsResult<DataFrame> {
+        let mut profile_row: HashMap<i32, usize> = HashMap::with_capacity(rows.profiles.len());
+        for profile in &rows.profiles {
+            let Some(&row) = row_of.get(&profile.patient_id) else { continue };
+            profile_row.insert(profile.id, row);
+            self.profiled[row] = true;
+            self.tumour_type[row] = catalogue.tumour_type_key(&profile.oncotree_code);
+            self.tmb[row] = Some(profile.tmb);
+            self.msi_high[row] = profile.msi == MsiStatus::High;
+        }
+        let (classes, tiers) = (AlterationClass::all(), EscatTier::all());
+        let mut best_tier: Vec<Option<EscatTier>> = vec![None; self.patient_id.len()];
+        let mut frame = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for variant in &rows.variants {
+            let Some(&row) = profile_row.get(&variant.profile_id) else { continue };
+            let (class, tier) = (variant.alteration_class, variant.escat_tier);
+            let gene_key = catalogue.gene_key(&variant.gene);
+            frame.0.push(self.patient_id[row]);
+            frame.1.push(gene_key);
+            frame.2.push(position(&classes, class));
+            frame.3.push(position(&tiers, tier));
+            if tier.is_actionable() && best_tier[row].is_none_or(|best| tier < best) {
+                best_tier[row] = Some(tier);
+                self.actionable[row] = true;
+                self.gene[row] = gene_key;
+                self.alteration_class[row] = Some(position(&classes, class));
+            }
+        }
+        df!("patient_id" => frame.0, "gene" => frame.1, "alteration_class" => frame.2, "escat_tier" => frame.3)
+    }
+
+    /// The tumour board's reviews and the follow-up onto the patients' rows.
+    fn add_reviews_and_followups(&mut self, rows: &TrialRows, row_of: &HashMap<i32, usize>) {
+        for review in &rows.reviews {
+            let Some(&row) = row_of.get(&review.patient_id) else { continue };
+            self.matched[row] = review.outcome == MtbOutcome::MatchedCohort;
+            self.review_day[row] = Some(day_number(review.date));
+        }
+        for followup in &rows.followups {
+            let Some(&row) = row_of.get(&followup.patient_id) else { continue };
+            self.status_day[row] = Some(day_number(followup.status_date));
+            self.death_day[row] = followup.death_date.map(day_number);
+        }
+    }
+
+    /// Enrolments onto the patients' rows (the cohort's gene and class win over the
+    /// profile's); returns the frame the endpoints are derived from: `enrolment_id`,
+    /// `treated`, `start_day`, `death_day`. Call it after the follow-up is added.
+    fn add_enrolments(
+        &mut self,
+        rows: &TrialRows,
+        row_of: &HashMap<i32, usize>,
+        catalogue: &Catalogue,
+    ) -> PolarsResult<DataFrame> {
+        let (classes, stages) = (AlterationClass::all(), CohortStage::all());
+        let (mut ids, mut starts, mut deaths) = (Vec::new(), Vec::new(), Vec::new());
+        for enrolment in &rows.enrolments {
+            let Some(&row) = row_of.get(&enrolment.patient_id) else { continue };
+            let (enrolled_on, start) = (enrolment.enrolled_on, enrolment.treatment_start);
+            let cohort = catalogue.cohorts.get(&enrolment.cohort_id);
+            let drug = cohort.map(|c| c.drug_id);
+            self.enrolment_id[row] = Some(enrolment.id);
+            self.enrolled[row] = true;
+            self.cohort[row] = Some(enrolment.cohort_id);
+            self.drug[row] = drug;
+            self.supplier[row] = drug.and_then(|d| catalogue.drugs.get(&d)).map(|d| d.supplier_id);
+            self.gene[row] = cohort.and_then(|c| catalogue.gene_key(&c.gene)).or(self.gene[row]);
+            self.alteration_class[row] =
+                cohort.map(|c| position(&classes, c.alteration_class)).or(self.alteration_class[row]);
+            self.site[row] = enrolment.site_id;
+            self.enrolled_day[row] = Some(day_number(enrolled_on));
+            self.enrolment_month[row] = Some(month_number(enrolled_on));
+            self.enrolment_year[row] = Some(enrolled_on.year());
+            self.cohort_stage[row] = Some(position(&stages, enrolment.stage));
+            self.treated[row] = start.is_some();
+            self.treatment_start_day[row] = start.map(day_number);
+            ids.push(enrolment.id);
+            starts.push(start.map(day_number));
+            deaths.push(self.death_day[row]);
+        }
+        let treated: Vec<bool> = starts.iter().map(Option::is_some).collect();
+        df!("enrolment_id" => ids, "treated" => treated, "start_day" => starts, "death_day" => deaths)
+    }
+
     fn with_len(n: usize) -> Self {
         Self {
             patient_id: vec![0; n],

@@ -13,10 +13,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use consortium_analytics::endpoints::EndpointRules;
-use consortium_analytics::{
-    count_patients, funnel, AnalyticsError, Catalogue, CountTable, Dimension, Filter, Funnel, Population, RowScope,
-    Snapshot,
-};
+use consortium_analytics::{AnalyticsError, Catalogue, RowScope, Snapshot};
 use moka::future::Cache;
 use sea_orm::DatabaseConnection;
 
@@ -29,17 +26,6 @@ use crate::pipeline::decide::privacy::Privacy;
 use crate::pipeline::plan::rate_limit::RateLimiter;
 use crate::pipeline::record::recorder::Recorder;
 use crate::pipeline::route::answers::ReleasedAnswers;
-
-/// A grouped-count question.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct CountQuestion {
-    /// Population counted.
-    pub population: Population,
-    /// Grouping dimensions.
-    pub group_by: Vec<Dimension>,
-    /// Filter.
-    pub filter: Filter,
-}
 
 /// A cached answer of any measure.
 type Answer = Arc<dyn Any + Send + Sync>;
@@ -223,16 +209,6 @@ impl AppState {
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|join| ApiError::Internal(format!("computation failed: {join}")))
-    }
-
-    /// The funnel over `filter`, cached.
-    pub async fn funnel(&self, view: &View, filter: Filter) -> Result<Arc<Funnel>, ApiError> {
-        self.answer(view, filter, funnel).await
-    }
-
-    /// A grouped count, cached.
-    pub async fn count(&self, view: &View, question: CountQuestion) -> Result<Arc<CountTable>, ApiError> {
-        self.answer(view, question, |snapshot, q| count_patients(snapshot, q.population, &q.group_by, &q.filter)).await
     }
 }
 

@@ -23,6 +23,7 @@ pub mod molecular_profile;
 pub mod mtb_review;
 pub mod partner;
 pub mod patient;
+pub mod protocol;
 pub mod response_assessment;
 pub mod site;
 pub mod trial;

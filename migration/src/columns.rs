@@ -1,8 +1,8 @@
 //! Column builders shared by the migrations, so every table spells keys, codes and
-//! enum checks the same way.
+//! enum checks the same way. Code columns take their allowed codes as literals from the
+//! migration that creates them.
 
 use sea_orm_migration::prelude::*;
-use sea_orm_migration::sea_orm::{ActiveEnum, Iterable};
 
 /// An auto-increment integer primary key.
 pub fn id(col: impl IntoIden) -> ColumnDef {
@@ -29,29 +29,22 @@ pub fn boolean(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).boolean().not_null().take()
 }
 
-/// A required code column for enum `E`, with a CHECK that it holds one of `E`'s codes.
-pub fn code<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
-where
-    E: ActiveEnum<Value = String> + Iterable,
-{
-    enum_column::<E>(col).not_null().take()
+/// A required code column, with a CHECK that it holds one of `values`.
+pub fn code(col: impl IntoIden, values: &[&str]) -> ColumnDef {
+    enum_column(col, values).not_null().take()
 }
 
-/// An optional code column for enum `E` (NULL passes the CHECK).
-pub fn optional_code<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
-where
-    E: ActiveEnum<Value = String> + Iterable,
-{
-    enum_column::<E>(col).null().take()
+/// An optional code column (NULL passes the CHECK).
+pub fn optional_code(col: impl IntoIden, values: &[&str]) -> ColumnDef {
+    enum_column(col, values).null().take()
 }
 
-fn enum_column<E>(col: impl IntoIden + Copy + 'static) -> ColumnDef
-where
-    E: ActiveEnum<Value = String> + Iterable,
-{
-    let values: Vec<String> = E::iter().map(|v| v.to_value()).collect();
-    let width = values.iter().map(String::len).max().unwrap_or(1).max(4) as u32;
-    ColumnDef::new(col).string_len(width).check(Expr::col(col).is_in(values)).take()
+/// A code column as wide as its longest code (at least 4), checked against `values`.
+fn enum_column(col: impl IntoIden, values: &[&str]) -> ColumnDef {
+    let col = col.into_iden();
+    let width = values.iter().map(|v| v.len()).max().unwrap_or(1).max(4) as u32;
+    let values: Vec<String> = values.iter().map(|v| (*v).to_owned()).collect();
+    ColumnDef::new(col.clone()).string_len(width).check(Expr::col(col).is_in(values)).take()
 }
 
 /// A foreign key from `table.col` to `target.id`.

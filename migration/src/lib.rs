@@ -2,8 +2,10 @@
 //!
 //! Migrations are explicit DDL (not derived from the entities) so that an entity edit
 //! can never silently rewrite history; `tests/` checks that every entity can be read
-//! from a freshly migrated database of each backend. Migrations run only when asked
-//! (`consortium migrate`, or `consortium demo`), never as a side effect of serving.
+//! from a freshly migrated database of each backend. Each migration names its tables,
+//! columns and allowed codes itself, frozen, so a later rename in the entity crate never
+//! changes an applied migration. Migrations run only when asked (`consortium migrate`,
+//! or `consortium demo`), never as a side effect of serving.
 #![warn(missing_docs)]
 
 pub use sea_orm_migration::prelude::*;

@@ -3,8 +3,6 @@
 //! windows and the hash-chained audit trail.
 
 use crate::columns::{bigint, fk, id, int, optional_bigint, optional_document, optional_text, text};
-use consortium_entity::access::*;
-use consortium_entity::partner;
 use sea_orm_migration::prelude::*;
 
 /// Creates the access-control tables.
@@ -16,10 +14,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter()
-                    .table(partner::Entity)
-                    .add_column(optional_text(partner::Column::Scopes, 400))
-                    .to_owned(),
+                Table::alter().table(Partner::Table).add_column(optional_text(Partner::Scopes, 400)).to_owned(),
             )
             .await?;
         for table in tables() {
@@ -37,109 +32,227 @@ impl MigrationTrait for Migration {
                 manager.drop_table(Table::drop().table(name).to_owned()).await?;
             }
         }
-        manager.alter_table(Table::alter().table(partner::Entity).drop_column(partner::Column::Scopes).to_owned()).await
+        manager.alter_table(Table::alter().table(Partner::Table).drop_column(Partner::Scopes).to_owned()).await
     }
 }
 
 fn tables() -> Vec<TableCreateStatement> {
-    use api_token as at;
-    use audit_record as ar;
-    use issued_token as it;
-    use oauth_client as oc;
-    vec![
-        Table::create()
-            .table(at::Entity)
-            .col(id(at::Column::Id))
-            .col(text(at::Column::Prefix, 16).unique_key())
-            .col(text(at::Column::SecretHash, 64).unique_key())
-            .col(int(at::Column::PartnerId))
-            .col(text(at::Column::Scopes, 400))
-            .col(text(at::Column::Label, 200))
-            .col(bigint(at::Column::CreatedAt))
-            .col(bigint(at::Column::ExpiresAt))
-            .col(optional_bigint(at::Column::RevokedAt))
-            .col(optional_bigint(at::Column::LastUsedAt))
-            .foreign_key(&mut fk(at::Entity, at::Column::PartnerId, partner::Entity, partner::Column::Id))
-            .to_owned(),
-        Table::create()
-            .table(oc::Entity)
-            .col(id(oc::Column::Id))
-            .col(text(oc::Column::ClientId, 64).unique_key())
-            .col(int(oc::Column::PartnerId))
-            .col(optional_text(oc::Column::SecretHash, 64))
-            .col(optional_document(oc::Column::Jwks))
-            .col(text(oc::Column::Scopes, 400))
-            .col(bigint(oc::Column::CreatedAt))
-            .col(optional_bigint(oc::Column::RevokedAt))
-            .foreign_key(&mut fk(oc::Entity, oc::Column::PartnerId, partner::Entity, partner::Column::Id))
-            .to_owned(),
-        Table::create()
-            .table(signing_key::Entity)
-            .col(id(signing_key::Column::Id))
-            .col(text(signing_key::Column::Kid, 64).unique_key())
-            .col(text(signing_key::Column::PrivatePkcs8, 200))
-            .col(text(signing_key::Column::PublicX, 64))
-            .col(bigint(signing_key::Column::CreatedAt))
-            .col(optional_bigint(signing_key::Column::RetiredAt))
-            .to_owned(),
-        Table::create()
-            .table(it::Entity)
-            .col(text(it::Column::Jti, 64).primary_key())
-            .col(text(it::Column::ClientId, 64))
-            .col(int(it::Column::PartnerId))
-            .col(text(it::Column::Scopes, 400))
-            .col(bigint(it::Column::IssuedAt))
-            .col(bigint(it::Column::ExpiresAt))
-            .col(optional_bigint(it::Column::RevokedAt))
-            .foreign_key(&mut fk(it::Entity, it::Column::PartnerId, partner::Entity, partner::Column::Id))
-            .to_owned(),
-        Table::create()
-            .table(used_assertion::Entity)
-            .col(id(used_assertion::Column::Id))
-            .col(text(used_assertion::Column::ClientId, 64))
-            .col(text(used_assertion::Column::Jti, 200))
-            .col(bigint(used_assertion::Column::ExpiresAt))
-            .to_owned(),
-        Table::create()
-            .table(rate_window::Entity)
-            .col(text(rate_window::Column::Subject, 80))
-            .col(bigint(rate_window::Column::WindowStart))
-            .col(bigint(rate_window::Column::Spent))
-            .primary_key(Index::create().col(rate_window::Column::Subject).col(rate_window::Column::WindowStart))
-            .to_owned(),
-        Table::create()
-            .table(ar::Entity)
-            .col(id(ar::Column::Id))
-            .col(bigint(ar::Column::AtMs))
-            .col(optional_text(ar::Column::PartnerCode, 32))
-            .col(optional_text(ar::Column::TokenId, 80))
-            .col(optional_text(ar::Column::Operation, 200))
-            .col(text(ar::Column::QueryHash, 64))
-            .col(text(ar::Column::VariablesHash, 64))
-            .col(bigint(ar::Column::DataVersion))
-            .col(text(ar::Column::Outcome, 32))
-            .col(bigint(ar::Column::DurationMs))
-            .col(bigint(ar::Column::Released))
-            .col(bigint(ar::Column::Withheld))
-            .col(text(ar::Column::PrevHash, 64).unique_key())
-            .col(text(ar::Column::Hash, 64))
-            .to_owned(),
-    ]
+    vec![api_token(), oauth_client(), signing_key(), issued_token(), used_assertion(), rate_window(), audit_record()]
+}
+
+fn api_token() -> TableCreateStatement {
+    Table::create()
+        .table(ApiToken::Table)
+        .col(id(ApiToken::Id))
+        .col(text(ApiToken::Prefix, 16).unique_key())
+        .col(text(ApiToken::SecretHash, 64).unique_key())
+        .col(int(ApiToken::PartnerId))
+        .col(text(ApiToken::Scopes, 400))
+        .col(text(ApiToken::Label, 200))
+        .col(bigint(ApiToken::CreatedAt))
+        .col(bigint(ApiToken::ExpiresAt))
+        .col(optional_bigint(ApiToken::RevokedAt))
+        .col(optional_bigint(ApiToken::LastUsedAt))
+        .foreign_key(&mut fk(ApiToken::Table, ApiToken::PartnerId, Partner::Table, Partner::Id))
+        .to_owned()
+}
+
+fn oauth_client() -> TableCreateStatement {
+    Table::create()
+        .table(OauthClient::Table)
+        .col(id(OauthClient::Id))
+        .col(text(OauthClient::ClientId, 64).unique_key())
+        .col(int(OauthClient::PartnerId))
+        .col(optional_text(OauthClient::SecretHash, 64))
+        .col(optional_document(OauthClient::Jwks))
+        .col(text(OauthClient::Scopes, 400))
+        .col(bigint(OauthClient::CreatedAt))
+        .col(optional_bigint(OauthClient::RevokedAt))
+        .foreign_key(&mut fk(OauthClient::Table, OauthClient::PartnerId, Partner::Table, Partner::Id))
+        .to_owned()
+}
+
+fn signing_key() -> TableCreateStatement {
+    Table::create()
+        .table(SigningKey::Table)
+        .col(id(SigningKey::Id))
+        .col(text(SigningKey::Kid, 64).unique_key())
+        .col(text(SigningKey::PrivatePkcs8, 200))
+        .col(text(SigningKey::PublicX, 64))
+        .col(bigint(SigningKey::CreatedAt))
+        .col(optional_bigint(SigningKey::RetiredAt))
+        .to_owned()
+}
+
+fn issued_token() -> TableCreateStatement {
+    Table::create()
+        .table(IssuedToken::Table)
+        .col(text(IssuedToken::Jti, 64).primary_key())
+        .col(text(IssuedToken::ClientId, 64))
+        .col(int(IssuedToken::PartnerId))
+        .col(text(IssuedToken::Scopes, 400))
+        .col(bigint(IssuedToken::IssuedAt))
+        .col(bigint(IssuedToken::ExpiresAt))
+        .col(optional_bigint(IssuedToken::RevokedAt))
+        .foreign_key(&mut fk(IssuedToken::Table, IssuedToken::PartnerId, Partner::Table, Partner::Id))
+        .to_owned()
+}
+
+fn used_assertion() -> TableCreateStatement {
+    Table::create()
+        .table(UsedAssertion::Table)
+        .col(id(UsedAssertion::Id))
+        .col(text(UsedAssertion::ClientId, 64))
+        .col(text(UsedAssertion::Jti, 200))
+        .col(bigint(UsedAssertion::ExpiresAt))
+        .to_owned()
+}
+
+fn rate_window() -> TableCreateStatement {
+    Table::create()
+        .table(RateWindow::Table)
+        .col(text(RateWindow::Subject, 80))
+        .col(bigint(RateWindow::WindowStart))
+        .col(bigint(RateWindow::Spent))
+        .primary_key(Index::create().col(RateWindow::Subject).col(RateWindow::WindowStart))
+        .to_owned()
+}
+
+fn audit_record() -> TableCreateStatement {
+    Table::create()
+        .table(AuditRecord::Table)
+        .col(id(AuditRecord::Id))
+        .col(bigint(AuditRecord::AtMs))
+        .col(optional_text(AuditRecord::PartnerCode, 32))
+        .col(optional_text(AuditRecord::TokenId, 80))
+        .col(optional_text(AuditRecord::Operation, 200))
+        .col(text(AuditRecord::QueryHash, 64))
+        .col(text(AuditRecord::VariablesHash, 64))
+        .col(bigint(AuditRecord::DataVersion))
+        .col(text(AuditRecord::Outcome, 32))
+        .col(bigint(AuditRecord::DurationMs))
+        .col(bigint(AuditRecord::Released))
+        .col(bigint(AuditRecord::Withheld))
+        .col(text(AuditRecord::PrevHash, 64).unique_key())
+        .col(text(AuditRecord::Hash, 64))
+        .to_owned()
 }
 
 fn indexes() -> Vec<IndexCreateStatement> {
     vec![
         Index::create()
             .name("ux_used_assertion_client_jti")
-            .table(used_assertion::Entity)
-            .col(used_assertion::Column::ClientId)
-            .col(used_assertion::Column::Jti)
+            .table(UsedAssertion::Table)
+            .col(UsedAssertion::ClientId)
+            .col(UsedAssertion::Jti)
             .unique()
             .to_owned(),
         Index::create()
             .name("ix_audit_record_partner")
-            .table(audit_record::Entity)
-            .col(audit_record::Column::PartnerCode)
+            .table(AuditRecord::Table)
+            .col(AuditRecord::PartnerCode)
             .to_owned(),
     ]
+}
+
+/// The `partner` table (created by the trial's initial schema).
+#[derive(DeriveIden)]
+enum Partner {
+    Table,
+    Id,
+    Scopes,
+}
+
+/// The `api_token` table.
+#[derive(DeriveIden)]
+enum ApiToken {
+    Table,
+    Id,
+    Prefix,
+    SecretHash,
+    PartnerId,
+    Scopes,
+    Label,
+    CreatedAt,
+    ExpiresAt,
+    RevokedAt,
+    LastUsedAt,
+}
+
+/// The `oauth_client` table.
+#[derive(DeriveIden)]
+enum OauthClient {
+    Table,
+    Id,
+    ClientId,
+    PartnerId,
+    SecretHash,
+    Jwks,
+    Scopes,
+    CreatedAt,
+    RevokedAt,
+}
+
+/// The `signing_key` table.
+#[derive(DeriveIden)]
+enum SigningKey {
+    Table,
+    Id,
+    Kid,
+    PrivatePkcs8,
+    PublicX,
+    CreatedAt,
+    RetiredAt,
+}
+
+/// The `issued_token` table.
+#[derive(DeriveIden)]
+enum IssuedToken {
+    Table,
+    Jti,
+    ClientId,
+    PartnerId,
+    Scopes,
+    IssuedAt,
+    ExpiresAt,
+    RevokedAt,
+}
+
+/// The `used_assertion` table.
+#[derive(DeriveIden)]
+enum UsedAssertion {
+    Table,
+    Id,
+    ClientId,
+    Jti,
+    ExpiresAt,
+}
+
+/// The `rate_window` table.
+#[derive(DeriveIden)]
+enum RateWindow {
+    Table,
+    Subject,
+    WindowStart,
+    Spent,
+}
+
+/// The `audit_record` table as this migration creates it.
+#[derive(DeriveIden)]
+enum AuditRecord {
+    Table,
+    Id,
+    AtMs,
+    PartnerCode,
+    TokenId,
+    Operation,
+    QueryHash,
+    VariablesHash,
+    DataVersion,
+    Outcome,
+    DurationMs,
+    Released,
+    Withheld,
+    PrevHash,
+    Hash,
 }

@@ -1,7 +1,6 @@
 //! The audit record names the disclosure policy its values were released under.
 
 use crate::columns::optional_text;
-use consortium_entity::access::audit_record;
 use sea_orm_migration::prelude::*;
 
 /// Adds `audit_record.policy_version`.
@@ -14,8 +13,8 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
-                    .table(audit_record::Entity)
-                    .add_column(optional_text(audit_record::Column::PolicyVersion, 40))
+                    .table(AuditRecord::Table)
+                    .add_column(optional_text(AuditRecord::PolicyVersion, 40))
                     .to_owned(),
             )
             .await
@@ -23,9 +22,14 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(
-                Table::alter().table(audit_record::Entity).drop_column(audit_record::Column::PolicyVersion).to_owned(),
-            )
+            .alter_table(Table::alter().table(AuditRecord::Table).drop_column(AuditRecord::PolicyVersion).to_owned())
             .await
     }
+}
+
+/// The `audit_record` table, for the column this migration adds.
+#[derive(DeriveIden)]
+enum AuditRecord {
+    Table,
+    PolicyVersion,
 }

@@ -1,6 +1,5 @@
 //! The differencing guard's ledger of released patient sets.
 
-use consortium_entity::access::released_cell;
 use sea_orm_migration::prelude::*;
 
 use crate::columns::{bigint, text};
@@ -15,24 +14,18 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(released_cell::Entity)
+                    .table(ReleasedCell::Table)
+                    .col(ColumnDef::new(ReleasedCell::Id).big_integer().not_null().auto_increment().primary_key())
+                    .col(bigint(ReleasedCell::DataVersion))
+                    .col(text(ReleasedCell::PartnerCode, 32))
                     .col(
-                        ColumnDef::new(released_cell::Column::Id)
+                        ColumnDef::new(ReleasedCell::Patients)
                             .big_integer()
                             .not_null()
-                            .auto_increment()
-                            .primary_key(),
+                            .check(Expr::col(ReleasedCell::Patients).gt(0)),
                     )
-                    .col(bigint(released_cell::Column::DataVersion))
-                    .col(text(released_cell::Column::PartnerCode, 32))
-                    .col(
-                        ColumnDef::new(released_cell::Column::Patients)
-                            .big_integer()
-                            .not_null()
-                            .check(Expr::col(released_cell::Column::Patients).gt(0)),
-                    )
-                    .col(bigint(released_cell::Column::K))
-                    .col(ColumnDef::new(released_cell::Column::Members).blob().not_null())
+                    .col(bigint(ReleasedCell::K))
+                    .col(ColumnDef::new(ReleasedCell::Members).blob().not_null())
                     .to_owned(),
             )
             .await?;
@@ -40,15 +33,27 @@ impl MigrationTrait for Migration {
             .create_index(
                 Index::create()
                     .name("released_cell_by_version")
-                    .table(released_cell::Entity)
-                    .col(released_cell::Column::DataVersion)
-                    .col(released_cell::Column::Id)
+                    .table(ReleasedCell::Table)
+                    .col(ReleasedCell::DataVersion)
+                    .col(ReleasedCell::Id)
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(released_cell::Entity).to_owned()).await
+        manager.drop_table(Table::drop().table(ReleasedCell::Table).to_owned()).await
     }
+}
+
+/// The `released_cell` table.
+#[derive(DeriveIden)]
+enum ReleasedCell {
+    Table,
+    Id,
+    DataVersion,
+    PartnerCode,
+    Patients,
+    K,
+    Members,
 }

@@ -1,7 +1,6 @@
 //! The noisy tier: kept noisy values, per-partner charges and budgets, and the ε of
 //! each request on record.
 
-use consortium_entity::access::{audit_record, noisy_count, privacy_budget, privacy_charge};
 use sea_orm_migration::prelude::*;
 
 use crate::columns::{bigint, text};
@@ -21,28 +20,28 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(noisy_count::Entity)
-                    .col(bigint(noisy_count::Column::DataVersion))
-                    .col(text(noisy_count::Column::Cell, 64))
-                    .col(bigint(noisy_count::Column::Value))
-                    .primary_key(Index::create().col(noisy_count::Column::DataVersion).col(noisy_count::Column::Cell))
+                    .table(NoisyCount::Table)
+                    .col(bigint(NoisyCount::DataVersion))
+                    .col(text(NoisyCount::Cell, 64))
+                    .col(bigint(NoisyCount::Value))
+                    .primary_key(Index::create().col(NoisyCount::DataVersion).col(NoisyCount::Cell))
                     .to_owned(),
             )
             .await?;
         manager
             .create_table(
                 Table::create()
-                    .table(privacy_charge::Entity)
-                    .col(bigint(privacy_charge::Column::DataVersion))
-                    .col(text(privacy_charge::Column::PartnerCode, 32))
-                    .col(text(privacy_charge::Column::Cell, 64))
-                    .col(epsilon(privacy_charge::Column::Epsilon))
-                    .col(bigint(privacy_charge::Column::At))
+                    .table(PrivacyCharge::Table)
+                    .col(bigint(PrivacyCharge::DataVersion))
+                    .col(text(PrivacyCharge::PartnerCode, 32))
+                    .col(text(PrivacyCharge::Cell, 64))
+                    .col(epsilon(PrivacyCharge::Epsilon))
+                    .col(bigint(PrivacyCharge::At))
                     .primary_key(
                         Index::create()
-                            .col(privacy_charge::Column::DataVersion)
-                            .col(privacy_charge::Column::PartnerCode)
-                            .col(privacy_charge::Column::Cell),
+                            .col(PrivacyCharge::DataVersion)
+                            .col(PrivacyCharge::PartnerCode)
+                            .col(PrivacyCharge::Cell),
                     )
                     .to_owned(),
             )
@@ -50,18 +49,18 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(privacy_budget::Entity)
-                    .col(text(privacy_budget::Column::PartnerCode, 32).primary_key())
-                    .col(bigint(privacy_budget::Column::WindowStart))
-                    .col(epsilon(privacy_budget::Column::Spent))
+                    .table(PrivacyBudget::Table)
+                    .col(text(PrivacyBudget::PartnerCode, 32).primary_key())
+                    .col(bigint(PrivacyBudget::WindowStart))
+                    .col(epsilon(PrivacyBudget::Spent))
                     .to_owned(),
             )
             .await?;
         manager
             .alter_table(
                 Table::alter()
-                    .table(audit_record::Entity)
-                    .add_column(ColumnDef::new(audit_record::Column::Epsilon).double().null())
+                    .table(AuditRecord::Table)
+                    .add_column(ColumnDef::new(AuditRecord::Epsilon).double().null())
                     .to_owned(),
             )
             .await
@@ -69,13 +68,47 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .alter_table(
-                Table::alter().table(audit_record::Entity).drop_column(audit_record::Column::Epsilon).to_owned(),
-            )
+            .alter_table(Table::alter().table(AuditRecord::Table).drop_column(AuditRecord::Epsilon).to_owned())
             .await?;
-        for table in [privacy_budget::Entity.into_table_ref(), privacy_charge::Entity.into_table_ref()] {
+        for table in [PrivacyBudget::Table.into_table_ref(), PrivacyCharge::Table.into_table_ref()] {
             manager.drop_table(Table::drop().table(table).to_owned()).await?;
         }
-        manager.drop_table(Table::drop().table(noisy_count::Entity).to_owned()).await
+        manager.drop_table(Table::drop().table(NoisyCount::Table).to_owned()).await
     }
+}
+
+/// The `noisy_count` table.
+#[derive(DeriveIden)]
+enum NoisyCount {
+    Table,
+    DataVersion,
+    Cell,
+    Value,
+}
+
+/// The `privacy_charge` table.
+#[derive(DeriveIden)]
+enum PrivacyCharge {
+    Table,
+    DataVersion,
+    PartnerCode,
+    Cell,
+    Epsilon,
+    At,
+}
+
+/// The `privacy_budget` table.
+#[derive(DeriveIden)]
+enum PrivacyBudget {
+    Table,
+    PartnerCode,
+    WindowStart,
+    Spent,
+}
+
+/// The `audit_record` table, for the column this migration adds.
+#[derive(DeriveIden)]
+enum AuditRecord {
+    Table,
+    Epsilon,
 }

@@ -1,6 +1,5 @@
 //! Allow-lists of tokens limited to registered operations.
 
-use consortium_entity::access::allowed_operation;
 use sea_orm_migration::prelude::*;
 
 use crate::columns::text;
@@ -15,21 +14,26 @@ impl MigrationTrait for Migration {
         manager
             .create_table(
                 Table::create()
-                    .table(allowed_operation::Entity)
-                    .col(text(allowed_operation::Column::TokenPrefix, 16))
-                    .col(text(allowed_operation::Column::QueryHash, 64))
-                    .col(text(allowed_operation::Column::Source, 200))
-                    .primary_key(
-                        Index::create()
-                            .col(allowed_operation::Column::TokenPrefix)
-                            .col(allowed_operation::Column::QueryHash),
-                    )
+                    .table(AllowedOperation::Table)
+                    .col(text(AllowedOperation::TokenPrefix, 16))
+                    .col(text(AllowedOperation::QueryHash, 64))
+                    .col(text(AllowedOperation::Source, 200))
+                    .primary_key(Index::create().col(AllowedOperation::TokenPrefix).col(AllowedOperation::QueryHash))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(allowed_operation::Entity).to_owned()).await
+        manager.drop_table(Table::drop().table(AllowedOperation::Table).to_owned()).await
     }
+}
+
+/// The `allowed_operation` table.
+#[derive(DeriveIden)]
+enum AllowedOperation {
+    Table,
+    TokenPrefix,
+    QueryHash,
+    Source,
 }

@@ -1,7 +1,6 @@
 //! An audit record of a write says what it changed (an import: domain, file hash, rows).
 
 use crate::columns::optional_text;
-use consortium_entity::access::audit_record;
 use sea_orm_migration::prelude::*;
 
 /// Adds `audit_record.detail`.
@@ -14,18 +13,21 @@ impl MigrationTrait for Migration {
         manager
             .alter_table(
                 Table::alter()
-                    .table(audit_record::Entity)
-                    .add_column(optional_text(audit_record::Column::Detail, 4000))
+                    .table(AuditRecord::Table)
+                    .add_column(optional_text(AuditRecord::Detail, 4000))
                     .to_owned(),
             )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager
-            .alter_table(
-                Table::alter().table(audit_record::Entity).drop_column(audit_record::Column::Detail).to_owned(),
-            )
-            .await
+        manager.alter_table(Table::alter().table(AuditRecord::Table).drop_column(AuditRecord::Detail).to_owned()).await
     }
+}
+
+/// The `audit_record` table, for the column this migration adds.
+#[derive(DeriveIden)]
+enum AuditRecord {
+    Table,
+    Detail,
 }

@@ -114,80 +114,19 @@ async fn catalogue(db: DatabaseConnection) -> Result<Catalogue, DbErr> {
 
 /// Reads every table concurrently; the caller checks the version did not move.
 async fn read_tables(db: &DatabaseConnection, version: i64) -> Result<TrialRows, DbErr> {
-    use adverse_event as ae;
-    use molecular_profile as mp;
-    use response_assessment as ra;
     let started = Instant::now();
     let source = Source::of(db);
-    let patients = read_columns::<patient::Entity, Patient, PatientRow, _>(
-        &source,
-        [
-            patient::Column::Id,
-            patient::Column::Sex,
-            patient::Column::BirthYear,
-            patient::Column::Region,
-            patient::Column::ReferringSiteId,
-            patient::Column::ReferralDate,
-        ],
-    );
-    let profiles = read_columns::<mp::Entity, Profile, ProfileRow, _>(
-        &source,
-        [mp::Column::Id, mp::Column::PatientId, mp::Column::OncotreeCode, mp::Column::Tmb, mp::Column::MsiStatus],
-    );
-    let variants = read_columns::<variant::Entity, Variant, VariantRow, _>(
-        &source,
-        [
-            variant::Column::ProfileId,
-            variant::Column::Gene,
-            variant::Column::AlterationClass,
-            variant::Column::EscatTier,
-        ],
-    );
-    let reviews = read_columns::<mtb_review::Entity, Review, ReviewRow, _>(
-        &source,
-        [mtb_review::Column::PatientId, mtb_review::Column::ReviewDate, mtb_review::Column::Outcome],
-    );
-    let enrolments = read_columns::<enrolment::Entity, Enrolment, EnrolmentRow, _>(
-        &source,
-        [
-            enrolment::Column::Id,
-            enrolment::Column::PatientId,
-            enrolment::Column::CohortId,
-            enrolment::Column::SiteId,
-            enrolment::Column::EnrolledOn,
-            enrolment::Column::CohortStage,
-            enrolment::Column::TreatmentStart,
-        ],
-    );
-    let assessments = read_columns::<ra::Entity, Assessment, AssessmentRow, _>(
-        &source,
-        [ra::Column::EnrolmentId, ra::Column::StudyWeek, ra::Column::Response, ra::Column::AssessmentDate],
-    );
-    let adverse_events = read_columns::<ae::Entity, Adverse, AdverseRow, _>(
-        &source,
-        [
-            ae::Column::EnrolmentId,
-            ae::Column::CtcaeTerm,
-            ae::Column::OrganClass,
-            ae::Column::Grade,
-            ae::Column::Related,
-            ae::Column::Serious,
-        ],
-    );
-    let followups = read_columns::<followup::Entity, Followup, FollowupRow, _>(
-        &source,
-        [followup::Column::PatientId, followup::Column::StatusDate, followup::Column::DeathDate],
-    );
+    let s = &source;
     let (catalogue, patients, profiles, variants, reviews, enrolments, assessments, adverse_events, followups) = tokio::try_join!(
         spawn(db, catalogue),
-        patients,
-        profiles,
-        variants,
-        reviews,
-        enrolments,
-        assessments,
-        adverse_events,
-        followups
+        patients(s),
+        profiles(s),
+        variants(s),
+        reviews(s),
+        enrolments(s),
+        assessments(s),
+        adverse_events(s),
+        followups(s)
     )?;
     let read_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     Ok(TrialRows {
@@ -203,6 +142,52 @@ async fn read_tables(db: &DatabaseConnection, version: i64) -> Result<TrialRows,
         followups,
         read_ms,
     })
+}
+
+async fn patients(source: &Source) -> Result<Vec<PatientRow>, DbErr> {
+    use patient::Column as C;
+    let columns = [C::Id, C::Sex, C::BirthYear, C::Region, C::ReferringSiteId, C::ReferralDate];
+    read_columns::<patient::Entity, Patient, _, _>(source, columns).await
+}
+
+async fn profiles(source: &Source) -> Result<Vec<ProfileRow>, DbErr> {
+    use molecular_profile::Column as C;
+    let columns = [C::Id, C::PatientId, C::OncotreeCode, C::Tmb, C::MsiStatus];
+    read_columns::<molecular_profile::Entity, Profile, _, _>(source, columns).await
+}
+
+async fn variants(source: &Source) -> Result<Vec<VariantRow>, DbErr> {
+    use variant::Column as C;
+    let columns = [C::ProfileId, C::Gene, C::AlterationClass, C::EscatTier];
+    read_columns::<variant::Entity, Variant, _, _>(source, columns).await
+}
+
+async fn reviews(source: &Source) -> Result<Vec<ReviewRow>, DbErr> {
+    use mtb_review::Column as C;
+    read_columns::<mtb_review::Entity, Review, _, _>(source, [C::PatientId, C::ReviewDate, C::Outcome]).await
+}
+
+async fn enrolments(source: &Source) -> Result<Vec<EnrolmentRow>, DbErr> {
+    use enrolment::Column as C;
+    let columns = [C::Id, C::PatientId, C::CohortId, C::SiteId, C::EnrolledOn, C::CohortStage, C::TreatmentStart];
+    read_columns::<enrolment::Entity, Enrolment, _, _>(source, columns).await
+}
+
+async fn assessments(source: &Source) -> Result<Vec<AssessmentRow>, DbErr> {
+    use response_assessment::Column as C;
+    let columns = [C::EnrolmentId, C::StudyWeek, C::Response, C::AssessmentDate];
+    read_columns::<response_assessment::Entity, Assessment, _, _>(source, columns).await
+}
+
+async fn adverse_events(source: &Source) -> Result<Vec<AdverseRow>, DbErr> {
+    use adverse_event::Column as C;
+    let columns = [C::EnrolmentId, C::CtcaeTerm, C::OrganClass, C::Grade, C::Related, C::Serious];
+    read_columns::<adverse_event::Entity, Adverse, _, _>(source, columns).await
+}
+
+async fn followups(source: &Source) -> Result<Vec<FollowupRow>, DbErr> {
+    use followup::Column as C;
+    read_columns::<followup::Entity, Followup, _, _>(source, [C::PatientId, C::StatusDate, C::DeathDate]).await
 }
 
 /// The columns each table is read as, in the order they are selected.

@@ -578,110 +578,130 @@ pub(super) type ProfileEntry = (usize, f64, f64);
 /// at any grade and at grade ≥ 3 in the drugs' labels.
 pub(super) fn profile(toxicity: Toxicity) -> &'static [ProfileEntry] {
     match toxicity {
-        Toxicity::Immune => &[
-            (FATIGUE, 10.0, 2.0),
-            (PRURITUS, 6.0, 0.1),
-            (RASH, 6.0, 1.0),
-            (DIARRHEA, 6.0, 2.0),
-            (COLITIS, 1.0, 3.0),
-            (HYPOTHYROIDISM, 5.0, 0.2),
-            (PNEUMONITIS, 1.5, 2.0),
-            (ALT, 3.0, 3.0),
-            (AST, 3.0, 2.0),
-            (ARTHRALGIA, 3.0, 0.3),
-            (NAUSEA, 3.0, 0.3),
-        ],
-        Toxicity::Her2 => &[
-            (DIARRHEA, 12.0, 4.0),
-            (FATIGUE, 8.0, 1.0),
-            (RASH, 5.0, 0.5),
-            (NAUSEA, 4.0, 0.5),
-            (MUCOSITIS, 3.0, 0.5),
-            (EJECTION_FRACTION, 1.0, 1.0),
-            (ANEMIA, 2.0, 1.0),
-        ],
-        Toxicity::Parp => &[
-            (ANEMIA, 10.0, 8.0),
-            (NAUSEA, 10.0, 1.0),
-            (FATIGUE, 10.0, 2.0),
-            (NEUTROPHILS, 4.0, 3.0),
-            (PLATELETS, 5.0, 3.0),
-            (VOMITING, 4.0, 0.5),
-            (DYSGEUSIA, 3.0, 0.0),
-            (CONSTIPATION, 3.0, 0.0),
-        ],
-        Toxicity::BrafMek => &[
-            (FEVER, 10.0, 3.0),
-            (FATIGUE, 8.0, 1.0),
-            (RASH, 6.0, 1.0),
-            (DIARRHEA, 5.0, 1.0),
-            (CHILLS, 5.0, 0.2),
-            (ALT, 3.0, 2.0),
-            (EJECTION_FRACTION, 1.0, 1.0),
-            (EDEMA, 3.0, 0.3),
-            (ARTHRALGIA, 3.0, 0.3),
-        ],
-        Toxicity::Ret => &[
-            (HYPERTENSION, 8.0, 6.0),
-            (ALT, 6.0, 4.0),
-            (AST, 6.0, 3.0),
-            (DRY_SKIN, 3.0, 0.0),
-            (EDEMA, 5.0, 0.5),
-            (DIARRHEA, 5.0, 1.0),
-            (FATIGUE, 5.0, 1.0),
-            (CONSTIPATION, 3.0, 0.0),
-        ],
-        Toxicity::Trk => &[
-            (DYSGEUSIA, 8.0, 0.0),
-            (DIZZINESS, 6.0, 0.5),
-            (FATIGUE, 6.0, 1.0),
-            (WEIGHT_GAIN, 5.0, 1.0),
-            (CONSTIPATION, 5.0, 0.0),
-            (DIARRHEA, 4.0, 0.5),
-            (EDEMA, 3.0, 0.3),
-            (ANEMIA, 2.0, 1.0),
-        ],
-        Toxicity::Fgfr => &[
-            (HYPERPHOSPHATEMIA, 12.0, 1.0),
-            (ALOPECIA, 7.0, 0.0),
-            (DIARRHEA, 6.0, 1.0),
-            (MUCOSITIS, 6.0, 2.0),
-            (DRY_EYE, 5.0, 0.2),
-            (DYSGEUSIA, 5.0, 0.0),
-            (FATIGUE, 5.0, 1.0),
-            (DRY_SKIN, 4.0, 0.0),
-        ],
-        Toxicity::Pi3k => &[
-            (HYPERGLYCEMIA, 12.0, 8.0),
-            (DIARRHEA, 8.0, 2.0),
-            (RASH, 7.0, 3.0),
-            (NAUSEA, 6.0, 0.5),
-            (FATIGUE, 5.0, 1.0),
-            (MUCOSITIS, 3.0, 0.5),
-            (ANOREXIA, 3.0, 0.3),
-            (HYPERTENSION, 2.0, 1.0),
-        ],
-        Toxicity::Met => &[
-            (EDEMA, 12.0, 3.0),
-            (NAUSEA, 8.0, 0.5),
-            (FATIGUE, 6.0, 1.0),
-            (VOMITING, 4.0, 0.5),
-            (ALT, 3.0, 2.0),
-            (ANOREXIA, 3.0, 0.3),
-            (DYSPNEA, 2.0, 1.0),
-        ],
-        Toxicity::Cdk46 => &[
-            (NEUTROPHILS, 12.0, 10.0),
-            (FATIGUE, 7.0, 1.0),
-            (ANEMIA, 6.0, 2.0),
-            (NAUSEA, 5.0, 0.3),
-            (PLATELETS, 4.0, 1.0),
-            (DIARRHEA, 4.0, 1.0),
-            (FEBRILE_NEUTROPENIA, 0.5, 1.0),
-            (MUCOSITIS, 2.0, 0.2),
-        ],
+        Toxicity::Immune => IMMUNE_PROFILE,
+        Toxicity::Her2 => HER2_PROFILE,
+        Toxicity::Parp => PARP_PROFILE,
+        Toxicity::BrafMek => BRAF_MEK_PROFILE,
+        Toxicity::Ret => RET_PROFILE,
+        Toxicity::Trk => TRK_PROFILE,
+        Toxicity::Fgfr => FGFR_PROFILE,
+        Toxicity::Pi3k => PI3K_PROFILE,
+        Toxicity::Met => MET_PROFILE,
+        Toxicity::Cdk46 => CDK46_PROFILE,
     }
 }
+
+const IMMUNE_PROFILE: &[ProfileEntry] = &[
+    (FATIGUE, 10.0, 2.0),
+    (PRURITUS, 6.0, 0.1),
+    (RASH, 6.0, 1.0),
+    (DIARRHEA, 6.0, 2.0),
+    (COLITIS, 1.0, 3.0),
+    (HYPOTHYROIDISM, 5.0, 0.2),
+    (PNEUMONITIS, 1.5, 2.0),
+    (ALT, 3.0, 3.0),
+    (AST, 3.0, 2.0),
+    (ARTHRALGIA, 3.0, 0.3),
+    (NAUSEA, 3.0, 0.3),
+];
+
+const HER2_PROFILE: &[ProfileEntry] = &[
+    (DIARRHEA, 12.0, 4.0),
+    (FATIGUE, 8.0, 1.0),
+    (RASH, 5.0, 0.5),
+    (NAUSEA, 4.0, 0.5),
+    (MUCOSITIS, 3.0, 0.5),
+    (EJECTION_FRACTION, 1.0, 1.0),
+    (ANEMIA, 2.0, 1.0),
+];
+
+const PARP_PROFILE: &[ProfileEntry] = &[
+    (ANEMIA, 10.0, 8.0),
+    (NAUSEA, 10.0, 1.0),
+    (FATIGUE, 10.0, 2.0),
+    (NEUTROPHILS, 4.0, 3.0),
+    (PLATELETS, 5.0, 3.0),
+    (VOMITING, 4.0, 0.5),
+    (DYSGEUSIA, 3.0, 0.0),
+    (CONSTIPATION, 3.0, 0.0),
+];
+
+const BRAF_MEK_PROFILE: &[ProfileEntry] = &[
+    (FEVER, 10.0, 3.0),
+    (FATIGUE, 8.0, 1.0),
+    (RASH, 6.0, 1.0),
+    (DIARRHEA, 5.0, 1.0),
+    (CHILLS, 5.0, 0.2),
+    (ALT, 3.0, 2.0),
+    (EJECTION_FRACTION, 1.0, 1.0),
+    (EDEMA, 3.0, 0.3),
+    (ARTHRALGIA, 3.0, 0.3),
+];
+
+const RET_PROFILE: &[ProfileEntry] = &[
+    (HYPERTENSION, 8.0, 6.0),
+    (ALT, 6.0, 4.0),
+    (AST, 6.0, 3.0),
+    (DRY_SKIN, 3.0, 0.0),
+    (EDEMA, 5.0, 0.5),
+    (DIARRHEA, 5.0, 1.0),
+    (FATIGUE, 5.0, 1.0),
+    (CONSTIPATION, 3.0, 0.0),
+];
+
+const TRK_PROFILE: &[ProfileEntry] = &[
+    (DYSGEUSIA, 8.0, 0.0),
+    (DIZZINESS, 6.0, 0.5),
+    (FATIGUE, 6.0, 1.0),
+    (WEIGHT_GAIN, 5.0, 1.0),
+    (CONSTIPATION, 5.0, 0.0),
+    (DIARRHEA, 4.0, 0.5),
+    (EDEMA, 3.0, 0.3),
+    (ANEMIA, 2.0, 1.0),
+];
+
+const FGFR_PROFILE: &[ProfileEntry] = &[
+    (HYPERPHOSPHATEMIA, 12.0, 1.0),
+    (ALOPECIA, 7.0, 0.0),
+    (DIARRHEA, 6.0, 1.0),
+    (MUCOSITIS, 6.0, 2.0),
+    (DRY_EYE, 5.0, 0.2),
+    (DYSGEUSIA, 5.0, 0.0),
+    (FATIGUE, 5.0, 1.0),
+    (DRY_SKIN, 4.0, 0.0),
+];
+
+const PI3K_PROFILE: &[ProfileEntry] = &[
+    (HYPERGLYCEMIA, 12.0, 8.0),
+    (DIARRHEA, 8.0, 2.0),
+    (RASH, 7.0, 3.0),
+    (NAUSEA, 6.0, 0.5),
+    (FATIGUE, 5.0, 1.0),
+    (MUCOSITIS, 3.0, 0.5),
+    (ANOREXIA, 3.0, 0.3),
+    (HYPERTENSION, 2.0, 1.0),
+];
+
+const MET_PROFILE: &[ProfileEntry] = &[
+    (EDEMA, 12.0, 3.0),
+    (NAUSEA, 8.0, 0.5),
+    (FATIGUE, 6.0, 1.0),
+    (VOMITING, 4.0, 0.5),
+    (ALT, 3.0, 2.0),
+    (ANOREXIA, 3.0, 0.3),
+    (DYSPNEA, 2.0, 1.0),
+];
+
+const CDK46_PROFILE: &[ProfileEntry] = &[
+    (NEUTROPHILS, 12.0, 10.0),
+    (FATIGUE, 7.0, 1.0),
+    (ANEMIA, 6.0, 2.0),
+    (NAUSEA, 5.0, 0.3),
+    (PLATELETS, 4.0, 1.0),
+    (DIARRHEA, 4.0, 1.0),
+    (FEBRILE_NEUTROPENIA, 0.5, 1.0),
+    (MUCOSITIS, 2.0, 0.2),
+];
 
 /// Events caused by the cancer rather than the drug (reported as unrelated).
 pub(super) const DISEASE_RELATED: [ProfileEntry; 7] = [

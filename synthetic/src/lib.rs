@@ -86,6 +86,7 @@ mod tests {
     use super::*;
     use chrono::Datelike;
     use consortium_entity::enums::*;
+    use consortium_entity::protocol::{EARLY_CUTOFF_WEEK, WEEK_16_WINDOW};
     use consortium_entity::{
         cohort, enrolment, followup, molecular_profile, mtb_review, patient, response_assessment, site, variant,
     };
@@ -156,14 +157,14 @@ mod tests {
             .map(|e| {
                 let mut v = visits.remove(&e.id).unwrap_or_default();
                 v.sort_by_key(|a| a.study_week);
-                let w16 = v.iter().find(|a| (14..=20).contains(&a.study_week));
+                let w16 = v.iter().find(|a| WEEK_16_WINDOW.contains(&a.study_week));
                 let first_pd = v.iter().find(|a| a.response == OverallResponse::Pd).map(|a| a.study_week);
                 let died_early = match (e.treatment_start, deaths.get(&e.patient_id)) {
-                    (Some(start), Some(death)) => (*death - start).num_days() < 98,
+                    (Some(start), Some(death)) => (*death - start).num_days() < i64::from(EARLY_CUTOFF_WEEK * 7),
                     _ => false,
                 };
-                let evaluable =
-                    e.treatment_start.is_some() && (w16.is_some() || first_pd.is_some_and(|w| w < 14) || died_early);
+                let evaluable = e.treatment_start.is_some()
+                    && (w16.is_some() || first_pd.is_some_and(|w| w < EARLY_CUTOFF_WEEK) || died_early);
                 let benefit = evaluable
                     && w16.is_some_and(|w| {
                         matches!(w.response, OverallResponse::Cr | OverallResponse::Pr | OverallResponse::Sd)

@@ -21,6 +21,7 @@ use consortium_entity::enums::{
     AlterationClass, CohortStage, CohortStatus, EscatTier, FollowupSource, HealthRegion, MsiStatus, MtbOutcome,
     OverallResponse, PartnerKind, Sex, TreatmentEndReason, VitalStatus,
 };
+use consortium_entity::protocol::{TwoStage, ASSESSMENT_INTERVAL_WEEKS, EARLY_CUTOFF_WEEK, TWO_STAGE, WEEK_16_WINDOW};
 use consortium_entity::{
     adverse_event, cohort, drug, enrolment, followup, molecular_profile, mtb_review, partner, patient,
     response_assessment, site, variant,
@@ -46,10 +47,8 @@ const REGISTRY_LINKAGE: NaiveDate = ymd(2026, 10, 15);
 
 /// Simon design of every cohort: stop after stage 1 if benefits ≤ r1 among n1
 /// evaluable, negative if benefits ≤ r among n (the 1/8 → 5/24 rule).
-const DESIGN_R1: i32 = 0;
-const DESIGN_N1: i32 = 8;
-const DESIGN_R: i32 = 4;
-const DESIGN_N: i32 = 24;
+/// Every cohort's two-stage rule: the protocol's.
+const DESIGN: TwoStage = TWO_STAGE;
 
 // Funnel targets and rates (`domain.md`); some are set a little above the published
 // ratio because the data cut and closing cohorts take a few patients off each step.
@@ -291,8 +290,8 @@ impl CohortRun {
         self.benefits += i32::from(result.benefit);
         self.last_known = self.last_known.max(result.known_on);
         let (stop, next) = match (self.status, self.evaluable) {
-            (CohortStatus::Stage1, DESIGN_N1) => (self.benefits <= DESIGN_R1, CohortStatus::Stage2),
-            (CohortStatus::Stage2, DESIGN_N) => (self.benefits <= DESIGN_R, CohortStatus::Expansion),
+            (CohortStatus::Stage1, n1) if n1 == DESIGN.n1 => (self.benefits <= DESIGN.r1, CohortStatus::Stage2),
+            (CohortStatus::Stage2, n) if n == DESIGN.n => (self.benefits <= DESIGN.r, CohortStatus::Expansion),
             _ => return,
         };
         if stop {
@@ -317,17 +316,195 @@ struct Judgement {
     known_on: i32,
 }
 
+/// The `k`-th assessment after treatment start: every 8 weeks, scattered up to 4 days
+/// either side as real visits are; the study week is the nearest whole week (as an
+/// import computes it). Returns (study week, day).
+fn visit(rng: &mut ChaCha8Rng, k: i32) -> (i32, i32) {
+    let day = ASSESSMENT_INTERVAL_WEEKS * 7 * k + rng.gen_range(-4..=4);
+    ((day + 3).div_euclid(7), day)
+}
+
+/// A course stopped early, before any endpoint, for toxicity, withdrawal or else.
+fn early_stop(rng: &mut ChaCha8Rng) -> Course {
+    let mut visits = Vec::with_capacity(1);
+    let stop = rng.gen_range(10..=95);
+    let (w1, d1) = visit(rng, 1);
+    if d1 < stop {
+        visits.push((w1, d1, if rng.gen_bool(0.85) { OverallResponse::Sd } else { OverallResponse::Ne }));
+    }
+    let u: f64 = rng.gen();
+    let reason = if u < 0.55 {
+        TreatmentEndReason::Toxicity
+    } else if u < 0.9 {
+        TreatmentEndReason::Withdrawal
+    } else {
+        TreatmentEndReason::Other
+    };
+    let death = stop + exp_days(rng, POST_PROGRESSION_MEAN * 1.2);
+    Course { visits, end: stop, reason, death }
+}
+
+/// A course without benefit: PD at week 8, an early death, or PD at week 16.
+fn no_benefit(rng: &mut ChaCha8Rng) -> Course {
+    use OverallResponse::{Ne, Pd, Sd};
+    let mut visits = Vec::with_capacity(2);
+    let u: f64 = rng.gen();
+    let (w1, d1) = visit(rng, 1);
+    if u < 0.78 {
+        visits.push((w1, d1, Pd));
+        let death = d1 + exp_days(rng, POST_PROGRESSION_MEAN);
+        return Course { visits, end: d1, reason: TreatmentEndReason::Progression, death };
+    }
+    if u < 0.88 {
+        // Clinical deterioration and death before the week-14 window opens.
+        let death = rng.gen_range(14..=90);
+        if d1 < death {
+            visits.push((w1, d1, Sd));
+        }
+        return Course { visits, end: death, reason: TreatmentEndReason::Death, death };
+    }
+    visits.push((w1, d1, if rng.gen_bool(0.9) { Sd } else { Ne }));
+    let (w2, d2) = visit(rng, 2);
+    visits.push((w2, d2, Pd));
+    let death = d2 + exp_days(rng, POST_PROGRESSION_MEAN);
+    Course { visits, end: d2, reason: TreatmentEndReason::Progression, death }
+}
+
+/// A course with benefit at week 16, assessed until progression, a competing event
+/// (toxicity or death) or completion.
+fn benefit(rng: &mut ChaCha8Rng, response_share: f64) -> Course {
+    use OverallResponse::{Cr, Pd, Pr, Sd};
+    let mut visits = Vec::with_capacity(6);
+    let responder = rng.gen_bool(response_share);
+    let (w1, d1) = visit(rng, 1);
+    visits.push((w1, d1, if responder && rng.gen_bool(0.6) { Pr } else { Sd }));
+    let (w2, d2) = visit(rng, 2);
+    let mut current = match (responder, rng.gen_bool(0.12)) {
+        (true, true) => Cr,
+        (true, false) => Pr,
+        (false, _) => Sd,
+    };
+    visits.push((w2, d2, current));
+    let progression = d2 + exp_days(rng, if responder { PFS_RESPONDER_MEAN } else { PFS_STABLE_MEAN });
+    let competing = d2 + exp_days(rng, COMPETING_MEAN);
+    let competing_is_toxicity = rng.gen_bool(0.7);
+    let mut k = 3;
+    loop {
+        let (week, day) = visit(rng, k);
+        if competing.min(COMPLETION_DAY) <= day {
+            let (end, reason) = match (competing <= COMPLETION_DAY, competing_is_toxicity) {
+                (true, true) => (competing, TreatmentEndReason::Toxicity),
+                (true, false) => (competing, TreatmentEndReason::Death),
+                (false, _) => (COMPLETION_DAY, TreatmentEndReason::Completed),
+            };
+            let death = match reason {
+                TreatmentEndReason::Death => end,
+                _ => end.max(progression) + exp_days(rng, POST_PROGRESSION_MEAN),
+            };
+            return Course { visits, end, reason, death };
+        }
+        if day >= progression {
+            visits.push((week, day, Pd));
+            let death = day + exp_days(rng, POST_PROGRESSION_MEAN);
+            return Course { visits, end: day, reason: TreatmentEndReason::Progression, death };
+        }
+        if current == Pr && rng.gen_bool(0.1) {
+            current = Cr;
+        }
+        visits.push((week, day, current));
+        k += 1;
+    }
+}
+
+/// The rows of every patient as they are recorded.
+#[derive(Default)]
+struct People {
+    patients: Vec<patient::Model>,
+    profiles: Vec<molecular_profile::Model>,
+    variants: Vec<variant::Model>,
+    reviews: Vec<mtb_review::Model>,
+    followups: Vec<followup::Model>,
+}
+
+/// One site per hospital, run by the hospital's partner (same index).
+fn sites() -> Vec<site::Model> {
+    HOSPITALS
+        .iter()
+        .enumerate()
+        .map(|(i, h)| site::Model {
+            id: i as i32 + 1,
+            code: h.code.to_owned(),
+            name: h.name.to_owned(),
+            region: h.region,
+            partner_id: i as i32 + 1,
+            inpred_node: h.inpred_node,
+        })
+        .collect()
+}
+
+/// The study drugs, each supplied by its company's partner.
+fn drugs() -> Vec<drug::Model> {
+    let supplier =
+        |code: &str| INDUSTRY.iter().position(|o| o.code == code).map_or(0, |i| (HOSPITALS.len() + 2 + i) as i32);
+    DRUGS
+        .iter()
+        .enumerate()
+        .map(|(i, d)| drug::Model {
+            id: i as i32 + 1,
+            code: d.code.to_owned(),
+            name: d.name.to_owned(),
+            mechanism: d.mechanism.to_owned(),
+            supplier_id: supplier(d.supplier),
+        })
+        .collect()
+}
+
+/// The tumour board's outcome for an actionable profile no open cohort matches.
+fn unmatched(rng: &mut ChaCha8Rng) -> (MtbOutcome, Fate) {
+    let u: f64 = rng.gen();
+    if u < 0.45 {
+        (MtbOutcome::OtherTrial, Fate::OtherOption)
+    } else if u < 0.65 {
+        (MtbOutcome::EarlyAccess, Fate::OtherOption)
+    } else {
+        (MtbOutcome::NoMatch, Fate::NoMatch)
+    }
+}
+
+/// Passenger variants: fewer beside an actionable one, at most four variants in all, a
+/// gene once per profile.
+fn add_passengers(rng: &mut ChaCha8Rng, variants: &mut Vec<Alteration>) {
+    let passengers = if variants.is_empty() {
+        pick(rng, &[14.0, 30.0, 30.0, 17.0, 9.0])
+    } else {
+        pick(rng, &[30.0, 35.0, 25.0, 10.0])
+    }
+    .unwrap_or(0);
+    let weights: Vec<f64> = PASSENGERS.iter().map(|p| p.weight).collect();
+    for _ in 0..passengers {
+        if variants.len() >= 4 {
+            break;
+        }
+        if let Some(target) = pick(rng, &weights).and_then(|i| PASSENGERS.get(i)) {
+            if variants.iter().all(|v| v.gene != target.gene) {
+                variants.push(Alteration::of(rng, target));
+            }
+        }
+    }
+}
+
 /// One assessment: study week, day since treatment start, response.
 type Visit = (i32, i32, OverallResponse);
 
-/// The trial's endpoint definitions (`domain.md`): the week-16 assessment is the first
-/// with study week 14–20; evaluable = has one, or PD or death before week 14; benefit =
-/// it is CR, PR or SD with no PD before it. `death` is days after treatment start.
+/// The trial's endpoint definitions (`docs/domain.md`, the protocol's numbers): the
+/// week-16 assessment is the first with study week in the window (14–20); evaluable =
+/// has one, or PD or death before the window opens (week 14); benefit = it is CR, PR or
+/// SD with no PD before it. `death` is days after treatment start.
 fn judge(visits: &[Visit], death: Option<i32>) -> Judgement {
-    let week16 = visits.iter().find(|v| (14..=20).contains(&v.0));
+    let week16 = visits.iter().find(|v| WEEK_16_WINDOW.contains(&v.0));
     let first_pd = visits.iter().find(|v| v.2 == OverallResponse::Pd);
-    let early_pd = first_pd.filter(|v| v.0 < 14).map(|v| v.1);
-    let early_death = death.filter(|d| *d < 14 * 7);
+    let early_pd = first_pd.filter(|v| v.0 < EARLY_CUTOFF_WEEK).map(|v| v.1);
+    let early_death = death.filter(|d| *d < EARLY_CUTOFF_WEEK * 7);
     let benefit = week16.is_some_and(|w| {
         matches!(w.2, OverallResponse::Cr | OverallResponse::Pr | OverallResponse::Sd)
             && first_pd.is_none_or(|pd| pd.0 >= w.0)
@@ -600,39 +777,14 @@ impl Sim {
                     journey.fate = Fate::MatchedNotEnrolled;
                 }
                 None => {
-                    let u: f64 = rng.gen();
-                    let (outcome, fate) = if u < 0.45 {
-                        (MtbOutcome::OtherTrial, Fate::OtherOption)
-                    } else if u < 0.65 {
-                        (MtbOutcome::EarlyAccess, Fate::OtherOption)
-                    } else {
-                        (MtbOutcome::NoMatch, Fate::NoMatch)
-                    };
+                    let (outcome, fate) = unmatched(rng);
                     review.outcome = outcome;
                     review.tier = (outcome != MtbOutcome::NoMatch).then_some(first.tier);
                     journey.fate = fate;
                 }
             }
         }
-        // Passenger variants: fewer beside an actionable one, at most four in all.
-        let passengers = if variants.is_empty() {
-            pick(rng, &[14.0, 30.0, 30.0, 17.0, 9.0])
-        } else {
-            pick(rng, &[30.0, 35.0, 25.0, 10.0])
-        }
-        .unwrap_or(0);
-        let weights: Vec<f64> = PASSENGERS.iter().map(|p| p.weight).collect();
-        for _ in 0..passengers {
-            if variants.len() >= 4 {
-                break;
-            }
-            if let Some(target) = pick(rng, &weights).and_then(|i| PASSENGERS.get(i)) {
-                // A gene is reported once per profile.
-                if variants.iter().all(|v| v.gene != target.gene) {
-                    variants.push(Alteration::of(rng, target));
-                }
-            }
-        }
+        add_passengers(rng, &mut variants);
         profile.tmb = (profile.tmb * 100.0).round() / 100.0;
         profile.variants = variants;
         if review.outcome == MtbOutcome::MatchedCohort && rng.gen_bool(ENROL) {
@@ -722,98 +874,14 @@ impl Sim {
     /// benefit (PD at week 8 or 16, or early death), or benefit (SD/PR/CR at week 16)
     /// until progression, a competing event or completion.
     fn course(&mut self, rate: f64, response_share: f64) -> Course {
-        use OverallResponse::{Cr, Ne, Pd, Pr, Sd};
         let rng = &mut self.rng;
-        // Assessments every 8 weeks, scattered up to 4 days either side as real visits
-        // are; the study week is the nearest whole week (as an import computes it).
-        let visit = |rng: &mut ChaCha8Rng, k: i32| {
-            let day = 56 * k + rng.gen_range(-4..=4);
-            ((day + 3).div_euclid(7), day)
-        };
-        let mut visits = Vec::with_capacity(6);
         if rng.gen_bool(EARLY_STOP) {
-            let stop = rng.gen_range(10..=95);
-            let (w1, d1) = visit(rng, 1);
-            if d1 < stop {
-                visits.push((w1, d1, if rng.gen_bool(0.85) { Sd } else { Ne }));
-            }
-            let u: f64 = rng.gen();
-            let reason = if u < 0.55 {
-                TreatmentEndReason::Toxicity
-            } else if u < 0.9 {
-                TreatmentEndReason::Withdrawal
-            } else {
-                TreatmentEndReason::Other
-            };
-            let death = stop + exp_days(rng, POST_PROGRESSION_MEAN * 1.2);
-            return Course { visits, end: stop, reason, death };
+            return early_stop(rng);
         }
         if !rng.gen_bool(rate) {
-            let u: f64 = rng.gen();
-            let (w1, d1) = visit(rng, 1);
-            if u < 0.78 {
-                visits.push((w1, d1, Pd));
-                let death = d1 + exp_days(rng, POST_PROGRESSION_MEAN);
-                return Course { visits, end: d1, reason: TreatmentEndReason::Progression, death };
-            }
-            if u < 0.88 {
-                // Clinical deterioration and death before the week-14 window opens.
-                let death = rng.gen_range(14..=90);
-                if d1 < death {
-                    visits.push((w1, d1, Sd));
-                }
-                return Course { visits, end: death, reason: TreatmentEndReason::Death, death };
-            }
-            visits.push((w1, d1, if rng.gen_bool(0.9) { Sd } else { Ne }));
-            let (w2, d2) = visit(rng, 2);
-            visits.push((w2, d2, Pd));
-            let death = d2 + exp_days(rng, POST_PROGRESSION_MEAN);
-            return Course { visits, end: d2, reason: TreatmentEndReason::Progression, death };
+            return no_benefit(rng);
         }
-        let responder = rng.gen_bool(response_share);
-        let (w1, d1) = visit(rng, 1);
-        visits.push((w1, d1, if responder && rng.gen_bool(0.6) { Pr } else { Sd }));
-        let (w2, d2) = visit(rng, 2);
-        let mut current = match (responder, rng.gen_bool(0.12)) {
-            (true, true) => Cr,
-            (true, false) => Pr,
-            (false, _) => Sd,
-        };
-        visits.push((w2, d2, current));
-        let progression = d2 + exp_days(rng, if responder { PFS_RESPONDER_MEAN } else { PFS_STABLE_MEAN });
-        let competing = d2 + exp_days(rng, COMPETING_MEAN);
-        let competing_is_toxicity = rng.gen_bool(0.7);
-        let mut k = 3;
-        loop {
-            let (week, day) = visit(rng, k);
-            if competing.min(COMPLETION_DAY) <= day {
-                let (end, reason) = if competing <= COMPLETION_DAY {
-                    if competing_is_toxicity {
-                        (competing, TreatmentEndReason::Toxicity)
-                    } else {
-                        (competing, TreatmentEndReason::Death)
-                    }
-                } else {
-                    (COMPLETION_DAY, TreatmentEndReason::Completed)
-                };
-                let death = if reason == TreatmentEndReason::Death {
-                    end
-                } else {
-                    end.max(progression) + exp_days(rng, POST_PROGRESSION_MEAN)
-                };
-                return Course { visits, end, reason, death };
-            }
-            if day >= progression {
-                visits.push((week, day, Pd));
-                let death = day + exp_days(rng, POST_PROGRESSION_MEAN);
-                return Course { visits, end: day, reason: TreatmentEndReason::Progression, death };
-            }
-            if current == Pr && rng.gen_bool(0.1) {
-                current = Cr;
-            }
-            visits.push((week, day, current));
-            k += 1;
-        }
+        benefit(rng, response_share)
     }
 
     /// Adverse events of one treated patient with onset in `[start, start + window]`;
@@ -905,34 +973,31 @@ impl Sim {
 
     /// Draws the follow-up of every patient and builds the models.
     fn into_consortium(mut self) -> Trial {
-        let partners = partners();
-        let supplier =
-            |code: &str| INDUSTRY.iter().position(|o| o.code == code).map_or(0, |i| (HOSPITALS.len() + 2 + i) as i32);
-        let sites = HOSPITALS
-            .iter()
-            .enumerate()
-            .map(|(i, h)| site::Model {
-                id: i as i32 + 1,
-                code: h.code.to_owned(),
-                name: h.name.to_owned(),
-                region: h.region,
-                partner_id: i as i32 + 1,
-                inpred_node: h.inpred_node,
-            })
-            .collect();
-        let drugs = DRUGS
-            .iter()
-            .enumerate()
-            .map(|(i, d)| drug::Model {
-                id: i as i32 + 1,
-                code: d.code.to_owned(),
-                name: d.name.to_owned(),
-                mechanism: d.mechanism.to_owned(),
-                supplier_id: supplier(d.supplier),
-            })
-            .collect();
-        let cohorts = self
-            .cohorts
+        let mut people = People::default();
+        let journeys = std::mem::take(&mut self.journeys);
+        for (i, journey) in journeys.into_iter().enumerate() {
+            let patient_id = i as i32 + 1;
+            self.record(&mut people, patient_id, &journey);
+        }
+        Trial {
+            partners: partners(),
+            sites: sites(),
+            patients: people.patients,
+            profiles: people.profiles,
+            variants: people.variants,
+            reviews: people.reviews,
+            drugs: drugs(),
+            cohorts: self.cohort_models(),
+            enrolments: self.enrolments,
+            assessments: self.assessments,
+            adverse_events: self.adverse_events,
+            followups: people.followups,
+        }
+    }
+
+    /// The cohorts as run, with their recorded status.
+    fn cohort_models(&self) -> Vec<cohort::Model> {
+        self.cohorts
             .iter()
             .enumerate()
             .map(|(i, run)| {
@@ -945,88 +1010,69 @@ impl Sim {
                     gene: t.target.gene.to_owned(),
                     alteration_class: t.target.class,
                     drug_id: run.drug as i32 + 1,
-                    design_r1: DESIGN_R1,
-                    design_n1: DESIGN_N1,
-                    design_r: DESIGN_R,
-                    design_n: DESIGN_N,
+                    design_r1: DESIGN.r1,
+                    design_n1: DESIGN.n1,
+                    design_r: DESIGN.r,
+                    design_n: DESIGN.n,
                     status: run.status,
                     opened_on: date_of(run.opened),
                     closed_on: run.closed.map(date_of),
                 }
             })
-            .collect();
+            .collect()
+    }
 
-        let n = self.journeys.len();
-        let mut patients = Vec::with_capacity(n);
-        let mut profiles = Vec::with_capacity(n);
-        let mut variants = Vec::with_capacity(n * 2);
-        let mut reviews = Vec::with_capacity(n);
-        let mut followups = Vec::with_capacity(n);
-        let journeys = std::mem::take(&mut self.journeys);
-        for (i, journey) in journeys.into_iter().enumerate() {
-            let patient_id = i as i32 + 1;
-            let hospital = &HOSPITALS[journey.hospital];
-            let tumour = &TUMOURS[journey.tumour];
-            patients.push(patient::Model {
-                id: patient_id,
-                pseudonym: self.names.next("IMP"),
-                sex: journey.sex,
-                birth_year: journey.birth_year,
-                region: hospital.region,
-                referring_site_id: journey.hospital as i32 + 1,
-                referral_date: date_of(journey.referral),
+    /// One patient's rows: the patient, the profile and its variants, the review and
+    /// the follow-up (enrolments, assessments and adverse events were written as they
+    /// were simulated).
+    fn record(&mut self, people: &mut People, patient_id: i32, journey: &Journey) {
+        let hospital = &HOSPITALS[journey.hospital];
+        let tumour = &TUMOURS[journey.tumour];
+        people.patients.push(patient::Model {
+            id: patient_id,
+            pseudonym: self.names.next("IMP"),
+            sex: journey.sex,
+            birth_year: journey.birth_year,
+            region: hospital.region,
+            referring_site_id: journey.hospital as i32 + 1,
+            referral_date: date_of(journey.referral),
+        });
+        if let Some(profile) = &journey.profile {
+            let profile_id = people.profiles.len() as i32 + 1;
+            people.profiles.push(molecular_profile::Model {
+                id: profile_id,
+                patient_id,
+                sample_id: self.names.next("SMP"),
+                panel: "TSO500".to_owned(),
+                sequencing_site_id: profile.lab as i32 + 1,
+                sample_date: date_of(profile.sample),
+                oncotree_code: tumour.code.to_owned(),
+                icd10: tumour.icd10.to_owned(),
+                tmb: profile.tmb,
+                msi_status: profile.msi,
             });
-            if let Some(profile) = &journey.profile {
-                let profile_id = profiles.len() as i32 + 1;
-                profiles.push(molecular_profile::Model {
-                    id: profile_id,
-                    patient_id,
-                    sample_id: self.names.next("SMP"),
-                    panel: "TSO500".to_owned(),
-                    sequencing_site_id: profile.lab as i32 + 1,
-                    sample_date: date_of(profile.sample),
-                    oncotree_code: tumour.code.to_owned(),
-                    icd10: tumour.icd10.to_owned(),
-                    tmb: profile.tmb,
-                    msi_status: profile.msi,
-                });
-                for v in &profile.variants {
-                    variants.push(variant::Model {
-                        id: variants.len() as i32 + 1,
-                        profile_id,
-                        gene: v.gene.to_owned(),
-                        alteration_class: v.class,
-                        protein_change: v.change.map(str::to_owned),
-                        escat_tier: v.tier,
-                    });
-                }
-            }
-            if let Some(review) = &journey.review {
-                reviews.push(mtb_review::Model {
-                    id: reviews.len() as i32 + 1,
-                    patient_id,
-                    review_date: date_of(review.day),
-                    outcome: review.outcome,
-                    recommended_cohort_id: review.cohort.map(|c| c as i32 + 1),
-                    evidence_tier: review.tier,
+            for v in &profile.variants {
+                people.variants.push(variant::Model {
+                    id: people.variants.len() as i32 + 1,
+                    profile_id,
+                    gene: v.gene.to_owned(),
+                    alteration_class: v.class,
+                    protein_change: v.change.map(str::to_owned),
+                    escat_tier: v.tier,
                 });
             }
-            followups.push(self.follow_up(patient_id, &journey));
         }
-        Trial {
-            partners,
-            sites,
-            patients,
-            profiles,
-            variants,
-            reviews,
-            drugs,
-            cohorts,
-            enrolments: self.enrolments,
-            assessments: self.assessments,
-            adverse_events: self.adverse_events,
-            followups,
+        if let Some(review) = &journey.review {
+            people.reviews.push(mtb_review::Model {
+                id: people.reviews.len() as i32 + 1,
+                patient_id,
+                review_date: date_of(review.day),
+                outcome: review.outcome,
+                recommended_cohort_id: review.cohort.map(|c| c as i32 + 1),
+                evidence_tier: review.tier,
+            });
         }
+        people.followups.push(self.follow_up(patient_id, journey));
     }
 
     /// The registry's (or, for a few, the site's) latest status of one patient. Survival

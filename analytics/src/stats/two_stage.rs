@@ -99,8 +99,11 @@ impl Default for SimonDesign {
 
 impl SimonDesign {
     /// The trial's rule, `0/8, 4/24`: at least 1 of 8 to continue, at least 5 of 24 to be
-    /// positive.
-    pub const TRIAL: SimonDesign = SimonDesign { r1: 0, n1: 8, r: 4, n: 24 };
+    /// positive (the protocol's [`TWO_STAGE`](consortium_entity::protocol::TWO_STAGE)).
+    pub const TRIAL: SimonDesign = {
+        let rule = consortium_entity::protocol::TWO_STAGE;
+        SimonDesign { r1: rule.r1 as u64, n1: rule.n1 as u64, r: rule.r as u64, n: rule.n as u64 }
+    };
 
     /// The largest total sample size a design may have. Phase II two-stage designs
     /// enrol a few dozen patients (Simon's optimal and minimax designs stay under 150

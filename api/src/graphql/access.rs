@@ -1,14 +1,18 @@
-//! Access to data from resolvers: the scope guard and the row scope, in one call.
+//! Access to data from resolvers: the scope guard and the row scope, in one handle.
 //!
-//! [`view`] is the only way a resolver reaches the snapshot: it refuses the request
-//! unless the principal holds the field's scope, then hands out the snapshot restricted
-//! to the principal's row scope. A resolver cannot forget either check, because without
-//! calling it there is no data to compute on.
+//! [`Ask`] is the only way a resolver reaches the snapshot: it refuses the request
+//! unless the principal holds the field's scope, then holds the snapshot restricted to
+//! the principal's row scope, answers questions on it (computed once per data version,
+//! scope and question) and hands out the release step every number goes through. A
+//! resolver cannot forget either check, because without one there is no data to compute
+//! on; its skeleton is the question in, released values out.
 
 use std::sync::Arc;
 
 use async_graphql::Context;
+use consortium_analytics::{AnalyticsError, Catalogue, Filter, Snapshot};
 
+use super::inputs::PatientFilter;
 use crate::auth::{Principal, Scope};
 use crate::error::ApiError;
 use crate::pipeline::context::RequestContext;
@@ -42,15 +46,51 @@ pub(super) fn request<'a>(ctx: &Context<'a>) -> Result<&'a Arc<RequestContext>, 
         .map_err(|_| ApiError::Internal("request context missing from the operation".into()))
 }
 
-/// The release step every number of the request goes through.
-pub(super) fn release<'a>(ctx: &Context<'a>) -> Result<&'a Release, ApiError> {
-    Ok(request(ctx)?.release())
+/// A resolver's handle on the data: the principal's view of the request's snapshot
+/// (the field's scope checked), the measures' cache, and the release step.
+pub(super) struct Ask<'a> {
+    state: &'a Arc<AppState>,
+    view: View,
+    release: &'a Release,
 }
 
-/// The state and the principal's view of the request's snapshot, if it holds `scope`.
-pub(super) async fn view<'a>(ctx: &Context<'a>, scope: Scope) -> Result<(&'a Arc<AppState>, View), ApiError> {
-    let principal = require(ctx, scope)?;
-    let state = state(ctx)?;
-    let snapshot = Arc::clone(request(ctx)?.snapshot());
-    Ok((state, state.view(snapshot, |catalogue| principal.row_scope(catalogue)).await?))
+impl<'a> Ask<'a> {
+    /// The handle of a field that needs `scope`; refused unless the principal holds it.
+    pub async fn new(ctx: &Context<'a>, scope: Scope) -> Result<Ask<'a>, ApiError> {
+        let principal = require(ctx, scope)?;
+        let (state, request) = (state(ctx)?, request(ctx)?);
+        let view = state.view(Arc::clone(request.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
+        Ok(Ask { state, view, release: request.release() })
+    }
+
+    /// The snapshot, restricted to the principal's rows.
+    pub fn snapshot(&self) -> &Arc<Snapshot> {
+        &self.view.snapshot
+    }
+
+    /// The reference tables and code translation.
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.view.snapshot.catalogue
+    }
+
+    /// The release step every number goes through.
+    pub fn release(&self) -> &'a Release {
+        self.release
+    }
+
+    /// A filter argument as the measures take it (every patient when absent).
+    pub fn filter(&self, filter: Option<PatientFilter>) -> Result<Filter, ApiError> {
+        filter.unwrap_or_default().resolve(self.catalogue())
+    }
+
+    /// The answer of `measure` to `question` on the principal's rows (see
+    /// [`AppState::answer`]).
+    pub async fn answer<Q, T, F>(&self, question: Q, measure: F) -> Result<Arc<T>, ApiError>
+    where
+        Q: std::fmt::Debug + Send + 'static,
+        T: Send + Sync + 'static,
+        F: FnOnce(&Snapshot, &Q) -> Result<T, AnalyticsError> + Send + 'static,
+    {
+        self.state.answer(&self.view, question, measure).await
+    }
 }

@@ -1,12 +1,10 @@
 //! Time series: monthly screening, enrolment and treatment starts, with running totals.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::dimension::month_code;
 use consortium_analytics::{monthly_activity, Dimension as Dim, Filter};
 
-use super::access::{release, view};
+use super::access::Ask;
 use super::enums::Dimension;
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
@@ -48,19 +46,16 @@ impl ActivityQuery {
         split: Option<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<MonthlyActivity>> {
-        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
         let split: Option<Dim> = split.map(Into::into);
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows = state
-            .answer(&view, (split, filter), |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f))
-            .await?;
-        let release = release(ctx)?;
+        let question = (split, ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (d, f): &(Option<Dim>, Filter)| monthly_activity(s, *d, f)).await?;
+        let release = ask.release();
         Ok(rows
             .iter()
             .map(|r| MonthlyActivity {
                 month: month_code(r.month),
-                split: split.map(|d| GroupKey::new(d, r.split, &snapshot.catalogue)),
+                split: split.map(|d| GroupKey::new(d, r.split, ask.catalogue())),
                 referrals: release.count(&r.count.referrals),
                 enrolments: release.count(&r.count.enrolments),
                 treatment_starts: release.count(&r.count.treatment_starts),

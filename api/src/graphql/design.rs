@@ -13,22 +13,28 @@ use crate::error::ApiError;
 #[derive(InputObject, Debug, Clone, Copy)]
 pub struct TwoStageDesignInput {
     /// Stop after stage 1 if benefits ≤ r1.
-    #[graphql(default = 0)]
+    #[graphql(default_with = "TRIAL.r1")]
     pub r1: u32,
     /// Stage-1 evaluable patients.
-    #[graphql(default = 8)]
+    #[graphql(default_with = "TRIAL.n1")]
     pub n1: u32,
     /// Negative if total benefits ≤ r.
-    #[graphql(default = 4)]
+    #[graphql(default_with = "TRIAL.r")]
     pub r: u32,
     /// Total evaluable patients.
-    #[graphql(default = 24)]
+    #[graphql(default_with = "TRIAL.n")]
     pub n: u32,
 }
 
+/// The protocol's rule, as the input's defaults.
+const TRIAL: TwoStageDesignInput = {
+    let rule = consortium_entity::protocol::TWO_STAGE;
+    TwoStageDesignInput { r1: rule.r1 as u32, n1: rule.n1 as u32, r: rule.r as u32, n: rule.n as u32 }
+};
+
 impl Default for TwoStageDesignInput {
     fn default() -> Self {
-        Self { r1: 0, n1: 8, r: 4, n: 24 }
+        TRIAL
     }
 }
 

@@ -1,12 +1,10 @@
 //! Genomics (InPreD): alteration frequencies, TMB and MSI, and how often profiling finds
 //! an actionable alteration.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Object, Result, SimpleObject};
 use consortium_analytics::{actionability, alteration_frequencies, tmb_distribution, Dimension as Dim, Filter};
 
-use super::access::{release, view};
+use super::access::Ask;
 use super::enums::{AlterationClass, Dimension};
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
@@ -110,13 +108,10 @@ impl GenomicsQuery {
         #[graphql(default)] by_tumour_type: bool,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<AlterationFrequency>> {
-        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows = state
-            .answer(&view, (by_tumour_type, filter), |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f))
-            .await?;
-        let (catalogue, release) = (&snapshot.catalogue, release(ctx)?);
+        let ask = Ask::new(ctx, Scope::GenomicsRead).await?;
+        let question = (by_tumour_type, ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f)).await?;
+        let (catalogue, release) = (ask.catalogue(), ask.release());
         Ok(rows
             .iter()
             .map(|r| AlterationFrequency {
@@ -135,18 +130,15 @@ impl GenomicsQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<TmbGroup>> {
-        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
+        let ask = Ask::new(ctx, Scope::GenomicsRead).await?;
         let dimensions = dims(&group_by);
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows = state
-            .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f))
-            .await?;
-        let release = release(ctx)?;
+        let question = (dimensions.clone(), ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f)).await?;
+        let release = ask.release();
         Ok(rows
             .iter()
             .map(|r| TmbGroup {
-                keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
+                keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
                 profiled: release.count(&r.profiled),
                 tmb: r.tmb.as_ref().map(|t| TmbQuantiles::new(t, release)),
                 msi_high: release.rate(&r.msi_high),
@@ -161,18 +153,15 @@ impl GenomicsQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<ActionabilityGroup>> {
-        let (state, view) = view(ctx, Scope::GenomicsRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
+        let ask = Ask::new(ctx, Scope::GenomicsRead).await?;
         let dimensions = dims(&group_by);
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let rows = state
-            .answer(&view, (dimensions.clone(), filter), |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f))
-            .await?;
-        let release = release(ctx)?;
+        let question = (dimensions.clone(), ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
+        let release = ask.release();
         Ok(rows
             .iter()
             .map(|r| ActionabilityGroup {
-                keys: GroupKey::list(&dimensions, &r.keys, &snapshot.catalogue),
+                keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
                 actionable: release.rate(&r.actionable),
             })
             .collect())

@@ -1,8 +1,6 @@
 //! Outcome questions: response with exact intervals, two-stage cohort monitoring, and
 //! Kaplan–Meier survival.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
 use consortium_analytics::stats::Decision;
@@ -10,7 +8,7 @@ use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalG
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
-use super::access::{release, view};
+use super::access::Ask;
 use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
 use super::inputs::PatientFilter;
 use super::types::{Cohort, GroupKey};
@@ -354,14 +352,11 @@ impl OutcomeQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<ResponseSummary> {
-        let (state, view) = view(ctx, Scope::ResponseRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
+        let ask = Ask::new(ctx, Scope::ResponseRead).await?;
         let dimensions: Vec<consortium_analytics::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let question = (dimensions.clone(), filter);
-        let rows =
-            state.answer(&view, question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
-        let (catalogue, release) = (&snapshot.catalogue, release(ctx)?);
+        let question = (dimensions.clone(), ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
+        let (catalogue, release) = (ask.catalogue(), ask.release());
         let mut groups: Vec<ResponseGroup> =
             rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue, release)).collect();
         let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
@@ -379,22 +374,20 @@ impl OutcomeQuery {
         ctx: &Context<'_>,
         status: Option<CohortStatus>,
     ) -> Result<Vec<CohortMonitoring>> {
-        if release(ctx)?.is_noisy() {
+        let ask = Ask::new(ctx, Scope::ResponseRead).await?;
+        if ask.release().is_noisy() {
             // Decisions and status checks are functions of exact stage counts.
             return Err(ApiError::Forbidden(
                 "cohort monitoring rests on exact counts and is not available on the noisy tier".into(),
             )
             .into());
         }
-        let (state, view) = view(ctx, Scope::ResponseRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
-        let rows = state.answer(&view, (), |s, _: &()| cohort_monitoring(s)).await?;
-        let release = release(ctx)?;
+        let rows = ask.answer((), |s, _: &()| cohort_monitoring(s)).await?;
         let status = status.map(consortium_entity::CohortStatus::from);
         Ok(rows
             .iter()
             .filter(|m| status.is_none_or(|s| m.status == s))
-            .filter_map(|m| CohortMonitoring::new(m, &snapshot.catalogue, release))
+            .filter_map(|m| CohortMonitoring::new(m, ask.catalogue(), ask.release()))
             .collect())
     }
 
@@ -409,8 +402,7 @@ impl OutcomeQuery {
         #[graphql(default)] by_treatment_group: bool,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<SurvivalCurve>> {
-        let (state, view) = view(ctx, Scope::OutcomeRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
+        let ask = Ask::new(ctx, Scope::OutcomeRead).await?;
         let grouping = match (group_by, by_treatment_group) {
             (Some(_), true) => {
                 return Err(ApiError::BadUserInput("give groupBy or byTreatmentGroup, not both".into()).into())
@@ -419,12 +411,11 @@ impl OutcomeQuery {
             (None, true) => Some(SurvivalGrouping::TreatmentGroup),
             (None, false) => None,
         };
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
-        let release = release(ctx)?;
+        let release = ask.release();
         // The bin is part of the question: coarsened curves are other answers.
         let bin = release.survival_bin_months();
-        let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, filter, bin);
-        let curves = state.answer(&view, question, |s, (e, g, f, bin)| survival(s, *e, *g, f, *bin)).await?;
-        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, &snapshot.catalogue, release)).collect())
+        let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, ask.filter(filter)?, bin);
+        let curves = ask.answer(question, |s, (e, g, f, bin)| survival(s, *e, *g, f, *bin)).await?;
+        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, ask.catalogue(), release)).collect())
     }
 }

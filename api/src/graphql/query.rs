@@ -1,11 +1,9 @@
 //! The query root.
 
-use std::sync::Arc;
-
 use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, MergedObject, Object, Result};
 
-use super::access::{release, view};
+use super::access::Ask;
 use super::activity::ActivityQuery;
 use super::design::DesignQuery;
 use super::enums::{CohortStatus, Dimension, HealthRegion, PartnerKind, Population};
@@ -20,7 +18,7 @@ use crate::auth::Scope;
 use consortium_analytics::error::echo;
 
 use crate::error::ApiError;
-use crate::state::CountQuestion;
+use consortium_analytics::{count_patients, funnel};
 
 /// A page of a reference list.
 type Page<T> = Connection<usize, T, EmptyFields, EmptyFields>;
@@ -46,18 +44,16 @@ pub struct EnrolmentQuery;
 impl EnrolmentQuery {
     /// The data version answers are computed on.
     async fn data_version(&self, ctx: &Context<'_>) -> Result<DataVersion> {
-        let (_, view) = view(ctx, Scope::EnrolmentRead).await?;
-        let snapshot = view.snapshot;
-        Ok(DataVersion { version: snapshot.version, built_at: snapshot.built_at })
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
+        Ok(DataVersion { version: ask.snapshot().version, built_at: ask.snapshot().built_at })
     }
 
     /// The screening funnel: referred → profiled → actionable → matched → enrolled →
     /// treated → evaluable.
     async fn funnel(&self, ctx: &Context<'_>, filter: Option<PatientFilter>) -> Result<Funnel> {
-        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
-        let filter = filter.unwrap_or_default().resolve(&view.snapshot.catalogue)?;
-        let funnel = state.funnel(&view, filter).await?;
-        let release = release(ctx)?;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
+        let funnel = ask.answer(ask.filter(filter)?, funnel).await?;
+        let release = ask.release();
         let steps = funnel
             .steps
             .iter()
@@ -77,15 +73,11 @@ impl EnrolmentQuery {
         #[graphql(default)] group_by: Vec<Dimension>,
         filter: Option<PatientFilter>,
     ) -> Result<PatientCounts> {
-        let (state, view) = view(ctx, Scope::EnrolmentRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
-        let question = CountQuestion {
-            population: population.into(),
-            group_by: group_by.into_iter().map(Into::into).collect(),
-            filter: filter.unwrap_or_default().resolve(&snapshot.catalogue)?,
-        };
-        let table = state.count(&view, question).await?;
-        Ok(PatientCounts::new(population, &table, &snapshot.catalogue, release(ctx)?))
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
+        let dimensions: Vec<consortium_analytics::Dimension> = group_by.into_iter().map(Into::into).collect();
+        let question = (consortium_analytics::Population::from(population), dimensions, ask.filter(filter)?);
+        let table = ask.answer(question, |s, (p, d, f)| count_patients(s, *p, d, f)).await?;
+        Ok(PatientCounts::new(population, &table, ask.catalogue(), ask.release()))
     }
 }
 
@@ -103,15 +95,10 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Partner>> {
-        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
         let kind = kind.map(consortium_entity::PartnerKind::from);
-        let items = snapshot
-            .catalogue
-            .partners
-            .values()
-            .filter(|p| kind.is_none_or(|k| p.kind == k))
-            .map(Partner::from)
-            .collect();
+        let items =
+            ask.catalogue().partners.values().filter(|p| kind.is_none_or(|k| p.kind == k)).map(Partner::from).collect();
         Ok(page(items, after, first)?)
     }
 
@@ -123,9 +110,9 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Site>> {
-        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
         let region = region.map(consortium_entity::HealthRegion::from);
-        let catalogue = &snapshot.catalogue;
+        let catalogue = ask.catalogue();
         let items = catalogue
             .sites
             .values()
@@ -137,8 +124,8 @@ impl ReferenceQuery {
 
     /// Study drugs.
     async fn drugs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Drug>> {
-        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
-        let catalogue = &snapshot.catalogue;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
+        let catalogue = ask.catalogue();
         let items = catalogue.drugs.values().map(|d| Drug::new(d, catalogue)).collect();
         Ok(page(items, after, first)?)
     }
@@ -151,9 +138,9 @@ impl ReferenceQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Cohort>> {
-        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
         let status = status.map(consortium_entity::CohortStatus::from);
-        let catalogue = &snapshot.catalogue;
+        let catalogue = ask.catalogue();
         let items = catalogue
             .cohorts
             .values()
@@ -165,8 +152,8 @@ impl ReferenceQuery {
 
     /// One cohort by code.
     async fn cohort(&self, ctx: &Context<'_>, code: String) -> Result<Cohort> {
-        let snapshot = view(ctx, Scope::EnrolmentRead).await?.1.snapshot;
-        let catalogue = &snapshot.catalogue;
+        let ask = Ask::new(ctx, Scope::EnrolmentRead).await?;
+        let catalogue = ask.catalogue();
         let cohort = catalogue.cohorts.values().find(|c| c.code == code);
         cohort
             .map(|c| Cohort::new(c, catalogue))

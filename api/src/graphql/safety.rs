@@ -1,12 +1,10 @@
 //! Safety: patients with adverse events per CTCAE term or organ class, by grade band,
 //! relatedness and seriousness, as proportions of treated patients.
 
-use std::sync::Arc;
-
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
 
-use super::access::{release, view};
+use super::access::Ask;
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
 use crate::auth::Scope;
@@ -91,17 +89,13 @@ impl SafetyQuery {
         #[graphql(default_with = "SafetySplit::None")] split: SafetySplit,
         filter: Option<PatientFilter>,
     ) -> Result<Vec<AdverseEventSummary>> {
-        let (state, view) = view(ctx, Scope::SafetyRead).await?;
-        let snapshot = Arc::clone(&view.snapshot);
-        let filter = filter.unwrap_or_default().resolve(&snapshot.catalogue)?;
+        let ask = Ask::new(ctx, Scope::SafetyRead).await?;
         let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
-        let question = (level, grouping, filter);
-        let rows =
-            state.answer(&view, question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
-        let release = release(ctx)?;
+        let question = (level, grouping, ask.filter(filter)?);
+        let rows = ask.answer(question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
         Ok(rows
             .iter()
-            .map(|r| AdverseEventSummary::new(r, grouping.dimension(), &snapshot.catalogue, release))
+            .map(|r| AdverseEventSummary::new(r, grouping.dimension(), ask.catalogue(), ask.release()))
             .collect())
     }
 }
