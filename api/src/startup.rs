@@ -16,7 +16,7 @@ use crate::auth::sign_in::{self, SignIn};
 use crate::auth::{oauth, Authenticator};
 use crate::config::ServeArgs;
 use crate::graphql::{build_live_schema, build_schema};
-use crate::pipeline::{Service, Settings};
+use crate::pipeline::exchange::{Service, Settings};
 use crate::socket::Sockets;
 use crate::state::AppState;
 use crate::{http, server, socket, web};

@@ -5,7 +5,7 @@
 //! answered; a full ledger refuses, never forgets.
 
 use consortium_api::pipeline::decide::ledger::NewSets;
-use consortium_api::pipeline::decide::Memory;
+use consortium_api::pipeline::decide::memory::Memory;
 use consortium_api::pipeline::record::recorder::CONFLICT;
 use consortium_disclosure::differencing::bitmap;
 use consortium_disclosure::PatientSet;

@@ -10,6 +10,7 @@ mod logs;
 mod schema_walk;
 
 mod access;
+mod architecture;
 mod bad_input;
 mod browser;
 mod cli;

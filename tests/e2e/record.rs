@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use consortium_api::pipeline::decide::Memory;
+use consortium_api::pipeline::decide::memory::Memory;
 use consortium_api::pipeline::record::audit;
 use consortium_entity::access::{audit_record, rate_window};
 use futures::future::join_all;

@@ -31,7 +31,7 @@ use async_graphql::{EmptyMutation, Schema, SchemaBuilder};
 pub use mutation::Mutation;
 
 use crate::config::ServeArgs;
-use crate::pipeline::plan::rate_limit::RateLimit;
+use crate::pipeline::plan::charge::RateLimit;
 use crate::state::AppState;
 pub use codes::{ErrorCodes, Limits};
 pub use live::{Live, LiveQuery, LiveSchema};

@@ -57,6 +57,25 @@ pub struct ImportReport {
     pub problems: Vec<ImportProblem>,
     /// How many problems in all.
     pub problem_count: i32,
+    /// Whether the import was sent as a correction of vital status.
+    pub correction: bool,
+    /// Follow-up rows that corrected a vital status on record (a correction only).
+    pub corrected: i32,
+    /// Patients moved to another site (an `admin` import only).
+    pub rehomed: i32,
+    /// Partners whose grants the import changes.
+    pub grants_changed: Vec<ImportedGrant>,
+}
+
+/// A partner's grants before and after an import.
+#[derive(SimpleObject, Debug)]
+pub struct ImportedGrant {
+    /// The partner's code.
+    pub partner: String,
+    /// Its scopes before (null: its kind's defaults).
+    pub before: Option<String>,
+    /// Its scopes after (null: its kind's defaults).
+    pub after: Option<String>,
 }
 
 /// The rows of one file by what became of them.
@@ -68,6 +87,8 @@ pub struct ImportedFile {
     pub file: String,
     /// Hex SHA-256 of the file (on record in the audit trail).
     pub sha256: String,
+    /// The format its content was read as (`csv`, `parquet`); null when unreadable.
+    pub format: Option<String>,
     /// Rows read.
     pub rows: i64,
     /// Rows that are new.
@@ -112,6 +133,7 @@ impl From<Report> for ImportReport {
                     domain: f.domain,
                     file: f.file,
                     sha256: f.sha256,
+                    format: f.format,
                     rows: count(f.rows),
                     inserted: count(f.inserted),
                     updated: count(f.updated),
@@ -132,6 +154,14 @@ impl From<Report> for ImportReport {
                 })
                 .collect(),
             problem_count: i32::try_from(report.problems.total).unwrap_or(i32::MAX),
+            correction: report.correction,
+            corrected: i32::try_from(report.corrected).unwrap_or(i32::MAX),
+            rehomed: i32::try_from(report.rehomed).unwrap_or(i32::MAX),
+            grants_changed: report
+                .grants
+                .into_iter()
+                .map(|g| ImportedGrant { partner: g.partner, before: g.before, after: g.after })
+                .collect(),
         }
     }
 }

@@ -98,7 +98,7 @@ pub async fn serve(service: &Service, headers: &HeaderMap, body: Body, method: M
                         key: None,
                         dry_run: false,
                     };
-                    record::answer(&mut exchange, &context, answer, decide::Memory::default()).await
+                    record::answer(&mut exchange, &context, answer, decide::memory::Memory::default()).await
                 }
             },
             Route::Ask(key) => match ask(&exchange, &principal, &context, &admitted, key).await {
@@ -122,7 +122,7 @@ async fn ask(
     context: &Arc<RequestContext>,
     admitted: &Admitted,
     key: Option<route::answers::AnswerKey>,
-) -> Result<(Answer, decide::Memory), Refusal> {
+) -> Result<(Answer, decide::memory::Memory), Refusal> {
     let service = exchange.service;
     let answered = async {
         let operations = &admitted.operations;
@@ -131,8 +131,8 @@ async fn ask(
             Decided::Publish(memory) => {
                 (publish::run(&service.schema, principal, context, operations, planned).await, memory)
             }
-            Decided::Cost(cost) => (priced(planned, cost), decide::Memory::default()),
-            Decided::Refused(error) => (reply::refused(planned.len(), error), decide::Memory::default()),
+            Decided::Cost(cost) => (priced(planned, cost), decide::memory::Memory::default()),
+            Decided::Refused(error) => (reply::refused(planned.len(), error), decide::memory::Memory::default()),
         };
         let key = key.filter(|_| admitted.reads_only());
         (Answer { responses, single: admitted.single, key, dry_run: admitted.dry_run }, memory)
@@ -184,7 +184,9 @@ pub async fn connection_init(
     };
     exchange.entry.duration_ms = exchange.elapsed_ms();
     record::report(&exchange, &exchange.entry);
-    if let Err(error) = service.state.audit.append(exchange.entry.clone(), decide::Memory::default(), None).await {
+    if let Err(error) =
+        service.state.audit.append(exchange.entry.clone(), decide::memory::Memory::default(), None).await
+    {
         tracing::error!(cause = ?error, "cannot put a subscription on record; refusing it");
         return Err(async_graphql::Error::new("the service is temporarily unavailable"));
     }

@@ -264,9 +264,10 @@ impl Report {
         let mut out = String::new();
         for f in &self.files {
             out.push_str(&format!(
-                "{} ({}, sha256 {}): {} rows, {} inserted, {} updated, {} unchanged\n",
+                "{} ({}, {}, sha256 {}): {} rows, {} inserted, {} updated, {} unchanged\n",
                 f.file,
                 f.domain,
+                f.format.as_deref().unwrap_or("unread"),
                 &f.sha256[..f.sha256.len().min(12)],
                 f.rows,
                 f.inserted,

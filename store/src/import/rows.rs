@@ -41,18 +41,30 @@ pub(super) struct Changes {
     pub grants: Vec<GrantChange>,
 }
 
-/// Longest text accepted in any cell, in characters.
+/// Longest text accepted in any cell, in characters (names, mechanisms).
 pub const MAX_TEXT: usize = 200;
 
-/// What is wrong with a cell's text whatever its column, if anything: control
-/// characters (a NUL, a line break inside a quoted value), more than [`MAX_TEXT`]
-/// characters, or a leading character a spreadsheet reads as a formula.
-fn bad_text(value: &str) -> Option<&'static str> {
-    if value.chars().any(char::is_control) {
-        return Some("holds a control character (a NUL, tab or line break)");
+/// Longest text accepted in `column`, in characters: what the database stores for it.
+fn max_len(column: &str) -> usize {
+    match column {
+        "USUBJID" | "SAMPLEID" | "CODE" | "SITEID" | "DRUG" | "COHORT" | "PANEL" | "PARTNER" | "SUPPLIER"
+        | "SEQSITE" => 32,
+        "AETERM" | "AESOC" => 100,
+        "PCHANGE" => 64,
+        _ => MAX_TEXT,
     }
-    if value.chars().count() > MAX_TEXT {
-        return Some("longer than 200 characters");
+}
+
+/// What is wrong with a cell's text in `column`, if anything: control characters (a
+/// NUL, a line break inside a quoted value), more characters than the column holds, or
+/// a leading character a spreadsheet reads as a formula.
+fn bad_text(column: &str, value: &str) -> Option<String> {
+    if value.chars().any(char::is_control) {
+        return Some("holds a control character (a NUL, tab or line break)".into());
+    }
+    let most = max_len(column);
+    if value.chars().count() > most {
+        return Some(format!("longer than {most} characters"));
     }
     let mut chars = value.chars();
     let formula = match chars.next() {
@@ -60,7 +72,7 @@ fn bad_text(value: &str) -> Option<&'static str> {
         Some('-') => !chars.next().is_some_and(|c| c.is_ascii_digit() || c == '.'),
         _ => false,
     };
-    formula.then_some("starts like a spreadsheet formula (= + - @)")
+    formula.then(|| "starts like a spreadsheet formula (= + - @)".to_owned())
 }
 
 /// Upper-case spellings accepted besides the stored codes (SDTM's own where it has one).
@@ -90,9 +102,9 @@ impl<'t> Row<'t> {
     fn clean(&mut self) -> bool {
         for (c, column) in self.table.header.iter().enumerate() {
             let Some(value) = self.table.cells[c][self.r].as_deref() else { continue };
-            if let Some(why) = bad_text(value) {
+            if let Some(why) = bad_text(column, value) {
                 let shown: String = value.chars().filter(|c| !c.is_control()).take(40).collect();
-                self.fail(column, Some(&shown), Code::InvalidValue, why.into());
+                self.fail(column, Some(&shown), Code::InvalidValue, why);
             }
         }
         self.ok()
@@ -221,7 +233,7 @@ impl<'t> Row<'t> {
 
     fn identifier(&mut self, column: &str) -> Option<&'t str> {
         let value = self.text(column)?;
-        let fits = value.len() <= 64 && value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let fits = value.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
         if !fits {
             self.fail(column, Some(value), Code::InvalidValue, "not an identifier (letters, digits, - _ .)".into());
             return None;
@@ -939,6 +951,17 @@ mod tests {
         let start = NaiveDate::from_ymd_opt(2024, 1, 1).expect("date");
         let week = |days| study_week(start, start + chrono::TimeDelta::days(days));
         assert_eq!((week(0), week(3), week(4), week(56), week(53), week(59), week(60)), (0, 0, 1, 8, 8, 8, 9));
+    }
+
+    #[test]
+    fn text_is_refused_when_the_database_could_not_hold_it_or_a_spreadsheet_would_run_it() {
+        assert!(bad_text("NAME", "Oslo University Hospital").is_none());
+        assert!(bad_text("USUBJID", &"X".repeat(33)).is_some_and(|why| why.contains("32")));
+        assert!(bad_text("AETERM", &"x".repeat(101)).is_some());
+        assert!(bad_text("NAME", &"x".repeat(201)).is_some());
+        assert!(bad_text("AETERM", "Nausea\u{0}").is_some());
+        assert!(bad_text("AETERM", "=1+1").is_some() && bad_text("AETERM", "@x").is_some());
+        assert!(bad_text("TMB", "-1.5").is_none() && bad_text("AETERM", "-x").is_some());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! sets, a charge) goes to its record.
 
 pub mod ledger;
+pub mod memory;
 pub mod privacy;
 
 use std::sync::Arc;
@@ -22,18 +23,8 @@ use crate::auth::Principal;
 use crate::error::ApiError;
 use crate::state::AppState;
 use ledger::NewSets;
+use memory::Memory;
 use privacy::{Charge, Reckoning};
-
-/// What an answer adds to what the service remembers across requests, written with
-/// its record.
-#[derive(Debug, Clone, Default)]
-pub struct Memory {
-    /// The patient sets it releases exact for the first time (the differencing
-    /// guard's ledger).
-    pub sets: Option<NewSets>,
-    /// The charge of its noisy values against the partner's privacy budget.
-    pub charge: Option<Charge>,
-}
 
 /// What was decided.
 #[derive(Debug)]

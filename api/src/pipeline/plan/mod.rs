@@ -3,6 +3,7 @@
 //! and these responses are kept only for their errors); the query limits apply here,
 //! and the rate limit charges each operation ([`rate_limit`]).
 
+pub mod charge;
 pub mod rate_limit;
 
 use std::sync::Arc;

@@ -13,7 +13,8 @@
 //! lease for the rest of the window.
 //!
 //! The charge happens after validation, when async-graphql knows the query's
-//! complexity, in the [`RateLimit`] extension; every operation of a batch is charged.
+//! complexity, in the [`RateLimit`](super::charge::RateLimit) extension; every
+//! operation of a batch is charged.
 //! A query over budget is refused as `THROTTLED` with `retryAfter`, which the HTTP
 //! layer turns into `429` and `Retry-After`. The charge is then readable in the
 //! response as `rateLimit`.
@@ -21,17 +22,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextValidation};
-use async_graphql::{ServerError, ValidationResult};
 use chrono::Utc;
 use consortium_entity::access::rate_window;
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
-use crate::auth::Principal;
 use crate::error::ApiError;
-use crate::pipeline::context::{RateStatus, RequestContext};
-use crate::state::AppState;
+use crate::pipeline::context::RateStatus;
 
 /// A lease is this fraction of the budget (1/20).
 pub const LEASE_FRACTION: i64 = 20;
@@ -146,47 +143,5 @@ impl RateLimiter {
             }
         }
         Ok(None)
-    }
-}
-
-/// The extension charging each validated query to its principal's token.
-#[derive(Debug, Clone, Copy)]
-pub struct RateLimit;
-
-impl ExtensionFactory for RateLimit {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RateLimitExtension)
-    }
-}
-
-struct RateLimitExtension;
-
-#[async_graphql::async_trait::async_trait]
-impl Extension for RateLimitExtension {
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        let result = next.run(ctx).await?;
-        let (Some(state), Some(principal)) = (ctx.data_opt::<Arc<AppState>>(), ctx.data_opt::<Principal>()) else {
-            return Ok(result);
-        };
-        // Every query costs at least one point, so even trivial ones are counted.
-        let cost = result.complexity.max(1) as i64;
-        let request = ctx.data_opt::<Arc<RequestContext>>();
-        // Publishing runs the operations a second time; they were charged when planned.
-        if request.is_some_and(|r| r.is_publishing()) {
-            return Ok(result);
-        }
-        match state.limiter.charge(&principal.token_id, cost).await {
-            Ok(status) => {
-                if let Some(request) = request {
-                    request.add_charge(status);
-                }
-                Ok(result)
-            }
-            Err(error) => Err(vec![error.into_server_error()]),
-        }
     }
 }

@@ -19,8 +19,8 @@ use poem::http::StatusCode;
 use poem::Response;
 
 use super::context::RequestContext;
+use super::decide::memory::Memory;
 use super::decide::privacy::BUDGET_EXHAUSTED;
-use super::decide::Memory;
 use super::exchange::{Caller, Exchange};
 use super::reply::{self, code_of, Refusal};
 use super::route::answers::{AnswerKey, ReleasedAnswer};

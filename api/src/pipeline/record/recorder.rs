@@ -55,8 +55,8 @@ use super::audit::{hash, GENESIS};
 use crate::auth::epoch::current_epoch;
 use crate::metrics::Metrics;
 use crate::pipeline::decide::ledger::NewSets;
+use crate::pipeline::decide::memory::Memory;
 use crate::pipeline::decide::privacy::{Charge, BUDGET_EXHAUSTED};
-use crate::pipeline::decide::Memory;
 
 /// The outcome on record of a request whose new sets lost a race past the differencing
 /// guard (see the module documentation).
