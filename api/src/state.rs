@@ -43,6 +43,8 @@ pub struct AppState {
     pub ledger: Ledgers,
     /// The noisy tier's kept values, charges and budgets.
     pub privacy: Privacy,
+    /// The patients' record keys, for the cell-key method.
+    pub record_keys: consortium_disclosure::RecordKeys,
     /// Queries known by their hash (automatic persisted queries).
     pub persisted: PersistedQueries,
     /// The tokens' rate-limit budgets.
@@ -83,6 +85,7 @@ impl AppState {
             released: ReleasedAnswers::default(),
             ledger: Ledgers::new(db.clone(), args.ledger_max_bytes),
             privacy: Privacy::new(db.clone(), args.privacy_window_secs),
+            record_keys: crate::pipeline::decide::record_keys::load(&db).await?,
             persisted: PersistedQueries::default(),
             limiter: RateLimiter::new(db.clone(), args.rate_limit_points, args.rate_limit_window_secs),
             db,

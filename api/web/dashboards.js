@@ -229,8 +229,8 @@
       rows.map((c) => [
         c.cohort.code,
         c.cohort.status,
-        c.decision.kind,
-        String(c.statusAgrees),
+        c.decision.kind ?? "withheld",
+        c.statusAgrees === null ? "withheld" : String(c.statusAgrees),
         shown(c.clinicalBenefit.numerator),
         shown(c.clinicalBenefit.denominator),
         shown(c.clinicalBenefit.estimate, 2),

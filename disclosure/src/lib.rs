@@ -5,6 +5,8 @@
 //! * [`patients`]: [`PatientSet`], the compact sorted set of patients behind a cell.
 //! * [`policy`]: [`Policy`], the thresholds a partner kind gets, with a version every
 //!   release names.
+//! * [`cellkey`]: the cell-key method (consistent perturbation of counts), the default
+//!   of every partner kind: protection across questions with no memory.
 //! * [`rules`]: the rules that look at one cell at a time (primary suppression, the
 //!   insider rule for hospitals, site dominance for industry).
 //! * [`differencing`]: the guard across responses: a [`Ledger`] of the patient sets
@@ -19,6 +21,7 @@
 //! * [`release`]: [`protect`] runs them in order and says, per cell, what happened.
 #![warn(missing_docs)]
 
+pub mod cellkey;
 pub mod complementary;
 pub mod differencing;
 pub mod noise;
@@ -26,6 +29,7 @@ pub mod policy;
 pub mod release;
 pub mod rules;
 
+pub use cellkey::{Perturbation, RecordKeys};
 pub use consortium_patients::PatientSet;
 pub use differencing::Ledger;
 pub use noise::Noise;

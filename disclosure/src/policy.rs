@@ -3,12 +3,19 @@
 //! Defaults, and what each protects against (the README's disclosure section has the
 //! full table):
 //!
-//! | kind | k | zeros | insider rule | dominance | survival times |
+//! | kind | k | perturbation σ (bound D) | insider rule | dominance | survival times |
 //! |---|---|---|---|---|---|
-//! | industry | 5 | shown | — | no site above 80% of a cell | 1-month bins |
-//! | hospital | 5 | shown | ≥ k patients from other sites | — | 1-month bins |
-//! | registry | 3 | shown | — | — | exact |
-//! | academic | 3 | shown | — | — | exact |
+//! | industry | 5 | 2 (±12) | — | no site above 80% of a cell | 1-month bins |
+//! | hospital | 5 | 2 (±12) | ≥ k patients from other sites | — | 1-month bins |
+//! | registry | 3 | 1.5 (±9) | — | — | 1-month bins |
+//! | academic | 3 | 1.5 (±9) | — | — | 1-month bins |
+//!
+//! Every kind is on the cell-key method by default ([`crate::cellkey`]): counts are
+//! published perturbed, consistently for the same patients, and zeros and small cells
+//! are withheld alike under one reason. A deployment may take a named partner off it
+//! (`perturbation=off`, for example the trial's own statistics group, which works on the
+//! pseudonymised data anyway): that partner gets exact counts under the per-answer
+//! rules, which do **not** protect against combining many answers.
 //!
 //! No kind is on the noisy tier by default: a deployment puts a partner or a kind on
 //! it (`DISCLOSURE_OVERRIDES`, `noise=` and `budget=`), for example a public or
@@ -20,6 +27,8 @@
 //! data-processing agreement with pseudonymised data; for both, released aggregates
 //! still end up in reports, so they keep the floor Norwegian health statistics use for
 //! publication (counts under three are disclosive, helsedata.no).
+
+use crate::cellkey::Perturbation;
 
 /// A disclosure policy. Its `version` is named by every release made under it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,11 +49,14 @@ pub struct Policy {
     /// The noisy tier: counts are released with differentially private noise under a
     /// privacy budget instead of being checked by the rules above (see [`crate::noise`]).
     pub noise: Option<crate::noise::Noise>,
+    /// The cell-key method: counts are released consistently perturbed (see
+    /// [`crate::cellkey`]); `None` releases exact counts.
+    pub perturbation: Option<crate::cellkey::Perturbation>,
 }
 
 impl Policy {
     /// The version of the defaults below.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 
     /// An industry partner's default.
     pub const INDUSTRY: Policy = Policy {
@@ -55,6 +67,7 @@ impl Policy {
         dominance: Some(0.8),
         survival_bin_months: Some(1.0),
         noise: None,
+        perturbation: Some(Perturbation { sd: 2.0 }),
     };
     /// A hospital's default.
     pub const HOSPITAL: Policy = Policy {
@@ -65,6 +78,7 @@ impl Policy {
         dominance: None,
         survival_bin_months: Some(1.0),
         noise: None,
+        perturbation: Some(Perturbation { sd: 2.0 }),
     };
     /// The registry's default.
     pub const REGISTRY: Policy = Policy {
@@ -73,8 +87,9 @@ impl Policy {
         zeros_disclosive: false,
         insider: false,
         dominance: None,
-        survival_bin_months: None,
+        survival_bin_months: Some(1.0),
         noise: None,
+        perturbation: Some(Perturbation { sd: 1.5 }),
     };
     /// An academic partner's default.
     pub const ACADEMIC: Policy = Policy {
@@ -83,8 +98,9 @@ impl Policy {
         zeros_disclosive: false,
         insider: false,
         dominance: None,
-        survival_bin_months: None,
+        survival_bin_months: Some(1.0),
         noise: None,
+        perturbation: Some(Perturbation { sd: 1.5 }),
     };
 }
 
@@ -97,6 +113,8 @@ pub struct Requester<'a> {
     pub site_of: Option<&'a (dyn Fn(u32) -> Option<i32> + Sync)>,
     /// What was released before on this data version, for the differencing guard.
     pub released: Option<&'a crate::Ledger>,
+    /// The patients' record keys, for the cell-key method.
+    pub keys: Option<&'a crate::cellkey::RecordKeys>,
 }
 
 impl std::fmt::Debug for Requester<'_> {
@@ -110,5 +128,5 @@ impl std::fmt::Debug for Requester<'_> {
 
 impl Requester<'_> {
     /// A requester the rules know nothing particular about.
-    pub const ANYONE: Requester<'static> = Requester { own: None, site_of: None, released: None };
+    pub const ANYONE: Requester<'static> = Requester { own: None, site_of: None, released: None, keys: None };
 }

@@ -7,6 +7,15 @@ use crate::{PatientSet, Policy, Requester};
 
 /// Why a cell is withheld: stable texts, sent to partners as the value's `rule`.
 pub mod reason {
+    /// Withheld under the cell-key method: the one reason of every withheld count, so
+    /// that it tells nothing about how many patients the cell holds.
+    pub const WITHHELD: &str = "WITHHELD: not published under this policy (few patients, or to protect others)";
+    /// A count perturbed by the cell-key method (σ and the bound follow in the rule).
+    pub const PERTURBED: &str = "PERTURBED: cell-key method";
+    /// Not a count or a rate: under the cell-key method only counts and values
+    /// computed from the perturbed counts are released.
+    pub const PERTURBED_TIER: &str =
+        "PERTURBED_TIER: only counts, and values computed from the published counts, are released under this policy";
     /// Fewer than k patients.
     pub const SMALL_CELL: &str = "SMALL_CELL: fewer than k patients";
     /// A zero under a policy where zeros are disclosive.

@@ -19,6 +19,7 @@ mod m20261130_000005_access_epoch;
 mod m20261130_000006_privacy;
 mod m20261130_000007_allowed_operations;
 mod m20261130_000008_audit_detail;
+mod m20261202_000009_record_key_secret;
 
 /// The ordered list of migrations.
 #[derive(Debug)]
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261130_000006_privacy::Migration),
             Box::new(m20261130_000007_allowed_operations::Migration),
             Box::new(m20261130_000008_audit_detail::Migration),
+            Box::new(m20261202_000009_record_key_secret::Migration),
         ]
     }
 }

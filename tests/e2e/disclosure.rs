@@ -330,32 +330,58 @@ const NOT_PATIENT_DATA: [&str; 20] = [
     "PrivacyBudget.*",
 ];
 
+/// Boolean and enum output fields that are not derived from patients: how a value was
+/// protected, what was asked, the catalogue, the service's bookkeeping.
+const NOT_PATIENT_FACTS: [&str; 0] = [];
+
+/// Boolean and enum output fields derived from patients: each goes through the release
+/// step, so it is nullable (null when withheld) and its object says why in `rule`.
+const RELEASED_FACTS: [&str; 3] =
+    ["TwoStageDecision.kind", "TwoStageDecision.isFinal", "CohortMonitoring.statusAgrees"];
+
+fn listed(list: &[&str], type_name: &str, field: &str) -> bool {
+    list.contains(&format!("{type_name}.{field}").as_str()) || list.contains(&format!("{type_name}.*").as_str())
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_number_reachable_from_the_query_root_is_a_bare_scalar() {
+async fn no_fact_about_patients_reachable_from_any_root_skips_the_release_step() {
     let app = TestApp::spawn(crate::helpers::Backend::Sqlite).await.expect("app");
     let schema = SchemaDoc::of(&app).await;
+    assert_eq!(schema.roots.len(), 3, "query, mutation and subscription roots: {:?}", schema.roots);
     let mut seen = std::collections::BTreeSet::new();
-    let mut queue: Vec<String> = vec!["Query".to_owned()];
-    let mut bare = Vec::new();
+    let mut queue: Vec<String> = schema.roots.clone();
+    let (mut bare, mut unreleased) = (Vec::new(), Vec::new());
     while let Some(type_name) = queue.pop() {
         if !seen.insert(type_name.clone()) {
             continue;
         }
         let described = schema.type_named(&type_name);
         for field in described["fields"].as_array().into_iter().flatten() {
-            let name = format!("{type_name}.{}", field["name"].as_str().unwrap_or_default());
+            let field_name = field["name"].as_str().unwrap_or_default();
+            let name = format!("{type_name}.{field_name}");
             let of = named(&field["type"]);
+            let kind = &schema.type_named(of)["kind"];
             if ["Int", "Float"].contains(&of) {
-                let allowed = NOT_PATIENT_DATA.contains(&name.as_str())
-                    || NOT_PATIENT_DATA.contains(&format!("{type_name}.*").as_str());
-                if !allowed {
+                if !listed(&NOT_PATIENT_DATA, &type_name, field_name) {
                     bare.push(name);
                 }
-            } else if schema.type_named(of)["kind"] == "OBJECT" && !of.starts_with("__") {
+            } else if of == "Boolean" || kind == "ENUM" {
+                if listed(&RELEASED_FACTS, &type_name, field_name) {
+                    assert_ne!(field["type"]["kind"], "NON_NULL", "{name} is null when withheld");
+                } else if !listed(&NOT_PATIENT_FACTS, &type_name, field_name) {
+                    unreleased.push(name);
+                }
+            } else if kind == "OBJECT" && !of.starts_with("__") {
                 queue.push(of.to_owned());
             }
         }
     }
     assert!(seen.contains("SurvivalStep") && seen.contains("TmbQuantiles"), "the walk reaches every type");
+    let decision = schema.type_named("TwoStageDecision")["fields"].as_array().cloned().unwrap_or_default();
+    assert!(decision.iter().any(|f| f["name"] == "rule"), "a withheld decision says why");
     assert!(bare.is_empty(), "patient-derived numbers that skip the release types: {bare:?}");
+    assert!(
+        unreleased.is_empty(),
+        "booleans and enums neither listed as released nor as not about patients: {unreleased:?}"
+    );
 }

@@ -42,7 +42,7 @@ pub const PATIENTS: u32 = 600;
 /// tests' default callers) see exact values; the early-look partner is on the noisy
 /// tier as in the demo.
 pub const TRUSTED: &str =
-    "registry:k=1,survival-bin=exact;academic:k=1,survival-bin=exact;EARLYLOOK:noise=0.5,budget=10";
+    "registry:k=1,survival-bin=exact,perturbation=off;academic:k=1,survival-bin=exact,perturbation=off;EARLYLOOK:noise=0.5,budget=10";
 
 /// The seed of that consortium.
 pub const SEED: u64 = 7;

@@ -11,6 +11,7 @@ mod schema_walk;
 
 mod access;
 mod architecture;
+mod attacks;
 mod bad_input;
 mod browser;
 mod cli;

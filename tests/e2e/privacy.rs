@@ -79,6 +79,7 @@ on_both_backends! {
         let cost = dry_run(&app, &token, BY_REGION).await;
         assert!(cost > 0.0, "the first time costs");
         assert_eq!(spent(&app, &token).await, 0.0, "a dry run spends nothing");
+        assert_eq!(app.sql_count("SELECT COUNT(*) FROM noisy_count").await, 0, "a dry run draws and keeps no value");
         let first = post(&app, &app.address, &token, &json!({ "query": BY_REGION })).await;
         assert!(first.get("errors").is_none(), "{first}");
         let charged = first["extensions"]["disclosure"]["epsilon"].as_f64().expect("ε on record");
@@ -269,5 +270,6 @@ crate::on_both_backends! {
         assert!(message.contains("more than the whole budget"), "{message}");
         assert!(!message.contains("meanwhile"), "{message}");
         assert_eq!(spent(&app, &token).await, 0.0);
+        assert_eq!(app.sql_count("SELECT COUNT(*) FROM noisy_count").await, 0, "a refusal draws and keeps no value");
     }
 }

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use crate::helpers::TestApp;
 
-const INTROSPECTION: &str = r#"{ __schema { queryType { name } types { kind name
+const INTROSPECTION: &str = r#"{ __schema { queryType { name } mutationType { name } subscriptionType { name } types { kind name
   fields { name args { name defaultValue type { ...T } } type { ...T } }
   inputFields { name defaultValue type { ...T } } enumValues { name } } } }
 fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { kind name } } } }"#;
@@ -18,6 +18,8 @@ fragment T on __Type { kind name ofType { kind name ofType { kind name ofType { 
 pub struct SchemaDoc {
     types: Vec<Value>,
     query_type: String,
+    /// The roots: query, mutation and subscription.
+    pub roots: Vec<String>,
 }
 
 /// Where random choices come from; `None` builds the minimal query.
@@ -28,9 +30,14 @@ impl SchemaDoc {
     pub async fn of(app: &TestApp) -> SchemaDoc {
         let data = app.data(INTROSPECTION, json!({})).await;
         let schema = &data["__schema"];
+        let roots = ["queryType", "mutationType", "subscriptionType"]
+            .iter()
+            .filter_map(|root| schema[root]["name"].as_str().map(str::to_owned))
+            .collect();
         SchemaDoc {
             types: schema["types"].as_array().cloned().unwrap_or_default(),
             query_type: schema["queryType"]["name"].as_str().unwrap_or("Query").to_owned(),
+            roots,
         }
     }
 

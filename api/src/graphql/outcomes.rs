@@ -3,8 +3,10 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
-use consortium_analytics::stats::Decision;
-use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group};
+use consortium_analytics::stats::{kaplan_meier_from_steps, Decision, StepCounts};
+use consortium_analytics::survival::{
+    merged_steps, survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group,
+};
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
@@ -110,18 +112,22 @@ pub enum DecisionKind {
     Negative,
 }
 
-/// The decision a cohort's data support under its design.
+/// The decision a cohort's data support under its design. It is derived from the stage
+/// counts, so it is published only where they are published exact: otherwise `kind`
+/// and `isFinal` are null and `rule` says why.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct TwoStageDecision {
-    /// The decision.
-    pub kind: DecisionKind,
+    /// The decision; null when withheld.
+    pub kind: Option<DecisionKind>,
     /// While recruiting: evaluable patients still needed to complete the stage
     /// (derived from the stage counts, and withheld with them).
     pub evaluable_needed: Option<Count>,
     /// While recruiting: further benefits needed to pass the stage (or to be positive).
     pub benefits_needed: Option<Count>,
-    /// Whether no further patient can change the decision.
-    pub is_final: bool,
+    /// Whether no further patient can change the decision; null when withheld.
+    pub is_final: Option<bool>,
+    /// Why the decision is withheld (null when published).
+    pub rule: Option<String>,
 }
 
 impl TwoStageDecision {
@@ -138,11 +144,13 @@ impl TwoStageDecision {
             Decision::Positive => (DecisionKind::Positive, None, None),
             Decision::Negative => (DecisionKind::Negative, None, None),
         };
+        let gate = release.follows(basis);
         Self {
-            kind,
-            evaluable_needed: evaluable_needed.map(|n| release.derived_count(n, basis)),
-            benefits_needed: benefits_needed.map(|n| release.derived_count(n, basis)),
-            is_final: d.is_final(),
+            kind: release.gated_value(kind, gate),
+            evaluable_needed: evaluable_needed.map(|n| release.gated_count(n, gate)),
+            benefits_needed: benefits_needed.map(|n| release.gated_count(n, gate)),
+            is_final: release.gated_value(d.is_final(), gate),
+            rule: gate.withheld_by().map(str::to_owned),
         }
     }
 }
@@ -154,8 +162,9 @@ pub struct CohortMonitoring {
     pub cohort: Cohort,
     /// The decision the data support.
     pub decision: TwoStageDecision,
-    /// Whether the recorded status agrees with the decision (false: a mismatch to review).
-    pub status_agrees: bool,
+    /// Whether the recorded status agrees with the decision (false: a mismatch to
+    /// review); null when the decision is withheld.
+    pub status_agrees: Option<bool>,
     /// Recorded status (as on the cohort).
     pub recorded_status: CohortStatus,
     /// Enrolled patients.
@@ -184,7 +193,7 @@ impl CohortMonitoring {
         Some(Self {
             cohort: Cohort::new(cohort, catalogue),
             decision: TwoStageDecision::new(m.decision, &basis, release),
-            status_agrees: m.status_agrees,
+            status_agrees: release.gated_value(m.status_agrees, release.follows(&basis)),
             recorded_status: m.status.into(),
             enrolled: release.count(&m.enrolled),
             treated: release.count(&m.treated),
@@ -280,6 +289,9 @@ impl SurvivalCurve {
             Some(SurvivalGrouping::TreatmentGroup) => (None, curve.key.and_then(Group::of_key).map(Into::into)),
             None => (None, None),
         };
+        if release.is_perturbed() {
+            return Self::perturbed(curve, group, treatment_group, release);
+        }
         let patients = release.count(&curve.patients);
         // Patients at risk at `months`: those whose time is at or after it.
         let at_risk_at = |months: f64| curve.table.iter().find(|r| r.time >= months).map_or(0, |r| r.at_risk);
@@ -331,6 +343,86 @@ impl SurvivalCurve {
                 .map(|a| AtRisk {
                     months: a.months,
                     patients: release.gated_count(a.patients, release.at_risk_gate(&patients, a.patients)),
+                })
+                .collect(),
+            patients,
+        }
+    }
+}
+
+impl SurvivalCurve {
+    /// The curve under the cell-key method: its steps merged until each holds at least k
+    /// events, each step's numbers at risk and events perturbed within the curve (keyed
+    /// by the curve's patients and the step's time), and the curve, its band, median and
+    /// landmarks computed from those published counts. Censorings are not published
+    /// (a step's may be few).
+    fn perturbed(
+        curve: &Curve,
+        group: Option<GroupKey>,
+        treatment_group: Option<TreatmentGroup>,
+        release: &Release,
+    ) -> Self {
+        let patients = release.count(&curve.patients);
+        let within = |tag: u64, value: u64| release.perturbed_within(&curve.patients, tag, value);
+        // A step's tag: its time (months, to the microsecond) and which count.
+        let tag = |months: f64, which: u64| ((months * 1e6).round() as u64) << 2 | which;
+        let steps: Vec<(StepCounts, Count, Count)> = merged_steps(&curve.table, release.k())
+            .into_iter()
+            .filter_map(|step| {
+                let at_risk = within(tag(step.time, 0), step.at_risk)?;
+                let events = within(tag(step.time, 1), step.events)?;
+                let (&n, &d) = (at_risk.perturbed_value()?, events.perturbed_value()?);
+                Some((StepCounts { time: step.time, at_risk: n, events: d, censored: 0 }, at_risk, events))
+            })
+            .collect();
+        let counts: Vec<StepCounts> = steps.iter().map(|(s, _, _)| *s).collect();
+        let fitted = kaplan_meier_from_steps(&counts, patients.perturbed_value().copied().unwrap_or(0));
+        let basis = [&patients];
+        let measure = |v: f64| release.computed_from(v, &basis);
+        let median = fitted.median_with_interval();
+        let last = counts.last().map_or(0.0, |s| s.time);
+        Self {
+            group,
+            treatment_group,
+            events: release.count(&curve.events),
+            steps: steps
+                .iter()
+                .zip(fitted.rows())
+                .map(|((_, at_risk, events), row)| SurvivalStep {
+                    months: measure(row.time),
+                    at_risk: at_risk.clone(),
+                    events: events.clone(),
+                    censored: release.gated_count(0, release.follows(&basis)),
+                    survival: measure(row.survival),
+                    lower95: measure(row.lower),
+                    upper95: measure(row.upper),
+                })
+                .collect(),
+            median: MedianSurvival {
+                months: median.median.map(measure),
+                lower95: median.lower.map(measure),
+                upper95: median.upper.map(measure),
+            },
+            landmarks: curve
+                .landmarks
+                .iter()
+                .map(|l| {
+                    let read = (l.months <= last).then(|| fitted.survival_at(l.months).ok()).flatten();
+                    Landmark {
+                        months: l.months,
+                        survival: read.map(|r| measure(r.survival)),
+                        lower95: read.map(|r| measure(r.lower)),
+                        upper95: read.map(|r| measure(r.upper)),
+                    }
+                })
+                .collect(),
+            at_risk: curve
+                .at_risk
+                .iter()
+                .map(|a| AtRisk {
+                    months: a.months,
+                    patients: within(tag(f64::from(a.months), 2), a.patients)
+                        .unwrap_or_else(|| release.gated_count(a.patients, release.follows(&basis))),
                 })
                 .collect(),
             patients,

@@ -63,7 +63,8 @@ pub struct PatientCounts {
     pub population: Population,
     /// The grouping dimensions.
     pub group_by: Vec<Dimension>,
-    /// Non-empty groups, sorted by key.
+    /// Non-empty groups, sorted by key; under the cell-key method only the groups
+    /// published (a group left out may hold no patient or a few).
     pub groups: Vec<CountGroup>,
     /// All patients counted (the groups add up to it).
     pub total: Count,
@@ -91,6 +92,8 @@ impl GroupKey {
 
 impl PatientCounts {
     /// Labels a count table with codes and names from the catalogue, its counts released.
+    /// Under the cell-key method a withheld group is left out, as an empty one is, so
+    /// that whether a group has any patient at all is not told either.
     pub fn new(population: Population, table: &CountTable, catalogue: &Catalogue, release: &Release) -> Self {
         let groups = table
             .groups
@@ -99,6 +102,7 @@ impl PatientCounts {
                 keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
                 patients: release.count(&group.patients),
             })
+            .filter(|group| group.patients.is_released() || !release.is_perturbed())
             .collect();
         Self {
             population,

@@ -1,7 +1,8 @@
 //! **Decide**: the release step's decision over every cell the plan registered, all
 //! together, under the partner's policy, knowing who asks (a hospital's own patients,
 //! each patient's site) and what was released before on this data version (the
-//! differencing guard's [`ledger`], read up to date first). On the noisy tier the noisy
+//! differencing guard's [`ledger`], read up to date first, for exact releases; the
+//! cell-key method's [`record_keys`] for perturbed ones). On the noisy tier the noisy
 //! values are read (or drawn once) and their charge reckoned against the partner's
 //! budget ([`privacy`]): a request the budget does not allow is refused here, and a dry
 //! run is told its cost and stops. What the answer adds to the service's memory (new
@@ -10,10 +11,12 @@
 pub mod ledger;
 pub mod memory;
 pub mod privacy;
+pub mod record_keys;
 
 use std::sync::Arc;
 
 use chrono::Utc;
+use consortium_disclosure::PatientSet;
 use consortium_entity::PartnerKind;
 use serde_json::json;
 
@@ -40,12 +43,12 @@ pub enum Decided {
 /// Decides the cells `context`'s plan registered, asked by `principal` (see the module
 /// documentation).
 pub async fn run(state: &AppState, context: &RequestContext, principal: &Principal, dry_run: bool) -> Decided {
-    let memory = match asker(state, context, principal).await {
+    let decided = match asker(state, context, principal).await {
         Ok(asker) => decide(state, context, &asker, &principal.partner.code).await,
         Err(error) => Err(error),
     };
-    let memory = match memory {
-        Ok(memory) => memory,
+    let (memory, noisy) = match decided {
+        Ok(decided) => decided,
         Err(error) => return Decided::Refused(error),
     };
     let reckoning = match &memory.charge {
@@ -58,39 +61,52 @@ pub async fn run(state: &AppState, context: &RequestContext, principal: &Princip
     if dry_run {
         return Decided::Cost(cost(reckoning.as_ref()));
     }
-    match reckoning.filter(|(r, budget)| !r.affordable(*budget)) {
-        Some((reckoning, budget)) => {
-            Decided::Refused(ApiError::BudgetExhausted(reckoning.refusal(budget, state.privacy.window_secs)))
-        }
-        None => Decided::Publish(memory),
+    if let Some((reckoning, budget)) = reckoning.filter(|(r, budget)| !r.affordable(*budget)) {
+        return Decided::Refused(ApiError::BudgetExhausted(reckoning.refusal(budget, state.privacy.window_secs)));
     }
+    // Only an answer that is published draws (and keeps) its noisy values.
+    let release = context.release();
+    if let (Some((mechanism, _)), false) = (release.noise(), noisy.is_empty()) {
+        match state.privacy.values(context.snapshot().version, mechanism, noisy).await {
+            Ok(values) => release.publish_noisy(values.into_iter().map(|(set, _, value)| (set, value))),
+            Err(error) => return Decided::Refused(error),
+        }
+    }
+    Decided::Publish(memory)
 }
 
 /// The release step's decision over the planned cells, against the ledger of what was
-/// released before (read up to date first, when there is anything to decide); returns
-/// what the answer adds to memory: the sets it releases exact for the first time and,
-/// on the noisy tier, the charge of its noisy values (given to the release step here).
-async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partner: &str) -> Result<Memory, ApiError> {
+/// released before (read up to date first, for exact releases, when there is anything
+/// to decide); returns what the answer adds to memory — the sets it releases exact for
+/// the first time and, on the noisy tier, the charge of its noisy values — and the
+/// patient sets whose noisy values are to be drawn if it is published.
+async fn decide(
+    state: &AppState,
+    context: &RequestContext,
+    asker: &Asker,
+    partner: &str,
+) -> Result<(Memory, Vec<PatientSet>), ApiError> {
     let release = context.release();
     let version = context.snapshot().version;
-    let (decision, sets) = if release.has_cells() {
+    // The differencing guard's ledger serves exact releases only: the cell-key method
+    // and the noisy tier need no memory of earlier answers.
+    let (decision, sets) = if release.has_cells() && release.is_exact() {
         let ledger = state.ledger.synced(version).await?;
         // One read of the ledger for the decision and for what it saw.
         let sets = ledger.sets();
-        let decision = release.decide(asker, Some(&sets))?;
+        let decision = release.decide(asker, Some(&sets), &state.record_keys)?;
         let new = sets.new_sets(&decision.exact, release.k(), state.ledger.max_bytes)?;
         (decision, new)
     } else {
-        let decision = release.decide(asker, None)?;
+        let decision = release.decide(asker, None, &state.record_keys)?;
         (decision, NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() })
     };
     let charge = match release.noise() {
         Some((mechanism, budget)) if !decision.noisy.is_empty() => {
-            let values = state.privacy.values(version, mechanism, decision.noisy).await?;
-            let mut cells: Vec<String> = values.iter().map(|(_, cell, _)| cell.clone()).collect();
+            let mut cells: Vec<String> =
+                decision.noisy.iter().map(|set| privacy::cell(set, mechanism.epsilon())).collect();
             cells.sort_unstable();
             cells.dedup();
-            release.publish_noisy(values.into_iter().map(|(set, _, value)| (set, value)));
             Some(Charge {
                 partner: partner.to_owned(),
                 data_version: version,
@@ -104,7 +120,7 @@ async fn decide(state: &AppState, context: &RequestContext, asker: &Asker, partn
         }
         _ => None,
     };
-    Ok(Memory { sets: Some(sets), charge })
+    Ok((Memory { sets: Some(sets), charge }, decision.noisy))
 }
 
 /// What a dry run may cost at most from the partner's privacy budget (every value asked

@@ -17,8 +17,10 @@
 //! concurrent requests, on any replicas, cannot together spend more than the budget,
 //! and a request whose charge cannot be made is not answered (outcome
 //! `BUDGET_EXHAUSTED`, nothing released). Before publishing, the same reckoning is made
-//! read-only, so a request plainly over budget is refused before anything is built; a
-//! dry run (the request extension `dryRun: true`) stops there and tells the cost.
+//! read-only, so a request plainly over budget is refused before anything is built or
+//! drawn; a dry run (the request extension `dryRun: true`) stops there and tells the
+//! cost. Neither draws or keeps a value: values are drawn only for an answer that is
+//! published.
 //!
 //! A request is refused, and a dry run prices it, at its most: every value asked for
 //! at full price, so whether a request is answered, and what a dry run says, tell
@@ -48,7 +50,7 @@ const TOLERANCE: f64 = 1e-9;
 pub const BUDGET_EXHAUSTED: &str = "BUDGET_EXHAUSTED";
 
 /// The key of a noisy value: the hash of the set and the ε of its noise.
-fn cell(set: &PatientSet, epsilon: f64) -> String {
+pub fn cell(set: &PatientSet, epsilon: f64) -> String {
     let mut bytes = Vec::with_capacity(8 + 4 * set.len());
     bytes.extend_from_slice(&epsilon.to_bits().to_le_bytes());
     for id in set.ids() {

@@ -84,7 +84,7 @@ pub async fn answer(exchange: &mut Exchange<'_>, context: &RequestContext, answe
     let errors: Vec<&async_graphql::ServerError> = responses.iter().flat_map(|r| r.errors.iter()).collect();
     let ok = if dry_run { "DRY_RUN" } else { "OK" };
     exchange.entry.outcome = errors.first().and_then(|e| code_of(e)).unwrap_or_else(|| ok.to_owned());
-    (exchange.entry.released, exchange.entry.withheld) = sum(responses.iter().map(|r| released_and_withheld(&r.data)));
+    (exchange.entry.released, exchange.entry.withheld) = context.release().tally();
     let complete = errors.is_empty() && responses.iter().all(|r| r.extensions.is_empty() && r.http_headers.is_empty());
     let kept = match key.filter(|_| complete && !context.is_personal()) {
         Some(key) => released(exchange, context, &responses).map(|answer| (key, Arc::new(answer))),
@@ -222,25 +222,6 @@ fn unrecorded(error: &sea_orm::DbErr) -> Response {
 
 fn unavailable(cause: &str) -> Response {
     unrecorded(&sea_orm::DbErr::Custom(cause.into()))
-}
-
-/// The values a response publishes and withholds: its `Count` and `Measure` objects
-/// (the only objects with a `value`), by whether their value is null.
-fn released_and_withheld(data: &async_graphql::Value) -> (i64, i64) {
-    use async_graphql::Value as V;
-    match data {
-        V::Object(fields) => match fields.get("value") {
-            Some(V::Null) => (0, 1),
-            Some(_) => (1, 0),
-            None => sum(fields.values().map(released_and_withheld)),
-        },
-        V::List(items) => sum(items.iter().map(released_and_withheld)),
-        _ => (0, 0),
-    }
-}
-
-fn sum(pairs: impl Iterator<Item = (i64, i64)>) -> (i64, i64) {
-    pairs.fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
 }
 
 /// Logs a request and counts it in the metrics.

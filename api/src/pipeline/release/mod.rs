@@ -21,14 +21,15 @@
 pub mod policy;
 mod values;
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
+use consortium_analytics::stats::clopper_pearson;
 use consortium_analytics::{PatientSet, Rate};
+use consortium_disclosure::cellkey::PerturbationTable;
 use consortium_disclosure::noise::Mechanism;
-use consortium_disclosure::{protect, Ledger, Outcome, Precision as Decided, Requester};
+use consortium_disclosure::rules::reason;
+use consortium_disclosure::{protect, Ledger, Outcome, Precision as Decided, RecordKeys, Requester};
 
 use crate::error::ApiError;
 
@@ -41,8 +42,25 @@ pub const FEW_AT_RISK: &str = "FEW_AT_RISK: fewer than k patients at risk";
 pub const UNPLANNED: &str = "UNPLANNED: not seen when the response was planned";
 
 enum Phase {
-    Planning(HashMap<u64, PatientSet>),
-    Publishing { outcomes: HashMap<u64, Outcome>, noisy: HashMap<u64, u64> },
+    Planning(HashSet<PatientSet>),
+    Publishing {
+        outcomes: HashMap<PatientSet, Outcome>,
+        noisy: HashMap<PatientSet, u64>,
+        /// The cell keys of the cells published perturbed, for counts within them.
+        cell_keys: HashMap<PatientSet, u64>,
+    },
+}
+
+/// Whether a value that rests on a count without being one (a survival step's time,
+/// a quantile) may be published: made only from counts, so a bare number never is.
+#[derive(Debug, Clone, Copy)]
+pub struct Gate(Outcome);
+
+impl Gate {
+    /// Why what it gates is withheld; `None` when it is published.
+    pub fn withheld_by(&self) -> Option<&'static str> {
+        self.0.rule().filter(|_| !self.0.is_released())
+    }
 }
 
 /// The release step of one request.
@@ -52,6 +70,8 @@ pub struct Release {
     asked: std::sync::atomic::AtomicUsize,
     /// The noisy tier's mechanism, when the policy has one.
     mechanism: Option<Mechanism>,
+    /// The cell-key method's table, when the policy perturbs.
+    perturbation: Option<PerturbationTable>,
     phase: Mutex<Phase>,
 }
 
@@ -63,18 +83,16 @@ pub struct Decision {
     /// The patient sets of the cells published with noise: their values are to be
     /// given by [`Release::publish_noisy`].
     pub noisy: Vec<PatientSet>,
+    /// How many cells are published (exact, perturbed or noisy).
+    pub published: usize,
+    /// How many cells are withheld.
+    pub withheld: usize,
 }
 
 impl std::fmt::Debug for Release {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Release").field("policy", &self.policy).finish_non_exhaustive()
     }
-}
-
-fn fingerprint(set: &PatientSet) -> u64 {
-    let mut hasher = DefaultHasher::new();
-    set.hash(&mut hasher);
-    hasher.finish()
 }
 
 /// Who asks, as the rules need it: the patients a hospital knows, each patient's site.
@@ -91,7 +109,8 @@ impl Release {
     pub fn new(policy: PartnerPolicy) -> Self {
         // The ε of a policy was checked when the overrides were read.
         let mechanism = policy.policy.noise.and_then(|noise| noise.mechanism().ok());
-        Self { policy, mechanism, asked: 0.into(), phase: Mutex::new(Phase::Planning(HashMap::new())) }
+        let perturbation = policy.policy.perturbation.map(|p| p.table());
+        Self { policy, mechanism, perturbation, asked: 0.into(), phase: Mutex::new(Phase::Planning(HashSet::new())) }
     }
 
     /// How many counts the plan asked for, one per question.
@@ -113,6 +132,17 @@ impl Release {
     /// Whether the partner is on the noisy tier.
     pub fn is_noisy(&self) -> bool {
         self.policy.policy.noise.is_some()
+    }
+
+    /// Whether counts are released perturbed (the cell-key method).
+    pub fn is_perturbed(&self) -> bool {
+        self.policy.policy.noise.is_none() && self.policy.policy.perturbation.is_some()
+    }
+
+    /// Whether counts are released exact, so that the differencing guard's ledger
+    /// applies (neither noisy nor perturbed).
+    pub fn is_exact(&self) -> bool {
+        self.policy.policy.noise.is_none() && self.policy.policy.perturbation.is_none()
     }
 
     /// The smallest count the policy publishes.
@@ -144,15 +174,16 @@ impl Release {
     }
 
     /// Decides every cell registered while planning, for `asker`, knowing the sets
-    /// `released` before on this data version (the differencing guard); from now on
-    /// values are published. Returns the patient sets of the cells published, exact and
-    /// noisy.
+    /// `released` before on this data version (the differencing guard, exact policies)
+    /// and the patients' record `keys` (the cell-key method); from now on values are
+    /// published. Returns the patient sets of the cells published exact and noisy, and
+    /// how many are published and withheld.
     ///
     /// # Errors
     ///
     /// `QUERY_TOO_COMPLEX` when the request has too many cells to protect; `INTERNAL`
     /// when the policy's noise has no mechanism.
-    pub fn decide(&self, asker: &Asker, released: Option<&Ledger>) -> Result<Decision, ApiError> {
+    pub fn decide(&self, asker: &Asker, released: Option<&Ledger>, keys: &RecordKeys) -> Result<Decision, ApiError> {
         if self.policy.policy.noise.is_some() && self.mechanism.is_none() {
             return Err(ApiError::Internal(format!("no noise mechanism for policy {}", self.policy.version)));
         }
@@ -160,15 +191,14 @@ impl Release {
             let sites = asker.sites.as_ref()?;
             sites.binary_search_by_key(&id, |(p, _)| *p).ok().map(|i| sites[i].1)
         };
-        let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of), released };
+        let requester = Requester { own: asker.own.as_ref(), site_of: Some(&site_of), released, keys: Some(keys) };
         self.with_phase(|phase| {
             let Phase::Planning(cells) = phase else { return Ok(Decision::default()) };
             // A fixed order (by size, then members) makes the same question get the same
             // answer however the operations' resolvers happened to interleave.
-            let mut cells: Vec<(u64, PatientSet)> = std::mem::take(cells).into_iter().collect();
-            cells.sort_by(|a, b| (a.1.len(), &a.1).cmp(&(b.1.len(), &b.1)));
-            let sets: Vec<PatientSet> = cells.iter().map(|(_, s)| s.clone()).collect();
-            let outcomes = protect(&self.policy.policy, &requester, &sets).map_err(|too| {
+            let mut cells: Vec<PatientSet> = std::mem::take(cells).into_iter().collect();
+            cells.sort_by(|a, b| (a.len(), a).cmp(&(b.len(), b)));
+            let outcomes = protect(&self.policy.policy, &requester, &cells).map_err(|too| {
                 ApiError::TooComplex(format!(
                     "the answer has {} numbers over {} distinct groups of patients, more than disclosure control \
                      can check in one request; ask for fewer groups or a narrower filter",
@@ -176,16 +206,39 @@ impl Release {
                 ))
             })?;
             let mut decision = Decision::default();
-            for ((_, set), outcome) in cells.iter().zip(&outcomes) {
-                match outcome.precision {
+            for (set, outcome) in cells.iter().zip(&outcomes) {
+                match outcome.precision() {
                     Decided::Exact => decision.exact.push(set.clone()),
                     Decided::Noisy => decision.noisy.push(set.clone()),
-                    Decided::Suppressed | Decided::Rounded => {}
+                    Decided::Suppressed | Decided::Rounded | Decided::Perturbed => {}
+                }
+                if outcome.is_released() {
+                    decision.published += 1;
+                } else {
+                    decision.withheld += 1;
                 }
             }
-            let outcomes = cells.into_iter().map(|(f, _)| f).zip(outcomes).collect();
-            *phase = Phase::Publishing { outcomes, noisy: HashMap::new() };
+            let cell_keys = cells
+                .iter()
+                .zip(&outcomes)
+                .filter(|(_, o)| o.perturbed_value().is_some())
+                .map(|(set, _)| (set.clone(), keys.cell_key(set)))
+                .collect();
+            let outcomes = cells.into_iter().zip(outcomes).collect();
+            *phase = Phase::Publishing { outcomes, noisy: HashMap::new(), cell_keys };
             Ok(decision)
+        })
+    }
+
+    /// How many of the request's cells (distinct groups of patients) the decision
+    /// published and withheld, for its audit record.
+    pub fn tally(&self) -> (i64, i64) {
+        self.with_phase(|phase| match phase {
+            Phase::Planning(_) => (0, 0),
+            Phase::Publishing { outcomes, .. } => {
+                let published = outcomes.values().filter(|o| o.is_released()).count() as i64;
+                (published, outcomes.len() as i64 - published)
+            }
         })
     }
 
@@ -194,7 +247,7 @@ impl Release {
     pub fn publish_noisy(&self, values: impl IntoIterator<Item = (PatientSet, u64)>) {
         self.with_phase(|phase| {
             if let Phase::Publishing { noisy, .. } = phase {
-                noisy.extend(values.into_iter().map(|(set, value)| (fingerprint(&set), value)));
+                noisy.extend(values);
             }
         });
     }
@@ -202,16 +255,17 @@ impl Release {
     /// The outcome of `set`'s cell and, when noisy, its noisy value; `None` while
     /// planning (the cell is registered).
     fn outcome_of(&self, set: &PatientSet) -> Option<(Outcome, Option<u64>)> {
-        let key = fingerprint(set);
         self.with_phase(|phase| match phase {
             Phase::Planning(cells) => {
                 self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                cells.entry(key).or_insert_with(|| set.clone());
+                if !cells.contains(set) {
+                    cells.insert(set.clone());
+                }
                 None
             }
-            Phase::Publishing { outcomes, noisy } => Some(
-                outcomes.get(&key).map_or((Outcome::withheld(UNPLANNED), None), |o| (*o, noisy.get(&key).copied())),
-            ),
+            Phase::Publishing { outcomes, noisy, .. } => {
+                Some(outcomes.get(set).map_or((Outcome::withheld(UNPLANNED), None), |o| (*o, noisy.get(set).copied())))
+            }
         })
     }
 
@@ -221,7 +275,12 @@ impl Release {
         let Some((outcome, noisy)) = self.outcome_of(patients) else {
             return Count::decided(patients.count(), Outcome::withheld(UNPLANNED));
         };
-        if outcome.precision != Decided::Noisy {
+        if let (Some(value), Some(table), Some(perturbation)) =
+            (outcome.perturbed_value(), &self.perturbation, self.policy.policy.perturbation)
+        {
+            return Count::perturbed(value, perturbation.sd, table.bound(), table.margin95());
+        }
+        if outcome.precision() != Decided::Noisy {
             return Count::decided(patients.count(), outcome);
         }
         match (noisy, &self.mechanism) {
@@ -231,33 +290,46 @@ impl Release {
         }
     }
 
-    /// A value derived from `basis` counts: published when all of them are.
-    pub fn derived(&self, value: f64, basis: &[&Count]) -> Measure {
-        let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
-        Measure::decided(value, outcome)
+    /// Whether what rests on `basis` counts may be published exact: when all of them
+    /// are exact (a value derived from a perturbed or noisy count is not, a value
+    /// derived from nothing is not either).
+    pub fn follows(&self, basis: &[&Count]) -> Gate {
+        let withheld = basis.iter().map(|c| c.follower()).find(|o| !o.is_released());
+        Gate(match (basis.is_empty(), withheld) {
+            (true, _) => Outcome::withheld(UNPLANNED),
+            (false, Some(outcome)) => outcome,
+            (false, None) => Outcome::EXACT,
+        })
     }
 
-    /// A whole number derived from `basis` counts (patients still needed by a
-    /// two-stage rule): published when all of them are.
-    pub fn derived_count(&self, value: u64, basis: &[&Count]) -> Count {
-        let outcome = basis.iter().map(|c| c.follower()).find(|o| !o.is_released()).unwrap_or(Outcome::EXACT);
-        Count::decided(value, outcome)
+    /// A value derived from `basis` counts: published when all of them are exact.
+    pub fn derived(&self, value: f64, basis: &[&Count]) -> Measure {
+        self.gated(value, self.follows(basis))
     }
 
     /// A count known only as a number, published under `gate` (a survival rule).
-    pub fn gated_count(&self, value: u64, gate: Outcome) -> Count {
-        Count::decided(value, gate)
+    pub fn gated_count(&self, value: u64, gate: Gate) -> Count {
+        Count::decided(value, gate.0)
     }
 
     /// A value published only under `gate` (a survival rule).
-    pub fn gated(&self, value: f64, gate: Outcome) -> Measure {
-        Measure::decided(value, gate)
+    pub fn gated(&self, value: f64, gate: Gate) -> Measure {
+        Measure::decided(value, gate.0)
+    }
+
+    /// A value that is not a number (a decision, an agreement) published under `gate`:
+    /// `None` when withheld.
+    pub fn gated_value<T>(&self, value: T, gate: Gate) -> Option<T> {
+        gate.0.is_released().then_some(value)
     }
 
     /// A rate: numerator and denominator as counts, estimate and interval following them.
     pub fn rate(&self, rate: &Rate) -> Proportion {
         let numerator = self.count(&rate.numerator);
         let denominator = self.count(&rate.denominator);
+        if let Some(perturbed) = self.perturbed_rate(&numerator, &denominator) {
+            return perturbed;
+        }
         let basis = [&numerator, &denominator];
         Proportion {
             estimate: self.derived(rate.estimate, &basis),
@@ -268,16 +340,58 @@ impl Release {
         }
     }
 
+    /// A count of `value` patients within the cell of `within`, published perturbed
+    /// (by the cell's key and `tag`, so the same patients and tag always get the same
+    /// perturbation) when `within` is published perturbed and `value` is at least k;
+    /// `None` when `within` is not.
+    pub fn perturbed_within(&self, within: &PatientSet, tag: u64, value: u64) -> Option<Count> {
+        let (table, perturbation) = (self.perturbation.as_ref()?, self.policy.policy.perturbation?);
+        let cell_key = self.with_phase(|phase| match phase {
+            Phase::Publishing { cell_keys, .. } => cell_keys.get(within).copied(),
+            Phase::Planning(_) => None,
+        })?;
+        if value < self.k() {
+            return Some(Count::decided(value, Outcome::withheld(reason::WITHHELD)));
+        }
+        let shifted = value as i64 + table.perturbation(consortium_disclosure::cellkey::within(cell_key, tag));
+        Some(Count::perturbed(shifted.max(0) as u64, perturbation.sd, table.bound(), table.margin95()))
+    }
+
+    /// A value computed from published perturbed counts (a rate, a survival estimate
+    /// from perturbed steps): published when all of `basis` are perturbed and published.
+    pub fn computed_from(&self, value: f64, basis: &[&Count]) -> Measure {
+        if !basis.is_empty() && basis.iter().all(|c| c.perturbed_value().is_some()) {
+            Measure::computed_from_perturbed(value)
+        } else {
+            self.derived(value, basis)
+        }
+    }
+
+    /// A rate computed from its published, perturbed counts (the numerator capped at
+    /// the denominator); `None` unless both are perturbed and published.
+    fn perturbed_rate(&self, numerator: &Count, denominator: &Count) -> Option<Proportion> {
+        let (Some(&events), Some(&n)) = (numerator.perturbed_value(), denominator.perturbed_value()) else {
+            return None;
+        };
+        let computed = clopper_pearson(events.min(n), n, 0.95).ok()?;
+        let basis = [numerator, denominator];
+        Some(Proportion {
+            estimate: self.computed_from(computed.estimate, &basis),
+            lower95: self.computed_from(computed.lower, &basis),
+            upper95: self.computed_from(computed.upper, &basis),
+            numerator: numerator.clone(),
+            denominator: denominator.clone(),
+        })
+    }
+
     /// The gate of a survival step with `at_risk` patients at risk on a curve whose
     /// patient count is `curve`: both must be publishable.
-    pub fn at_risk_gate(&self, curve: &Count, at_risk: u64) -> Outcome {
-        let follows = curve.follower();
-        if !follows.is_released() {
+    pub fn at_risk_gate(&self, curve: &Count, at_risk: u64) -> Gate {
+        let follows = self.follows(&[curve]);
+        if !follows.0.is_released() || at_risk >= self.k() {
             follows
-        } else if at_risk >= self.k() {
-            Outcome::EXACT
         } else {
-            Outcome::withheld(FEW_AT_RISK)
+            Gate(Outcome::withheld(FEW_AT_RISK))
         }
     }
 }

@@ -6,14 +6,16 @@
 //! partner kind (`industry`, `hospital`, `registry`, `academic`) or a partner code; the
 //! settings are `k` (a count), `zeros` (`withheld` or `shown`), `insider` (`on`/`off`),
 //! `dominance` (a share, or `off`), `survival-bin` (months, or `exact`), `noise` (ε per
-//! count, or `off`) and `budget` (ε per privacy-budget window). `noise` puts the target
+//! count, or `off`), `budget` (ε per privacy-budget window) and `perturbation` (σ of
+//! the cell-key method, or `off` for exact counts, which protect each answer but not
+//! combinations of answers). `noise` puts the target
 //! on the noisy tier (see [`consortium_disclosure::noise`]); `budget` alone changes the
 //! budget of a target already on it. A release under an overridden policy names its
 //! version with a `+local` suffix.
 
 use std::str::FromStr;
 
-use consortium_disclosure::{Noise, Policy};
+use consortium_disclosure::{Noise, Perturbation, Policy};
 use consortium_entity::{partner, PartnerKind};
 
 /// The configured overrides, parsed.
@@ -28,6 +30,7 @@ enum Setting {
     Dominance(Option<f64>),
     SurvivalBin(Option<f64>),
     Noise(Option<f64>),
+    Perturbation(Option<f64>),
     Budget(f64),
 }
 
@@ -75,6 +78,7 @@ impl PolicyOverrides {
                         Setting::Insider(on) => policy.insider = on,
                         Setting::Dominance(share) => policy.dominance = share,
                         Setting::SurvivalBin(months) => policy.survival_bin_months = months,
+                        Setting::Perturbation(sd) => policy.perturbation = sd.map(|sd| Perturbation { sd }),
                         Setting::Noise(None) => policy.noise = None,
                         Setting::Noise(Some(epsilon)) => {
                             let budget = policy.noise.map_or(Noise::DEFAULT_BUDGET, |n| n.budget);
@@ -129,11 +133,18 @@ fn setting(text: &str) -> Result<Setting, String> {
             epsilon if epsilon.is_finite() && epsilon > 0.0 => Ok(Setting::Noise(Some(epsilon))),
             _ => Err(format!("'{text}': ε is a positive number")),
         },
+        "perturbation" if value == "off" => Ok(Setting::Perturbation(None)),
+        "perturbation" => match number(value)? {
+            sd if sd.is_finite() && sd > 0.0 && sd <= 100.0 => Ok(Setting::Perturbation(Some(sd))),
+            _ => Err(format!("'{text}': σ is a positive number of patients, at most 100")),
+        },
         "budget" => match number(value)? {
             budget if budget.is_finite() && budget >= 0.0 => Ok(Setting::Budget(budget)),
             _ => Err(format!("'{text}': a budget is a number of ε, zero or more")),
         },
-        other => Err(format!("unknown setting '{other}' (k, zeros, insider, dominance, survival-bin, noise, budget)")),
+        other => Err(format!(
+            "unknown setting '{other}' (k, zeros, insider, dominance, survival-bin, noise, budget, perturbation)"
+        )),
     }
 }
 
@@ -149,11 +160,11 @@ mod tests {
     fn kinds_get_their_defaults_and_overrides_apply_by_kind_then_partner() {
         let none = PolicyOverrides::default();
         assert_eq!(none.for_partner(&partner("ROCHE", PartnerKind::Industry)).policy, Policy::INDUSTRY);
-        assert_eq!(none.for_partner(&partner("ROCHE", PartnerKind::Industry)).version, "1");
+        assert_eq!(none.for_partner(&partner("ROCHE", PartnerKind::Industry)).version, "2");
         let overrides: PolicyOverrides =
             "registry:k=1,survival-bin=exact; KREFT:k=2;hospital:zeros=withheld".parse().expect("parses");
         let kreft = overrides.for_partner(&partner("KREFT", PartnerKind::Registry));
-        assert_eq!((kreft.policy.k, kreft.version.as_str()), (2, "1+local"));
+        assert_eq!((kreft.policy.k, kreft.version.as_str()), (2, "2+local"));
         assert!(overrides.for_partner(&partner("OUS", PartnerKind::Hospital)).policy.zeros_disclosive);
         assert!("registry:k=one".parse::<PolicyOverrides>().is_err());
         assert!("registry:colour=blue".parse::<PolicyOverrides>().is_err());
@@ -171,6 +182,19 @@ mod tests {
         let later: PolicyOverrides = "EARLY:noise=off".parse().expect("parses");
         assert_eq!(overrides.then(&later).for_partner(&partner("EARLY", PartnerKind::Academic)).policy.noise, None);
         for bad in ["academic:noise=0", "academic:noise=-1", "academic:budget=-2", "academic:noise=lots"] {
+            assert!(bad.parse::<PolicyOverrides>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn every_kind_is_perturbed_unless_a_partner_is_taken_off_it() {
+        let overrides: PolicyOverrides = "TRIALSTAT:perturbation=off; hospital:perturbation=3".parse().expect("parses");
+        let kind = |code: &str, kind| overrides.for_partner(&partner(code, kind)).policy.perturbation;
+        assert_eq!(kind("KREFT", PartnerKind::Registry), Some(Perturbation { sd: 1.5 }));
+        assert_eq!(kind("ROCHE", PartnerKind::Industry), Some(Perturbation { sd: 2.0 }));
+        assert_eq!(kind("OUS", PartnerKind::Hospital), Some(Perturbation { sd: 3.0 }));
+        assert_eq!(kind("TRIALSTAT", PartnerKind::Academic), None);
+        for bad in ["academic:perturbation=0", "academic:perturbation=-1", "academic:perturbation=much"] {
             assert!(bad.parse::<PolicyOverrides>().is_err(), "{bad}");
         }
     }

@@ -20,6 +20,10 @@ pub enum Precision {
     Rounded,
     /// Published with calibrated noise.
     Noisy,
+    /// Published with the cell-key method's consistent perturbation (a count within
+    /// the bound its `rule` names of the count computed; a rate computed from such
+    /// counts).
+    Perturbed,
 }
 
 impl From<Decided> for Precision {
@@ -29,6 +33,7 @@ impl From<Decided> for Precision {
             Decided::Suppressed => Precision::Suppressed,
             Decided::Rounded => Precision::Rounded,
             Decided::Noisy => Precision::Noisy,
+            Decided::Perturbed => Precision::Perturbed,
         }
     }
 }
@@ -37,7 +42,9 @@ impl From<Decided> for Precision {
 /// from patients, such as a rate, a bound, a survival probability, a time or a quantile
 /// (`Measure`). `value` is null when withheld; `precision` says how the number was
 /// protected, and `rule` which rule withheld or altered it. A noisy count (the noisy
-/// tier) names its mechanism and ε in `rule` and its 95% error bound in `margin95`.
+/// tier) names its mechanism and ε in `rule` and its 95% error bound in `margin95`; a
+/// perturbed count names σ and the bound of its perturbation in `rule` and its 95%
+/// bound in `margin95`.
 #[derive(SimpleObject, Debug, Clone)]
 #[graphql(concrete(name = "Count", params(u64)), concrete(name = "Measure", params(f64)))]
 pub struct Released<T: OutputType> {
@@ -47,7 +54,8 @@ pub struct Released<T: OutputType> {
     precision: Precision,
     /// The rule that withheld or altered it (null when exact).
     rule: Option<String>,
-    /// With noise: the noise is within ± this with probability 95% (null otherwise).
+    /// With noise or perturbation: it is within ± this with probability 95% (null
+    /// otherwise).
     margin95: Option<T>,
 }
 
@@ -57,27 +65,29 @@ pub type Count = Released<u64>;
 /// A released value derived from patients.
 pub type Measure = Released<f64>;
 
-/// A proportion with its exact (Clopper–Pearson) two-sided 95% interval.
+/// A proportion with its exact (Clopper–Pearson) two-sided 95% interval. Under the
+/// cell-key method the estimate and interval are computed from the published
+/// (perturbed) numerator and denominator.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Proportion {
     /// Patients with the outcome.
-    pub numerator: Count,
+    pub(super) numerator: Count,
     /// Patients counted.
-    pub denominator: Count,
+    pub(super) denominator: Count,
     /// `numerator / denominator`.
-    pub estimate: Measure,
+    pub(super) estimate: Measure,
     /// Lower bound of the 95% interval.
-    pub lower95: Measure,
+    pub(super) lower95: Measure,
     /// Upper bound of the 95% interval.
-    pub upper95: Measure,
+    pub(super) upper95: Measure,
 }
 
 impl<T: OutputType> Released<T> {
     pub(super) fn decided(value: T, outcome: Outcome) -> Self {
         Self {
             value: outcome.is_released().then_some(value),
-            precision: outcome.precision.into(),
-            rule: outcome.rule.map(str::to_owned),
+            precision: outcome.precision().into(),
+            rule: outcome.rule().map(str::to_owned),
             margin95: None,
         }
     }
@@ -93,12 +103,41 @@ impl<T: OutputType> Released<T> {
         match self.precision {
             Precision::Exact => Outcome::EXACT,
             Precision::Noisy => Outcome::withheld(reason::NOISY_TIER),
+            Precision::Perturbed => Outcome::withheld(reason::PERTURBED_TIER),
             Precision::Suppressed | Precision::Rounded => Outcome::withheld(reason::DERIVED),
         }
     }
 }
 
+impl Measure {
+    /// A value computed from perturbed counts (a rate and its interval).
+    pub(super) fn computed_from_perturbed(value: f64) -> Self {
+        Self {
+            value: Some(value),
+            precision: Precision::Perturbed,
+            rule: Some(format!("{}: computed from published perturbed counts", reason::PERTURBED)),
+            margin95: None,
+        }
+    }
+}
+
 impl Count {
+    /// The published value of a perturbed count.
+    pub fn perturbed_value(&self) -> Option<&u64> {
+        self.value.as_ref().filter(|_| self.precision == Precision::Perturbed)
+    }
+
+    /// A count perturbed by the cell-key method, published as `value`, within ±`bound`
+    /// of the count (±`margin95` with probability 95%).
+    pub(super) fn perturbed(value: u64, sd: f64, bound: i64, margin95: u64) -> Self {
+        Self {
+            value: Some(value),
+            precision: Precision::Perturbed,
+            rule: Some(format!("{}, σ = {sd}, within ±{bound}", reason::PERTURBED)),
+            margin95: Some(margin95),
+        }
+    }
+
     /// A count published with noise by `mechanism`.
     pub(super) fn noisy(value: u64, mechanism: &Mechanism) -> Self {
         Self {
