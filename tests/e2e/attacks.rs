@@ -53,7 +53,7 @@ const PER_ANSWER: &str = "industry:perturbation=off;hospital:perturbation=off;re
                           academic:perturbation=off";
 
 /// An app serving every partner under its kind's default policy.
-async fn spawn_with_default_policies(backend: Backend) -> Option<TestApp> {
+pub async fn spawn_with_default_policies(backend: Backend) -> Option<TestApp> {
     TestApp::spawn_configured(backend, Some(PATIENTS), |args| {
         args.disclosure_overrides = String::new().parse().expect("no overrides");
         args.rate_limit_points = i64::MAX / 4;

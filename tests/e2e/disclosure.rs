@@ -247,18 +247,31 @@ on_both_backends! {
 on_both_backends! {
     async fn every_answer_names_its_policy_data_version_and_audit_record(app: TestApp) {
         let token = company(&app).await;
-        let body = app.graphql_as(&token, "{ patientCounts(groupBy: [SEX, REGION]) { groups { patients { value } } } }", json!({})).await;
+        let query = "{ patientCounts(groupBy: [SEX, REGION]) { total { value } groups { patients { value } } } }";
+        let body = app.graphql_as(&token, query, json!({})).await;
         let disclosure = &body["extensions"]["disclosure"];
-        assert_eq!(disclosure["policyVersion"], "1");
+        assert_eq!(disclosure["policyVersion"], "2+local");
         assert_eq!(disclosure["dataVersion"], 1);
         let id = disclosure["auditRecord"].as_i64().expect("an audit record id");
-        let withheld = app.sql_count(&format!("SELECT withheld FROM audit_record WHERE id = {id}")).await;
-        let released = app.sql_count(&format!("SELECT released FROM audit_record WHERE id = {id}")).await;
-        let groups = body["data"]["patientCounts"]["groups"].as_array().cloned().unwrap_or_default();
-        let nulls = groups.iter().filter(|g| g["patients"]["value"].is_null()).count() as u64;
-        assert_eq!((released, withheld), (groups.len() as u64 - nulls, nulls));
-        assert!(withheld > 0);
-        let policy = app.sql_count(&format!("SELECT COUNT(*) FROM audit_record WHERE id = {id} AND policy_version = '1'")).await;
+        let app = &app;
+        let on_record = |id: i64| async move {
+            let withheld = app.sql_count(&format!("SELECT withheld FROM audit_record WHERE id = {id}")).await;
+            let released = app.sql_count(&format!("SELECT released FROM audit_record WHERE id = {id}")).await;
+            (released, withheld)
+        };
+        // The record counts the cells the release step decided: the groups and the total.
+        let counts = &body["data"]["patientCounts"];
+        let mut values: Vec<&Value> = vec![&counts["total"]["value"]];
+        values.extend(counts["groups"].as_array().into_iter().flatten().map(|g| &g["patients"]["value"]));
+        let nulls = values.iter().filter(|v| v.is_null()).count() as u64;
+        assert_eq!(on_record(id).await, (values.len() as u64 - nulls, nulls));
+        assert!(nulls > 0);
+        // Aliases and repeated selections change the response's keys, not the record.
+        let aliased = "{ a: patientCounts(groupBy: [SEX, REGION]) { t: total { value } g: groups { p: patients { v: value value } } } }";
+        let body = app.graphql_as(&token, aliased, json!({})).await;
+        let again = body["extensions"]["disclosure"]["auditRecord"].as_i64().expect("an audit record id");
+        assert_eq!(on_record(again).await, on_record(id).await);
+        let policy = app.sql_count(&format!("SELECT COUNT(*) FROM audit_record WHERE id = {id} AND policy_version = '2+local'")).await;
         assert_eq!(policy, 1, "the record names the policy");
     }
 }
@@ -306,7 +319,7 @@ on_both_backends! {
 
 /// Output fields with numbers that are not about patients: reference data, the
 /// service's own bookkeeping, designs and fixed time grids.
-const NOT_PATIENT_DATA: [&str; 20] = [
+const NOT_PATIENT_DATA: [&str; 23] = [
     "Count.value",
     "Measure.value",
     // The noise's 95% bound is a function of ε alone.
@@ -328,11 +341,41 @@ const NOT_PATIENT_DATA: [&str; 20] = [
     "AtRisk.months",
     "AuditRecord.*",
     "PrivacyBudget.*",
+    // An import's report describes the importer's own file, to the importer.
+    "ImportReport.*",
+    "ImportProblem.*",
+    "ImportedFile.*",
 ];
 
 /// Boolean and enum output fields that are not derived from patients: how a value was
 /// protected, what was asked, the catalogue, the service's bookkeeping.
-const NOT_PATIENT_FACTS: [&str; 0] = [];
+const NOT_PATIENT_FACTS: [&str; 21] = [
+    // How a value was protected (null beside a withheld value says as much).
+    "Count.precision",
+    "Measure.precision",
+    // The question asked, echoed, and the keys of its groups.
+    "GroupKey.dimension",
+    "PatientCounts.population",
+    "PatientCounts.groupBy",
+    "FunnelStep.population",
+    "ResponseSummary.groupBy",
+    "BestResponseCount.response",
+    "AlterationFrequency.alterationClass",
+    "SurvivalCurve.treatmentGroup",
+    // The catalogue and the cohorts' recorded (public) status.
+    "Partner.kind",
+    "Cohort.alterationClass",
+    "Cohort.status",
+    "CohortMonitoring.recordedStatus",
+    "Site.region",
+    "Site.inpredNode",
+    // Pages of the catalogue, and an importer's report on its own file.
+    "PageInfo.hasPreviousPage",
+    "PageInfo.hasNextPage",
+    "ImportReport.applied",
+    "ImportReport.dryRun",
+    "ImportReport.correction",
+];
 
 /// Boolean and enum output fields derived from patients: each goes through the release
 /// step, so it is nullable (null when withheld) and its object says why in `rule`.

@@ -24,6 +24,7 @@ mod import;
 mod live;
 mod metrics;
 mod persisted;
+mod perturbation;
 mod privacy;
 mod record;
 mod reference_data;

@@ -452,6 +452,9 @@ impl OutcomeQuery {
         let mut groups: Vec<ResponseGroup> =
             rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue, release)).collect();
         let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
+        // Under the cell-key method a group whose treated patients are withheld is left
+        // out, as an empty one is (whether a group has anyone is not told either).
+        groups.retain(|g| g.treated.is_released() || !release.is_perturbed());
         Ok(ResponseSummary { group_by, groups, overall })
     }
 

@@ -297,6 +297,9 @@ impl Release {
         let withheld = basis.iter().map(|c| c.follower()).find(|o| !o.is_released());
         Gate(match (basis.is_empty(), withheld) {
             (true, _) => Outcome::withheld(UNPLANNED),
+            // Under the cell-key method one reason, whether the counts are withheld or
+            // perturbed: it depends on the policy, not on the data.
+            (false, Some(_)) if self.is_perturbed() => Outcome::withheld(reason::PERTURBED_TIER),
             (false, Some(outcome)) => outcome,
             (false, None) => Outcome::EXACT,
         })

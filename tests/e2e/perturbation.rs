@@ -1,0 +1,173 @@
+//! The cell-key method over GraphQL, under the default policies: consistent perturbed
+//! counts, one reason for every withheld value, withheld groups left out, values
+//! computed from the published counts, and no memory across requests (so no partner's
+//! questions change another's answers). What many answers together give away is the
+//! attack suite's (`attacks`).
+
+use serde_json::{json, Value};
+
+use crate::attacks::spawn_with_default_policies;
+use crate::helpers::TestApp;
+use crate::on_both_backends;
+
+const WITHHELD: &str = "WITHHELD";
+
+async fn data_as(app: &TestApp, token: &str, query: &str) -> Value {
+    let body = app.graphql_as(token, query, json!({})).await;
+    assert!(body.get("errors").is_none(), "{query}: {body}");
+    body["data"].clone()
+}
+
+/// A company's cohorts (as its token sees them), and the patients enrolled in them
+/// (from the database).
+async fn company_cohorts(app: &TestApp, token: &str, company: &str) -> (Vec<String>, i64) {
+    let cohorts = data_as(app, token, "{ cohorts(first: 100) { nodes { code } } }").await["cohorts"]["nodes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["code"].as_str().map(str::to_owned))
+        .collect();
+    let enrolled = app
+        .sql_count(&format!(
+            "SELECT COUNT(DISTINCT e.patient_id) FROM enrolment e JOIN cohort c ON c.id = e.cohort_id \
+             JOIN drug d ON d.id = c.drug_id JOIN partner p ON p.id = d.supplier_id WHERE p.code = '{company}'"
+        ))
+        .await;
+    (cohorts, enrolled as i64)
+}
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn the_same_patients_get_the_same_perturbed_count_however_asked(app: TestApp) {
+        let token = app.token_for("ROCHE", None).await;
+        let (mut cohorts, enrolled) = company_cohorts(&app, &token, "ROCHE").await;
+        assert!(enrolled >= 20, "the company has patients: {enrolled}");
+        let ask = |filter: String| format!("{{ patientCounts{filter} {{ total {{ value precision rule margin95 }} }} }}");
+        let plain = data_as(&app, &token, &ask(String::new())).await["patientCounts"]["total"].clone();
+        let filtered = format!("(filter: {{ cohorts: {} }})", serde_json::to_string(&cohorts).expect("codes"));
+        cohorts.reverse();
+        let reversed = format!("(filter: {{ cohorts: {} }})", serde_json::to_string(&cohorts).expect("codes"));
+        for other in [filtered, reversed] {
+            assert_eq!(data_as(&app, &token, &ask(other)).await["patientCounts"]["total"], plain, "the same patients");
+        }
+        assert_eq!(plain["precision"], "PERTURBED", "{plain}");
+        assert!(plain["rule"].as_str().is_some_and(|r| r.contains("within ±12")), "{plain}");
+        assert_eq!(plain["margin95"], 4, "σ = 2: within ±4 with probability 95%");
+        let published = plain["value"].as_i64().expect("published");
+        assert!((published - enrolled).abs() <= 12, "{published} is within the bound of {enrolled}");
+    }
+}
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn zeros_and_small_cells_are_withheld_alike_and_withheld_groups_are_left_out(app: TestApp) {
+        let token = app.token_for("ROCHE", None).await;
+        let fine = data_as(
+            &app,
+            &token,
+            "{ patientCounts(groupBy: [SEX, AGE_BAND, REGION, COHORT]) { total { value } \
+               groups { patients { value precision rule } } } }",
+        )
+        .await;
+        for group in fine["patientCounts"]["groups"].as_array().expect("groups") {
+            let patients = &group["patients"];
+            assert_eq!(patients["precision"], "PERTURBED", "only published groups are listed: {patients}");
+            assert!(patients["value"].as_u64().is_some_and(|v| v >= 5), "{patients}");
+        }
+        // Nobody (a window before the trial), and a handful (one day): the same answer.
+        let window = |from: &str, to: &str| {
+            format!("{{ patientCounts(filter: {{ enrolledBetween: {{ from: \"{from}\", to: \"{to}\" }} }}) {{ total {{ value precision rule }} }} }}")
+        };
+        let nobody = data_as(&app, &token, &window("1990-01-01", "1990-12-31")).await["patientCounts"]["total"].clone();
+        assert_eq!(nobody["value"], Value::Null, "{nobody}");
+        assert!(nobody["rule"].as_str().is_some_and(|r| r.starts_with(WITHHELD)), "{nobody}");
+        let mut reasons = std::collections::BTreeSet::new();
+        for day in 1..=28 {
+            let total = data_as(&app, &token, &window(&format!("2024-03-{day:02}"), &format!("2024-03-{day:02}"))).await;
+            let total = &total["patientCounts"]["total"];
+            match total["value"].as_u64() {
+                Some(v) => assert!(v >= 5, "{total}"),
+                None => {
+                    reasons.insert(total["rule"].as_str().unwrap_or_default().to_owned());
+                }
+            }
+        }
+        assert_eq!(reasons.len(), 1, "one reason for every withheld value: {reasons:?}");
+        assert_eq!(reasons.iter().next(), nobody["rule"].as_str().map(str::to_owned).as_ref());
+    }
+}
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn rates_and_survival_are_computed_from_the_published_counts(app: TestApp) {
+        let token = app.token_for("CRN", None).await;
+        let proportion = "numerator { value precision } denominator { value precision } estimate { value precision } \
+                          lower95 { value } upper95 { value }";
+        let data = data_as(
+            &app,
+            &token,
+            &format!(
+                "{{ responses(groupBy: [REGION]) {{ groups {{ clinicalBenefit {{ {proportion} }} }} }} \
+                   survival(endpoint: OS) {{ patients {{ value }} steps {{ atRisk {{ value precision }} events {{ value }} \
+                   censored {{ value rule }} survival {{ value precision }} }} }} }}"
+            ),
+        )
+        .await;
+        let mut rates = 0;
+        for group in data["responses"]["groups"].as_array().into_iter().flatten() {
+            let rate = &group["clinicalBenefit"];
+            let (Some(r), Some(n)) = (rate["numerator"]["value"].as_f64(), rate["denominator"]["value"].as_f64()) else {
+                continue;
+            };
+            assert_eq!(rate["estimate"]["precision"], "PERTURBED", "{rate}");
+            assert!((rate["estimate"]["value"].as_f64().expect("estimate") - r.min(n) / n).abs() < 1e-12, "{rate}");
+            rates += 1;
+        }
+        assert!(rates > 0, "some rates are published: {data}");
+        let curve = &data["survival"][0];
+        let steps = curve["steps"].as_array().expect("steps");
+        assert!(!steps.is_empty(), "{curve}");
+        let mut survival = 1.0;
+        for step in steps {
+            let (n, d) = (step["atRisk"]["value"].as_f64().expect("at risk"), step["events"]["value"].as_f64().expect("events"));
+            survival *= (n - d.min(n)) / n;
+            assert_eq!(step["atRisk"]["precision"], "PERTURBED");
+            assert!((step["survival"]["value"].as_f64().expect("survival") - survival).abs() < 1e-9, "{step}");
+            assert_eq!(step["censored"]["value"], Value::Null, "a step's censorings may be few: {step}");
+        }
+    }
+}
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn a_decision_resting_on_perturbed_counts_is_withheld_and_nothing_is_remembered(app: TestApp) {
+        let token = app.token_for("ROCHE", None).await;
+        let monitoring = data_as(
+            &app,
+            &token,
+            "{ cohortMonitoring { recordedStatus statusAgrees decision { kind isFinal rule evaluableNeeded { value } } } }",
+        )
+        .await;
+        let rows = monitoring["cohortMonitoring"].as_array().expect("cohorts");
+        assert!(!rows.is_empty());
+        for row in rows {
+            assert!(row["recordedStatus"].is_string(), "the recorded status is public: {row}");
+            assert_eq!((&row["statusAgrees"], &row["decision"]["kind"], &row["decision"]["isFinal"]), (&Value::Null, &Value::Null, &Value::Null), "{row}");
+            assert!(row["decision"]["rule"].as_str().is_some_and(|r| r.starts_with("PERTURBED_TIER")), "{row}");
+        }
+        // Many questions, by several partners: no ledger is read or written, and one
+        // partner's questions change nothing in another's answers.
+        let registry = app.token_for("CRN", None).await;
+        let national = "{ patientCounts { total { value } } }";
+        let before = data_as(&app, &registry, national).await;
+        let academic = app.token_for("TRIALSTAT", None).await;
+        for from in ["2021-06-03", "2021-06-04", "2022-01-01"] {
+            let query = format!("{{ patientCounts(filter: {{ enrolledBetween: {{ from: \"{from}\" }} }}) {{ total {{ value }} }} }}");
+            data_as(&app, &academic, &query).await;
+        }
+        data_as(&app, &token, "{ patientCounts(groupBy: [COHORT, SEX]) { groups { patients { value } } } }").await;
+        assert_eq!(data_as(&app, &registry, national).await, before, "the national total stays as it was");
+        assert!(before["patientCounts"]["total"]["value"].is_number(), "{before}");
+        assert_eq!(app.sql_count("SELECT COUNT(*) FROM released_cell").await, 0, "no ledger to fill or to poison");
+    }
+}
