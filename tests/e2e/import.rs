@@ -208,7 +208,7 @@ crate::on_both_backends! {
 }
 
 /// Posts `bytes` as a GraphQL multipart request importing a file of `domain` with `token`.
-async fn post_file(app: &TestApp, token: &str, domain: &str, bytes: Vec<u8>, dry_run: bool) -> Value {
+pub(crate) async fn post_file(app: &TestApp, token: &str, domain: &str, bytes: Vec<u8>, dry_run: bool) -> Value {
     let query = "mutation($domain: ImportDomain!, $file: Upload!, $dry: Boolean) { \
                    importData(domain: $domain, file: $file, dryRun: $dry) { applied dryRun dataVersion \
                    files { domain sha256 rows inserted updated unchanged } \

@@ -171,3 +171,31 @@ on_both_backends! {
         assert_eq!(app.sql_count("SELECT COUNT(*) FROM released_cell").await, 0, "no ledger to fill or to poison");
     }
 }
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn a_new_data_version_gives_the_same_patients_the_same_values(app: TestApp) {
+        use consortium_entity::{partner, site};
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+        let company = app.token_for("ROCHE", None).await;
+        let registry = app.token_for("CRN", None).await;
+        let enrolled = "{ patientCounts { total { value } } }";
+        let referred = "{ patientCounts(population: REFERRED) { total { value precision } } }";
+        let (enrolled_before, referred_before) =
+            (data_as(&app, &company, enrolled).await, data_as(&app, &registry, referred).await);
+        // A hospital registers one new patient (referred, not enrolled): version 2.
+        let hus = partner::Entity::find().filter(partner::Column::Code.eq("HUS")).one(&app.db).await.unwrap().unwrap();
+        let own = site::Entity::find().filter(site::Column::PartnerId.eq(hus.id)).one(&app.db).await.unwrap().unwrap();
+        let file = format!("USUBJID,SEX,BRTHDTC,REGION,SITEID,RFICDTC\nIMP-NEWVERSION,F,1961,WEST,{},2026-02-01\n", own.code);
+        let hospital = app.token_for("HUS", None).await;
+        let report = crate::import::post_file(&app, &hospital, "DM", file.into_bytes(), false).await;
+        assert_eq!(report["data"]["importData"]["dataVersion"], 2, "{report}");
+        // The company's enrolled patients are the same patients: the same value.
+        assert_eq!(data_as(&app, &company, enrolled).await, enrolled_before, "same patients, same value, any version");
+        // The referred patients are not: their total is perturbed afresh, not withheld,
+        // and the two versions' totals differ by the new patient plus two perturbations.
+        let referred_after = data_as(&app, &registry, referred).await;
+        assert_eq!(referred_after["patientCounts"]["total"]["precision"], "PERTURBED", "{referred_after}");
+        assert!(referred_before["patientCounts"]["total"]["value"].is_number());
+    }
+}

@@ -42,9 +42,14 @@ pub enum Decided {
 
 /// Decides the cells `context`'s plan registered, asked by `principal` (see the module
 /// documentation).
-pub async fn run(state: &AppState, context: &RequestContext, principal: &Principal, dry_run: bool) -> Decided {
+pub async fn run(
+    state: &Arc<AppState>,
+    context: &Arc<RequestContext>,
+    principal: &Principal,
+    dry_run: bool,
+) -> Decided {
     let decided = match asker(state, context, principal).await {
-        Ok(asker) => decide(state, context, &asker, &principal.partner.code).await,
+        Ok(asker) => decide(state, context, asker, &principal.partner.code).await,
         Err(error) => Err(error),
     };
     let (memory, noisy) = match decided {
@@ -81,25 +86,33 @@ pub async fn run(state: &AppState, context: &RequestContext, principal: &Princip
 /// the first time and, on the noisy tier, the charge of its noisy values — and the
 /// patient sets whose noisy values are to be drawn if it is published.
 async fn decide(
-    state: &AppState,
-    context: &RequestContext,
-    asker: &Asker,
+    state: &Arc<AppState>,
+    context: &Arc<RequestContext>,
+    asker: Arc<Asker>,
     partner: &str,
 ) -> Result<(Memory, Vec<PatientSet>), ApiError> {
     let release = context.release();
     let version = context.snapshot().version;
+    let (k, max_bytes) = (release.k(), state.ledger.max_bytes);
+    // The decision runs through the compute queue, off the async workers: one partner's
+    // heavy question waits there instead of stalling another's cached answer.
+    let (shared, request) = (Arc::clone(state), Arc::clone(context));
     // The differencing guard's ledger serves exact releases only: the cell-key method
     // and the noisy tier need no memory of earlier answers.
     let (decision, sets) = if release.has_cells() && release.is_exact() {
         let ledger = state.ledger.synced(version).await?;
-        // One read of the ledger for the decision and for what it saw.
-        let sets = ledger.sets();
-        let decision = release.decide(asker, Some(&sets), &state.record_keys)?;
-        let new = sets.new_sets(&decision.exact, release.k(), state.ledger.max_bytes)?;
-        (decision, new)
+        state
+            .compute(move || {
+                // One read of the ledger for the decision and for what it saw.
+                let sets = ledger.sets();
+                let decision = request.release().decide(&asker, Some(&sets), &shared.record_keys)?;
+                let new = sets.new_sets(&decision.exact, k, max_bytes)?;
+                Ok::<_, ApiError>((decision, new))
+            })
+            .await??
     } else {
-        let decision = release.decide(asker, None, &state.record_keys)?;
-        (decision, NewSets { data_version: version, k: release.k(), seen_through: 0, sets: Vec::new() })
+        let decision = state.compute(move || request.release().decide(&asker, None, &shared.record_keys)).await??;
+        (decision, NewSets { data_version: version, k, seen_through: 0, sets: Vec::new() })
     };
     let charge = match release.noise() {
         Some((mechanism, budget)) if !decision.noisy.is_empty() => {

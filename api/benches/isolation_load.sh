@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# Isolation under load: while one partner (a company) sends its heaviest new questions
+# from BENCH_HEAVY_CLIENTS clients (6), another partner (the registry) asks a new
+# one-cell question on one connection, and a monitor polls GET /healthz on another;
+# every question is new (its date window moves with each request), so nothing is
+# answered from the cache and every one is planned, decided and published.
+#
+#   api/benches/isolation_load.sh
+#
+# Prints, per backend, a Markdown row per stream: requests, req/s, p50, p99 and the
+# responses that were not 2xx or carried GraphQL errors (counted as failures).
+# Settings: BENCH_PATIENTS (100000), BENCH_DURATION (20s), BENCH_HEAVY_CLIENTS (6),
+# BENCH_BACKENDS ("sqlite postgres"), BENCH_DATABASE_URL as in http_load.sh.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+patients="${BENCH_PATIENTS:-100000}"
+duration="${BENCH_DURATION:-20s}"
+heavy_clients="${BENCH_HEAVY_CLIENTS:-6}"
+pg_admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+backends="${BENCH_BACKENDS:-sqlite postgres}"
+port=18078
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/target}"
+
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release --workspace --bin consortium >&2
+bin="$CARGO_TARGET_DIR/release/consortium"
+
+work="$(mktemp -d)"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_isolation WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# A new question per request: the date window's first day moves by one each time
+# (per thread, from a start of its own), so no two requests ask the same thing.
+# BENCH_QUERY holds the operation with FROM where the date goes.
+cat >"$work/new.lua" <<'LUA'
+local counter = 0
+local offset = 0
+local template = os.getenv("BENCH_QUERY")
+function setup(thread)
+  thread:set("offset", math.random(0, 100000))
+end
+function request()
+  counter = counter + 1
+  local day = (offset + counter) % 3000
+  local y, d = 2018 + math.floor(day / 300), day % 300
+  local from = string.format("%04d-%02d-%02d", y, 1 + math.floor(d / 28), 1 + d % 28)
+  local body = '{"query":"' .. template:gsub("FROM", from) .. '"}'
+  return wrk.format("POST", "/graphql", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = os.getenv("BENCH_AUTHORIZATION"),
+  }, body)
+end
+local failed = 0
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    failed = failed + 1
+  end
+end
+function done(summary, latency, requests)
+  io.write(string.format("failed %d\n", failed))
+end
+LUA
+
+# "<requests> <req/s> <p50 ms> <p99 ms> <failed>" from wrk's report.
+parse() {
+  awk '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+    $1 == "50%" { p50 = ms($2) }
+    $1 == "99%" { p99 = ms($2) }
+    / requests in / { n = $1 }
+    /^Requests\/sec:/ { rate = $2 }
+    /Non-2xx or 3xx responses:/ { bad += $NF }
+    /^failed / { bad += $2 }
+    END { printf "%d %.0f %.2f %.2f %d\n", n, rate, p50, p99, bad }' "$1"
+}
+
+heavy='{ patientCounts(population: TREATED, groupBy: [SITE, ENROLMENT_MONTH, SEX], filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { total { value } groups { keys { code } patients { value } } } responses(groupBy: [COHORT], filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { groups { clinicalBenefit { estimate { value } } } } survival(endpoint: OS, groupBy: COHORT, filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { median { months { value } } } }'
+light='{ patientCounts(filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { total { value } } }'
+
+echo "| backend | stream | requests | req/s | p50 ms | p99 ms | failed |"
+echo "|---|---|---|---|---|---|---|"
+for backend in $backends; do
+  case "$backend" in
+    sqlite) url="sqlite://$work/bench.db?mode=rwc" ;;
+    postgres)
+      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_isolation WITH (FORCE)" >/dev/null
+      psql "$pg_admin" -qc "CREATE DATABASE bench_isolation" >/dev/null
+      url="${pg_admin%/*}/bench_isolation" ;;
+    *) echo "unknown backend $backend" >&2; exit 2 ;;
+  esac
+  DATABASE_URL="$url" DEMO_PATIENTS="$patients" BIND="127.0.0.1:$port" RATE_LIMIT_POINTS=1000000000000 \
+    "$bin" demo >"$work/demo-$backend.out" 2>"$work/server-$backend.log" &
+  server=$!
+  for _ in $(seq 1 900); do
+    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
+    kill -0 "$server" 2>/dev/null || { cat "$work/server-$backend.log" >&2; exit 1; }
+    sleep 1
+  done
+  company="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --label bench-heavy 2>/dev/null)"
+  registry="$(DATABASE_URL="$url" "$bin" token issue --partner CRN --label bench-light 2>/dev/null)"
+  target="http://127.0.0.1:$port"
+  BENCH_AUTHORIZATION="Bearer $company" BENCH_QUERY="$heavy" \
+    wrk -t2 -c"$heavy_clients" -d"$duration" --latency -s "$work/new.lua" "$target" >"$work/heavy.txt" &
+  heavy_pid=$!
+  sleep 2
+  BENCH_AUTHORIZATION="Bearer $registry" BENCH_QUERY="$light" \
+    wrk -t1 -c1 -d"$duration" --latency -s "$work/new.lua" "$target" >"$work/light.txt" &
+  light_pid=$!
+  wrk -t1 -c1 -d"$duration" --latency "$target/healthz" >"$work/healthz.txt"
+  wait "$light_pid" "$heavy_pid"
+  for stream in heavy light healthz; do
+    read -r n rate p50 p99 bad < <(parse "$work/$stream.txt")
+    case "$stream" in
+      heavy) name="company: $heavy_clients clients, heaviest new questions" ;;
+      light) name="registry: 1 client, a new one-cell question" ;;
+      healthz) name="monitor: GET /healthz" ;;
+    esac
+    echo "| $backend | $name | $n | $rate | $p50 | $p99 | $bad |"
+  done
+  kill "$server" && wait "$server" 2>/dev/null || true
+  server=""
+done
