@@ -25,7 +25,8 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/t
 if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release --workspace --bin consortium >&2
+# The same build as the tests' (all targets), so no feature set is built twice.
+cargo build --release --workspace --all-targets >&2
 bin="$CARGO_TARGET_DIR/release/consortium"
 
 work="$(mktemp -d)"
@@ -41,11 +42,15 @@ trap cleanup EXIT
 # (per thread, from a start of its own), so no two requests ask the same thing.
 # BENCH_QUERY holds the operation with FROM where the date goes.
 cat >"$work/new.lua" <<'LUA'
-local counter = 0
-local offset = 0
+-- Globals, so that each thread's own values are seen (wrk runs a Lua state per thread).
+counter = 0
+offset = 0
+failed = 0
 local template = os.getenv("BENCH_QUERY")
+local threads = {}
 function setup(thread)
   thread:set("offset", math.random(0, 100000))
+  table.insert(threads, thread)
 end
 function request()
   counter = counter + 1
@@ -58,14 +63,17 @@ function request()
     ["Authorization"] = os.getenv("BENCH_AUTHORIZATION"),
   }, body)
 end
-local failed = 0
 function response(status, headers, body)
   if status ~= 200 or string.find(body, '"errors"', 1, true) then
     failed = failed + 1
   end
 end
 function done(summary, latency, requests)
-  io.write(string.format("failed %d\n", failed))
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + (thread:get("failed") or 0)
+  end
+  io.write(string.format("failed %d\n", total))
 end
 LUA
 
@@ -82,8 +90,8 @@ parse() {
     END { printf "%d %.0f %.2f %.2f %d\n", n, rate, p50, p99, bad }' "$1"
 }
 
-heavy='{ patientCounts(population: TREATED, groupBy: [SITE, ENROLMENT_MONTH, SEX], filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { total { value } groups { keys { code } patients { value } } } responses(groupBy: [COHORT], filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { groups { clinicalBenefit { estimate { value } } } } survival(endpoint: OS, groupBy: COHORT, filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { median { months { value } } } }'
-light='{ patientCounts(filter: { enrolledBetween: { from: \\\"FROM\\\" } }) { total { value } } }'
+heavy='{ patientCounts(population: TREATED, groupBy: [SITE, ENROLMENT_MONTH, SEX], filter: { enrolledBetween: { from: \"FROM\" } }) { total { value } groups { keys { code } patients { value } } } responses(groupBy: [COHORT], filter: { enrolledBetween: { from: \"FROM\" } }) { groups { clinicalBenefit { estimate { value } } } } survival(endpoint: OS, groupBy: COHORT, filter: { enrolledBetween: { from: \"FROM\" } }) { median { months { value } } } }'
+light='{ patientCounts(filter: { enrolledBetween: { from: \"FROM\" } }) { total { value } } }'
 
 echo "| backend | stream | requests | req/s | p50 ms | p99 ms | failed |"
 echo "|---|---|---|---|---|---|---|"
@@ -104,8 +112,8 @@ for backend in $backends; do
     kill -0 "$server" 2>/dev/null || { cat "$work/server-$backend.log" >&2; exit 1; }
     sleep 1
   done
-  company="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --label bench-heavy 2>/dev/null)"
-  registry="$(DATABASE_URL="$url" "$bin" token issue --partner CRN --label bench-light 2>/dev/null)"
+  company="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --scopes "enrolment:read response:read outcome:read" --label bench-heavy 2>/dev/null)"
+  registry="$(DATABASE_URL="$url" "$bin" token issue --partner CRN --scopes enrolment:read --label bench-light 2>/dev/null)"
   target="http://127.0.0.1:$port"
   BENCH_AUTHORIZATION="Bearer $company" BENCH_QUERY="$heavy" \
     wrk -t2 -c"$heavy_clients" -d"$duration" --latency -s "$work/new.lua" "$target" >"$work/heavy.txt" &
