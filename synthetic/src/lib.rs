@@ -22,10 +22,10 @@ pub use consortium_entity::Trial;
 
 /// The disclosure policy changes the demo serves with, before any configured ones:
 /// its early-look partner is on the noisy tier, ε = 0.5 per count and 10 per window;
-/// the trial's coordinating statisticians get exact counts (off the cell-key method:
-/// they work on the pseudonymised data under the trial's agreement, and need exact
-/// stage counts for the two-stage decisions).
-pub const DISCLOSURE_OVERRIDES: &str = "EARLYLOOK:noise=0.5,budget=10;TRIALSTAT:perturbation=off";
+/// the trial's coordinating statisticians get every count exact (off the cell-key
+/// method, k = 1: they hold the pseudonymised data under the trial's agreement, and the
+/// two-stage decisions rest on stage counts of one or two benefits).
+pub const DISCLOSURE_OVERRIDES: &str = "EARLYLOOK:noise=0.5,budget=10;TRIALSTAT:perturbation=off,k=1";
 
 /// The data cut: no date in a generated consortium lies after it.
 pub const DATA_CUT: NaiveDate = catalogue::ymd(2026, 11, 1);
