@@ -31,16 +31,15 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/t
 if ! command -v wrk >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 fi
-cargo build --release -p consortium-api --bin consortium >&2
+# The same build as the tests' (all targets), so no feature set is built twice.
+cargo build --release --workspace --all-targets >&2
 bin="$CARGO_TARGET_DIR/release/consortium"
 
 work="$(mktemp -d)"
 server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_http_load WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
+scratch=bench_http_load
+# shellcheck source=api/benches/demo_server.sh
+source api/benches/demo_server.sh
 trap cleanup EXIT
 
 cat >"$work/post.lua" <<'LUA'
@@ -79,22 +78,7 @@ load() {
 echo "| backend | connections | target | req/s | p50 ms | p99 ms | share of /healthz |"
 echo "|---|---|---|---|---|---|---|"
 for backend in $backends; do
-  case "$backend" in
-    sqlite) url="sqlite://$work/bench.db?mode=rwc" ;;
-    postgres)
-      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_http_load WITH (FORCE)" >/dev/null
-      psql "$pg_admin" -qc "CREATE DATABASE bench_http_load" >/dev/null
-      url="${pg_admin%/*}/bench_http_load" ;;
-    *) echo "unknown backend $backend" >&2; exit 2 ;;
-  esac
-  DATABASE_URL="$url" DEMO_PATIENTS="$patients" BIND="127.0.0.1:$port" RATE_LIMIT_POINTS=1000000000000 \
-    "$bin" demo >"$work/demo-$backend.out" 2>"$work/server-$backend.log" &
-  server=$!
-  for _ in $(seq 1 600); do
-    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/server-$backend.log" >&2; exit 1; }
-    sleep 1
-  done
+  start_demo "$backend"
   grep -i "patients" "$work/demo-$backend.out" | head -n 2 | sed "s/^/$backend: /" >&2 || true
   token="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --scopes enrolment:read --label bench 2>/dev/null)"
   # Warm: the snapshot's caches and the released answer.
@@ -113,6 +97,5 @@ for backend in $backends; do
     done
     echo "| $backend | $conns | healthz | $h_rate | $h_p50 | $h_p99 | 100% |"
   done
-  kill "$server" && wait "$server" 2>/dev/null || true
-  server=""
+  stop_demo
 done

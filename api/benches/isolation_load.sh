@@ -31,11 +31,9 @@ bin="$CARGO_TARGET_DIR/release/consortium"
 
 work="$(mktemp -d)"
 server=""
-cleanup() {
-  [ -n "$server" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
-  psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_isolation WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$work"
-}
+scratch=bench_isolation
+# shellcheck source=api/benches/demo_server.sh
+source api/benches/demo_server.sh
 trap cleanup EXIT
 
 # A new question per request: the date window's first day moves by one each time
@@ -96,22 +94,7 @@ light='{ patientCounts(filter: { enrolledBetween: { from: \"FROM\" } }) { total 
 echo "| backend | stream | requests | req/s | p50 ms | p99 ms | failed |"
 echo "|---|---|---|---|---|---|---|"
 for backend in $backends; do
-  case "$backend" in
-    sqlite) url="sqlite://$work/bench.db?mode=rwc" ;;
-    postgres)
-      psql "$pg_admin" -qc "DROP DATABASE IF EXISTS bench_isolation WITH (FORCE)" >/dev/null
-      psql "$pg_admin" -qc "CREATE DATABASE bench_isolation" >/dev/null
-      url="${pg_admin%/*}/bench_isolation" ;;
-    *) echo "unknown backend $backend" >&2; exit 2 ;;
-  esac
-  DATABASE_URL="$url" DEMO_PATIENTS="$patients" BIND="127.0.0.1:$port" RATE_LIMIT_POINTS=1000000000000 \
-    "$bin" demo >"$work/demo-$backend.out" 2>"$work/server-$backend.log" &
-  server=$!
-  for _ in $(seq 1 900); do
-    curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break
-    kill -0 "$server" 2>/dev/null || { cat "$work/server-$backend.log" >&2; exit 1; }
-    sleep 1
-  done
+  start_demo "$backend"
   company="$(DATABASE_URL="$url" "$bin" token issue --partner ROCHE --scopes "enrolment:read response:read outcome:read" --label bench-heavy 2>/dev/null)"
   registry="$(DATABASE_URL="$url" "$bin" token issue --partner CRN --scopes enrolment:read --label bench-light 2>/dev/null)"
   target="http://127.0.0.1:$port"
@@ -133,6 +116,5 @@ for backend in $backends; do
     esac
     echo "| $backend | $name | $n | $rate | $p50 | $p99 | $bad |"
   done
-  kill "$server" && wait "$server" 2>/dev/null || true
-  server=""
+  stop_demo
 done
