@@ -132,7 +132,7 @@ async fn cached_answers(
     let survival_question = (Endpoint::Os, by_cohort, Filter::default());
     let os_by_cohort =
         |s: &Snapshot, (e, g, f): &(Endpoint, Option<SurvivalGrouping>, Filter)| survival(s, *e, *g, f, None);
-    let everything = state.view(state.snapshot(), |_| RowScope::everything()).await.expect("view");
+    let everything = state.view(state.snapshot(), "bench", |_| RowScope::everything()).await.expect("view");
     state.answer(&everything, survival_question.clone(), os_by_cohort).await.expect("warm the cache");
     let mut cached_statistic = Vec::new();
     for _ in 0..101 {

@@ -58,6 +58,10 @@ pub struct AppState {
     answers: Cache<(i64, String), Answer>,
     scoped: Cache<(i64, RowScope), Arc<Snapshot>>,
     compute: tokio::sync::Semaphore,
+    /// Each partner's lane into the compute queue: at most one permit fewer than the
+    /// queue holds (one, on two cores), so another partner always finds one.
+    lanes: std::sync::Mutex<std::collections::HashMap<Arc<str>, Arc<tokio::sync::Semaphore>>>,
+    lane_permits: usize,
 }
 
 /// The rows one request may read: a snapshot restricted to a row scope.
@@ -67,6 +71,8 @@ pub struct View {
     pub snapshot: Arc<Snapshot>,
     /// The scope it was restricted to (part of every cache key).
     pub scope: RowScope,
+    /// The compute lane of whoever asks (its partner's code): see [`AppState::compute`].
+    pub lane: Arc<str>,
 }
 
 impl AppState {
@@ -94,7 +100,9 @@ impl AppState {
             rules,
             answers: Cache::new(args.cache_capacity),
             scoped: Cache::new(256),
-            compute: tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
+            compute: tokio::sync::Semaphore::new(cores()),
+            lanes: std::sync::Mutex::default(),
+            lane_permits: cores().saturating_sub(1).max(1),
         }))
     }
     /// The current snapshot.
@@ -156,22 +164,24 @@ impl AppState {
     pub async fn view(
         &self,
         full: Arc<Snapshot>,
+        lane: &str,
         scope_of: impl FnOnce(&Catalogue) -> RowScope,
     ) -> Result<View, ApiError> {
         let scope = scope_of(&full.catalogue);
+        let lane: Arc<str> = Arc::from(lane);
         if scope.is_everything() {
-            return Ok(View { snapshot: full, scope });
+            return Ok(View { snapshot: full, scope, lane });
         }
         let key = (full.version, scope.clone());
-        let restrict = scope.clone();
+        let (restrict, building) = (scope.clone(), Arc::clone(&lane));
         let snapshot = self
             .scoped
             .try_get_with(key, async move {
-                self.compute(move || full.restricted(&restrict)).await?.map(Arc::new).map_err(ApiError::from)
+                self.compute(&building, move || full.restricted(&restrict)).await?.map(Arc::new).map_err(ApiError::from)
             })
             .await
             .map_err(|e| shared_error(&e))?;
-        Ok(View { snapshot, scope })
+        Ok(View { snapshot, scope, lane })
     }
 
     /// Answers `question` with `measure` on the view's snapshot, computing it at most
@@ -188,10 +198,11 @@ impl AppState {
     {
         let snapshot = Arc::clone(&view.snapshot);
         let key = (snapshot.version, format!("{}:{:?}:{question:?}", std::any::type_name::<T>(), view.scope));
+        let lane = Arc::clone(&view.lane);
         let answer = self
             .answers
             .try_get_with(key, async move {
-                let computed = self.compute(move || measure(&snapshot, &question)).await?;
+                let computed = self.compute(&lane, move || measure(&snapshot, &question)).await?;
                 computed.map(|value| Arc::new(value) as Answer).map_err(ApiError::from)
             })
             .await
@@ -201,18 +212,31 @@ impl AppState {
 
     /// Runs CPU-bound `work` on a blocking thread, at most one per core at a time: the
     /// async workers stay free for other requests (health checks, cached answers), and
-    /// a flood of heavy questions queues here instead of crowding the CPU out.
-    pub async fn compute<T, F>(&self, work: F) -> Result<T, ApiError>
+    /// a flood of heavy questions queues here instead of crowding the CPU out. Work
+    /// queues first in its `lane` (a partner's), which holds one permit fewer than the
+    /// whole queue: one partner's flood of heavy questions leaves a core to the others.
+    pub async fn compute<T, F>(&self, lane: &str, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
-        let _permit =
-            self.compute.acquire().await.map_err(|_| ApiError::Internal("the compute queue is closed".into()))?;
+        let closed = |_| ApiError::Internal("the compute queue is closed".into());
+        let lane = {
+            let mut lanes = self.lanes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let permits = self.lane_permits;
+            Arc::clone(lanes.entry(Arc::from(lane)).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits))))
+        };
+        let _in_lane = lane.acquire().await.map_err(closed)?;
+        let _permit = self.compute.acquire().await.map_err(closed)?;
         tokio::task::spawn_blocking(work)
             .await
             .map_err(|join| ApiError::Internal(format!("computation failed: {join}")))
     }
+}
+
+/// The cores the compute queue uses.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Reads the current data version and builds its snapshot off the async workers.

@@ -59,7 +59,9 @@ impl<'a> Ask<'a> {
     pub async fn new(ctx: &Context<'a>, scope: Scope) -> Result<Ask<'a>, ApiError> {
         let principal = require(ctx, scope)?;
         let (state, request) = (state(ctx)?, request(ctx)?);
-        let view = state.view(Arc::clone(request.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
+        let view = state
+            .view(Arc::clone(request.snapshot()), &principal.partner.code, |catalogue| principal.row_scope(catalogue))
+            .await?;
         Ok(Ask { state, view, release: request.release() })
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use consortium_analytics::stats::{SimonDesign, StatsError};
 
-use super::access::state;
+use super::access::{principal, state};
 use crate::error::ApiError;
 
 /// A Simon two-stage design; the trial's default is 1 of 8 → 5 of 24 (r1 0, n1 8, r 4, n 24).
@@ -104,8 +104,9 @@ impl DesignQuery {
         // dropped (its deadline passed), the guard stops the loop at the next rate.
         let stopped = Arc::new(AtomicBool::new(false));
         let _stop_when_dropped = StopWhenDropped(Arc::clone(&stopped));
+        let lane = &principal(ctx)?.partner.code;
         let computed = state(ctx)?
-            .compute(move || {
+            .compute(lane, move || {
                 let mut rows = Vec::with_capacity(benefit_rates.len());
                 for p in benefit_rates {
                     if stopped.load(Ordering::Relaxed) {

@@ -102,7 +102,7 @@ async fn decide(
     let (decision, sets) = if release.has_cells() && release.is_exact() {
         let ledger = state.ledger.synced(version).await?;
         state
-            .compute(move || {
+            .compute(partner, move || {
                 // One read of the ledger for the decision and for what it saw.
                 let sets = ledger.sets();
                 let decision = request.release().decide(&asker, Some(&sets), &shared.record_keys)?;
@@ -111,7 +111,8 @@ async fn decide(
             })
             .await??
     } else {
-        let decision = state.compute(move || request.release().decide(&asker, None, &shared.record_keys)).await??;
+        let decision =
+            state.compute(partner, move || request.release().decide(&asker, None, &shared.record_keys)).await??;
         (decision, NewSets { data_version: version, k, seen_through: 0, sets: Vec::new() })
     };
     let charge = match release.noise() {
@@ -153,7 +154,9 @@ fn cost(reckoning: Option<&(Reckoning, f64)>) -> serde_json::Value {
 /// site (for industry's dominance rule), from the principal's view of the snapshot;
 /// computed once per data version, row scope and kind of partner.
 async fn asker(state: &AppState, context: &RequestContext, principal: &Principal) -> Result<Arc<Asker>, ApiError> {
-    let view = state.view(Arc::clone(context.snapshot()), |catalogue| principal.row_scope(catalogue)).await?;
+    let view = state
+        .view(Arc::clone(context.snapshot()), &principal.partner.code, |catalogue| principal.row_scope(catalogue))
+        .await?;
     let kind = principal.partner.kind;
     state
         .answer(&view, kind, |snapshot, kind| {
