@@ -74,6 +74,23 @@ on_both_backends! {
             assert_eq!(patients["precision"], "PERTURBED", "only published groups are listed: {patients}");
             assert!(patients["value"].as_u64().is_some_and(|v| v >= 5), "{patients}");
         }
+        // So are curves by cohort, adverse-event terms and variants: a row is there only
+        // with its count published.
+        let lists = data_as(
+            &app,
+            &token,
+            "{ survival(endpoint: OS, groupBy: COHORT) { patients { value } } \
+               adverseEvents(category: TERM) { anyGrade { numerator { value } } } }",
+        )
+        .await;
+        for curve in lists["survival"].as_array().expect("curves") {
+            assert!(curve["patients"]["value"].is_u64(), "{curve}");
+        }
+        let terms = lists["adverseEvents"].as_array().expect("rows");
+        assert!(!terms.is_empty());
+        for row in terms {
+            assert!(row["anyGrade"]["numerator"]["value"].is_u64(), "{row}");
+        }
         // Nobody (a window before the trial), and a handful (one day): the same answer.
         let window = |from: &str, to: &str| {
             format!("{{ patientCounts(filter: {{ enrolledBetween: {{ from: \"{from}\", to: \"{to}\" }} }}) {{ total {{ value precision rule }} }} }}")

@@ -120,6 +120,7 @@ impl GenomicsQuery {
                 alteration_class: r.alteration_class.into(),
                 carriers: release.rate(&r.carriers),
             })
+            .filter(|row| release.lists(row.carriers.numerator_count()))
             .collect())
     }
 
@@ -143,6 +144,7 @@ impl GenomicsQuery {
                 tmb: r.tmb.as_ref().map(|t| TmbQuantiles::new(t, release)),
                 msi_high: release.rate(&r.msi_high),
             })
+            .filter(|group| release.lists(&group.profiled))
             .collect())
     }
 
@@ -164,6 +166,7 @@ impl GenomicsQuery {
                 keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
                 actionable: release.rate(&r.actionable),
             })
+            .filter(|group| release.lists(group.actionable.denominator_count()))
             .collect())
     }
 }

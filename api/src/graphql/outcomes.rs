@@ -454,7 +454,7 @@ impl OutcomeQuery {
         let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
         // Under the cell-key method a group whose treated patients are withheld is left
         // out, as an empty one is (whether a group has anyone is not told either).
-        groups.retain(|g| g.treated.is_released() || !release.is_perturbed());
+        groups.retain(|g| release.lists(&g.treated));
         Ok(ResponseSummary { group_by, groups, overall })
     }
 
@@ -511,6 +511,13 @@ impl OutcomeQuery {
         let bin = release.survival_bin_months();
         let question = (consortium_analytics::survival::Endpoint::from(endpoint), grouping, ask.filter(filter)?, bin);
         let curves = ask.answer(question, |s, (e, g, f, bin)| survival(s, *e, *g, f, *bin)).await?;
-        Ok(curves.iter().map(|c| SurvivalCurve::new(c, grouping, ask.catalogue(), release)).collect())
+        // Curves by a dimension are listed as groups are (see `Release::lists`); the
+        // overall curve and the treatment groups are always there.
+        let by_dimension = matches!(grouping, Some(SurvivalGrouping::Dimension(_)));
+        Ok(curves
+            .iter()
+            .map(|c| SurvivalCurve::new(c, grouping, ask.catalogue(), release))
+            .filter(|c| !by_dimension || release.lists(&c.patients))
+            .collect())
     }
 }

@@ -93,9 +93,11 @@ impl SafetyQuery {
         let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
         let question = (level, grouping, ask.filter(filter)?);
         let rows = ask.answer(question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
+        // A term's or class's row is listed as a group is (see `Release::lists`).
         Ok(rows
             .iter()
             .map(|r| AdverseEventSummary::new(r, grouping.dimension(), ask.catalogue(), ask.release()))
+            .filter(|row| ask.release().lists(row.any_grade.numerator_count()))
             .collect())
     }
 }

@@ -102,7 +102,7 @@ impl PatientCounts {
                 keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
                 patients: release.count(&group.patients),
             })
-            .filter(|group| group.patients.is_released() || !release.is_perturbed())
+            .filter(|group| release.lists(&group.patients))
             .collect();
         Self {
             population,

@@ -139,6 +139,14 @@ impl Release {
         self.policy.policy.noise.is_none() && self.policy.policy.perturbation.is_some()
     }
 
+    /// Whether a row of a list (a group, a curve, an adverse event, a variant) whose
+    /// main count is `main` is listed: under the cell-key method a row whose main count
+    /// is withheld is left out, as a row of nobody is, so that whether anyone is in it
+    /// is not told either.
+    pub fn lists(&self, main: &Count) -> bool {
+        main.is_released() || !self.is_perturbed()
+    }
+
     /// Whether counts are released exact, so that the differencing guard's ledger
     /// applies (neither noisy nor perturbed).
     pub fn is_exact(&self) -> bool {

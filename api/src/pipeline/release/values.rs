@@ -82,6 +82,18 @@ pub struct Proportion {
     pub(super) upper95: Measure,
 }
 
+impl Proportion {
+    /// Patients with the outcome.
+    pub fn numerator_count(&self) -> &Count {
+        &self.numerator
+    }
+
+    /// Patients counted.
+    pub fn denominator_count(&self) -> &Count {
+        &self.denominator
+    }
+}
+
 impl<T: OutputType> Released<T> {
     pub(super) fn decided(value: T, outcome: Outcome) -> Self {
         Self {
