@@ -57,7 +57,7 @@ pub use safety::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Safe
 pub use scope::RowScope;
 pub use snapshot::Snapshot;
 pub use survival::{
-    merged_steps, survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve,
-    SurvivalGrouping, TreatmentGroup,
+    survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,
+    TreatmentGroup,
 };
 pub use timeseries::{monthly_activity, Activity, MonthlyActivity};

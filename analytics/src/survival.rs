@@ -16,7 +16,7 @@ use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
 use crate::snapshot::{Snapshot, MATCHED_NOT_TREATED, NOT_MATCHED, TREATED};
-use crate::stats::{kaplan_meier, KaplanMeier, StatsError, StepCounts};
+use crate::stats::{kaplan_meier, KaplanMeier, StatsError};
 pub use crate::stats::{KaplanMeierRow, MedianSurvival, SurvivalAt};
 
 /// Days per month: the mean month of the Gregorian calendar.
@@ -255,36 +255,6 @@ fn landmark(km: &KaplanMeier, months: f64) -> Result<Landmark, AnalyticsError> {
     Ok(Landmark { months, survival })
 }
 
-/// The steps of a curve's table merged, in order, until each holds at least `k` events
-/// (the survival output rule of OpenSAFELY): a merged step has the time of its last
-/// event, the number at risk before its first row, and the events and censorings of all
-/// its rows. Rows after the last step of `k` events join that step; a curve with fewer
-/// than `k` events has no step.
-pub fn merged_steps(table: &[KaplanMeierRow], k: u64) -> Vec<StepCounts> {
-    let k = k.max(1);
-    let mut steps: Vec<StepCounts> = Vec::new();
-    let mut open: Option<StepCounts> = None;
-    for row in table {
-        let step = open.get_or_insert(StepCounts { time: row.time, at_risk: row.at_risk, events: 0, censored: 0 });
-        if row.events > 0 {
-            step.time = row.time;
-        }
-        step.events += row.events;
-        step.censored += row.censored;
-        if step.events >= k {
-            steps.extend(open.take());
-        }
-    }
-    if let (Some(rest), Some(last)) = (open, steps.last_mut()) {
-        if rest.events > 0 {
-            last.time = rest.time;
-        }
-        last.events += rest.events;
-        last.censored += rest.censored;
-    }
-    steps
-}
-
 /// A statistics failure on input the snapshot produced: a computation fault.
 fn stats_fault(e: StatsError) -> AnalyticsError {
     AnalyticsError::Compute(PolarsError::ComputeError(e.to_string().into()))
@@ -440,25 +410,5 @@ mod tests {
             assert!(s.lower < 0.9 && s.upper > 0.9 && s.upper < 1.0);
         }
         assert_eq!(c.at_risk.iter().map(|a| a.patients).collect::<Vec<_>>(), vec![10, 9, 9, 9, 9, 0, 0]);
-    }
-
-    #[test]
-    fn merged_steps_hold_k_events_each_and_the_tail_joins_the_last() {
-        let row = |time: f64, at_risk: u64, events: u64, censored: u64| KaplanMeierRow {
-            time,
-            at_risk,
-            events,
-            censored,
-            survival: 0.0,
-            lower: 0.0,
-            upper: 0.0,
-        };
-        let table =
-            [row(1.0, 20, 2, 0), row(2.0, 18, 1, 1), row(3.0, 16, 3, 0), row(4.0, 13, 1, 2), row(5.0, 10, 0, 3)];
-        let steps = merged_steps(&table, 3);
-        assert_eq!(steps.len(), 2);
-        assert_eq!((steps[0].time, steps[0].at_risk, steps[0].events, steps[0].censored), (2.0, 20, 3, 1));
-        assert_eq!((steps[1].time, steps[1].at_risk, steps[1].events, steps[1].censored), (4.0, 16, 4, 5));
-        assert!(merged_steps(&table[..2], 5).is_empty());
     }
 }

@@ -149,16 +149,6 @@ impl RecordKeys {
     }
 }
 
-/// The key of a cell defined by `tag` within a cell whose key is `cell_key` (a step of
-/// a survival curve within the curve): consistent for the same patients and tag, and
-/// unrelated to the keys of other tags (SplitMix64's finaliser over both).
-pub fn within(cell_key: u64, tag: u64) -> u64 {
-    let mut z = cell_key ^ tag.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -187,7 +177,6 @@ mod tests {
         let other = RecordKeys::new(b"another deployment's secret, 32 bytes or more");
         assert_ne!(keys.cell_key(&a), other.cell_key(&a));
         assert_ne!(keys.cell_key(&a), keys.cell_key(&PatientSet::new(vec![3, 9, 27])));
-        assert_ne!(within(keys.cell_key(&a), 1), within(keys.cell_key(&a), 2));
     }
 
     #[test]

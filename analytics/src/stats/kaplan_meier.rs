@@ -96,67 +96,33 @@ pub fn kaplan_meier(times: &[f64], events: &[bool]) -> Result<KaplanMeier, Stats
     // No NaN is left, so the total order is the numeric order.
     subjects.sort_by(|a, b| a.0.total_cmp(&b.0));
 
-    let mut steps = Vec::new();
+    let mut rows = Vec::new();
     let mut at_risk = subjects.len() as u64;
+    let mut survival = 1.0_f64;
+    let mut greenwood = 0.0_f64;
     let mut start = 0;
     while start < subjects.len() {
         let time = subjects[start].0;
         let end = start + subjects[start..].iter().take_while(|(t, _)| *t == time).count();
         let deaths = subjects[start..end].iter().filter(|(_, e)| *e).count() as u64;
         let censored = (end - start) as u64 - deaths;
-        steps.push(StepCounts { time, at_risk, events: deaths, censored });
+
+        if deaths > 0 {
+            let (n, d) = (at_risk as f64, deaths as f64);
+            // The product of conditional survival, rather than exp of summed logs, keeps
+            // exact fractions (an exact half) as exact as floating point allows.
+            survival *= (n - d) / n;
+            if deaths < at_risk {
+                greenwood += d / (n * (n - d));
+            }
+        }
+        let (lower, upper) = band(survival, greenwood);
+        rows.push(KaplanMeierRow { time, at_risk, events: deaths, censored, survival, lower, upper });
         at_risk -= deaths + censored;
         start = end;
     }
-    Ok(kaplan_meier_from_steps(&steps, subjects.len() as u64))
-}
 
-/// One step of a curve as counts: its time, the subjects at risk just before it, and
-/// the events and censorings at it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct StepCounts {
-    /// The time.
-    pub time: f64,
-    /// Subjects at risk just before `time`.
-    pub at_risk: u64,
-    /// Events at `time`.
-    pub events: u64,
-    /// Subjects censored at `time`.
-    pub censored: u64,
-}
-
-/// The Kaplan–Meier curve of steps given as counts, in increasing time (merged or
-/// perturbed steps, say): each step's own number at risk is used, and events beyond it
-/// count as everyone at risk.
-pub fn kaplan_meier_from_steps(steps: &[StepCounts], subjects: u64) -> KaplanMeier {
-    let mut survival = 1.0_f64;
-    let mut greenwood = 0.0_f64;
-    let rows = steps
-        .iter()
-        .map(|step| {
-            let deaths = step.events.min(step.at_risk);
-            if deaths > 0 {
-                let (n, d) = (step.at_risk as f64, deaths as f64);
-                // The product of conditional survival, rather than exp of summed logs, keeps
-                // exact fractions (an exact half) as exact as floating point allows.
-                survival *= (n - d) / n;
-                if deaths < step.at_risk {
-                    greenwood += d / (n * (n - d));
-                }
-            }
-            let (lower, upper) = band(survival, greenwood);
-            KaplanMeierRow {
-                time: step.time,
-                at_risk: step.at_risk,
-                events: step.events,
-                censored: step.censored,
-                survival,
-                lower,
-                upper,
-            }
-        })
-        .collect();
-    KaplanMeier { rows, subjects }
+    Ok(KaplanMeier { rows, subjects: subjects.len() as u64 })
 }
 
 /// The log(−log) 95% band for survival `s` with Greenwood variance `var` of ln S.

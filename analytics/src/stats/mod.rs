@@ -22,9 +22,7 @@ pub mod kaplan_meier;
 pub mod two_stage;
 
 pub use binomial::{binomial_cdf, binomial_pmf, clopper_pearson, Proportion};
-pub use kaplan_meier::{
-    kaplan_meier, kaplan_meier_from_steps, KaplanMeier, KaplanMeierRow, MedianSurvival, StepCounts, SurvivalAt,
-};
+pub use kaplan_meier::{kaplan_meier, KaplanMeier, KaplanMeierRow, MedianSurvival, SurvivalAt};
 pub use two_stage::{Decision, OperatingCharacteristics, SimonDesign};
 
 use thiserror::Error;

@@ -63,6 +63,14 @@ impl ActivityQuery {
                 cumulative_enrolments: release.count(&r.cumulative.enrolments),
                 cumulative_treatment_starts: release.count(&r.cumulative.treatment_starts),
             })
+            // A month is listed as a group is (see `Release::lists`): under the cell-key
+            // method, only with a count published.
+            .filter(|m| {
+                [&m.referrals, &m.enrolments, &m.treatment_starts, &m.cumulative_referrals]
+                    .into_iter()
+                    .chain([&m.cumulative_enrolments, &m.cumulative_treatment_starts])
+                    .any(|count| release.lists(count))
+            })
             .collect())
     }
 }

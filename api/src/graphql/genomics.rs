@@ -141,7 +141,9 @@ impl GenomicsQuery {
             .map(|r| TmbGroup {
                 keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
                 profiled: release.count(&r.profiled),
-                tmb: r.tmb.as_ref().map(|t| TmbQuantiles::new(t, release)),
+                // Under the cell-key method quantiles are withheld anyway, and whether
+                // there are any would tell a group of nobody measured from a few.
+                tmb: r.tmb.as_ref().filter(|_| !release.is_perturbed()).map(|t| TmbQuantiles::new(t, release)),
                 msi_high: release.rate(&r.msi_high),
             })
             .filter(|group| release.lists(&group.profiled))

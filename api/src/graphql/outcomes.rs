@@ -3,10 +3,8 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
-use consortium_analytics::stats::{kaplan_meier_from_steps, Decision, StepCounts};
-use consortium_analytics::survival::{
-    merged_steps, survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group,
-};
+use consortium_analytics::stats::Decision;
+use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group};
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
@@ -55,8 +53,8 @@ impl ResponseGroup {
             keys: GroupKey::list(dimensions, &group.keys, catalogue),
             treated: release.count(&group.treated),
             evaluable: release.count(&group.evaluable),
-            clinical_benefit: group.benefit.as_ref().map(|r| release.rate(r)),
-            objective_response: group.objective_response.as_ref().map(|r| release.rate(r)),
+            clinical_benefit: release.rate_of(group.benefit.as_ref()),
+            objective_response: release.rate_of(group.objective_response.as_ref()),
             best_response: Bor::all()
                 .into_iter()
                 .zip(&group.best_response)
@@ -145,10 +143,13 @@ impl TwoStageDecision {
             Decision::Negative => (DecisionKind::Negative, None, None),
         };
         let gate = release.follows(basis);
+        // Whether the counts still needed exist at all tells the decision: withheld
+        // with it, they are null.
+        let needed = |n: Option<u64>| n.filter(|_| gate.withheld_by().is_none()).map(|n| release.gated_count(n, gate));
         Self {
             kind: release.gated_value(kind, gate),
-            evaluable_needed: evaluable_needed.map(|n| release.gated_count(n, gate)),
-            benefits_needed: benefits_needed.map(|n| release.gated_count(n, gate)),
+            evaluable_needed: needed(evaluable_needed),
+            benefits_needed: needed(benefits_needed),
             is_final: release.gated_value(d.is_final(), gate),
             rule: gate.withheld_by().map(str::to_owned),
         }
@@ -200,7 +201,7 @@ impl CohortMonitoring {
             expansion: StageCounts::new(&m.expansion, release),
             stage1,
             stage2,
-            clinical_benefit: m.benefit_rate.as_ref().map(|r| release.rate(r)),
+            clinical_benefit: release.rate_of(m.benefit_rate.as_ref()),
             expansion_benefits: m.expansion_benefits.as_ref().map(|b| release.count(b)),
             supplier_code: m.supplier_id.and_then(|id| catalogue.partners.get(&id)).map(|p| p.code.clone()),
         })
@@ -351,11 +352,11 @@ impl SurvivalCurve {
 }
 
 impl SurvivalCurve {
-    /// The curve under the cell-key method: its steps merged until each holds at least k
-    /// events, each step's numbers at risk and events perturbed within the curve (keyed
-    /// by the curve's patients and the step's time), and the curve, its band, median and
-    /// landmarks computed from those published counts. Censorings are not published
-    /// (a step's may be few).
+    /// The curve under the cell-key method: its patients and events as perturbed counts;
+    /// its steps, median, landmarks and numbers at risk withheld (`PERTURBED_TIER`),
+    /// because each would have to be keyed by the patients it counts (at risk at a time,
+    /// with an event in a step) to be consistent, and the number of steps and their
+    /// times rest on exact event counts.
     fn perturbed(
         curve: &Curve,
         group: Option<GroupKey>,
@@ -363,67 +364,32 @@ impl SurvivalCurve {
         release: &Release,
     ) -> Self {
         let patients = release.count(&curve.patients);
-        let within = |tag: u64, value: u64| release.perturbed_within(&curve.patients, tag, value);
-        // A step's tag: its time (months, to the microsecond) and which count.
-        let tag = |months: f64, which: u64| ((months * 1e6).round() as u64) << 2 | which;
-        let steps: Vec<(StepCounts, Count, Count)> = merged_steps(&curve.table, release.k())
-            .into_iter()
-            .filter_map(|step| {
-                let at_risk = within(tag(step.time, 0), step.at_risk)?;
-                let events = within(tag(step.time, 1), step.events)?;
-                let (&n, &d) = (at_risk.perturbed_value()?, events.perturbed_value()?);
-                Some((StepCounts { time: step.time, at_risk: n, events: d, censored: 0 }, at_risk, events))
-            })
-            .collect();
-        let counts: Vec<StepCounts> = steps.iter().map(|(s, _, _)| *s).collect();
-        let fitted = kaplan_meier_from_steps(&counts, patients.perturbed_value().copied().unwrap_or(0));
-        let basis = [&patients];
-        let measure = |v: f64| release.computed_from(v, &basis);
-        let median = fitted.median_with_interval();
-        let last = counts.last().map_or(0.0, |s| s.time);
+        let gate = release.follows(&[&patients]);
+        let withheld = |months: Option<f64>| months.map(|m| release.gated(m, gate));
         Self {
             group,
             treatment_group,
             events: release.count(&curve.events),
-            steps: steps
-                .iter()
-                .zip(fitted.rows())
-                .map(|((_, at_risk, events), row)| SurvivalStep {
-                    months: measure(row.time),
-                    at_risk: at_risk.clone(),
-                    events: events.clone(),
-                    censored: release.gated_count(0, release.follows(&basis)),
-                    survival: measure(row.survival),
-                    lower95: measure(row.lower),
-                    upper95: measure(row.upper),
-                })
-                .collect(),
+            steps: Vec::new(),
             median: MedianSurvival {
-                months: median.median.map(measure),
-                lower95: median.lower.map(measure),
-                upper95: median.upper.map(measure),
+                months: withheld(Some(0.0)),
+                lower95: withheld(Some(0.0)),
+                upper95: withheld(Some(0.0)),
             },
             landmarks: curve
                 .landmarks
                 .iter()
-                .map(|l| {
-                    let read = (l.months <= last).then(|| fitted.survival_at(l.months).ok()).flatten();
-                    Landmark {
-                        months: l.months,
-                        survival: read.map(|r| measure(r.survival)),
-                        lower95: read.map(|r| measure(r.lower)),
-                        upper95: read.map(|r| measure(r.upper)),
-                    }
+                .map(|l| Landmark {
+                    months: l.months,
+                    survival: withheld(Some(0.0)),
+                    lower95: withheld(Some(0.0)),
+                    upper95: withheld(Some(0.0)),
                 })
                 .collect(),
             at_risk: curve
                 .at_risk
                 .iter()
-                .map(|a| AtRisk {
-                    months: a.months,
-                    patients: within(tag(f64::from(a.months), 2), a.patients)
-                        .unwrap_or_else(|| release.gated_count(a.patients, release.follows(&basis))),
-                })
+                .map(|a| AtRisk { months: a.months, patients: release.gated_count(0, gate) })
                 .collect(),
             patients,
         }

@@ -43,12 +43,7 @@ pub const UNPLANNED: &str = "UNPLANNED: not seen when the response was planned";
 
 enum Phase {
     Planning(HashSet<PatientSet>),
-    Publishing {
-        outcomes: HashMap<PatientSet, Outcome>,
-        noisy: HashMap<PatientSet, u64>,
-        /// The cell keys of the cells published perturbed, for counts within them.
-        cell_keys: HashMap<PatientSet, u64>,
-    },
+    Publishing { outcomes: HashMap<PatientSet, Outcome>, noisy: HashMap<PatientSet, u64> },
 }
 
 /// Whether a value that rests on a count without being one (a survival step's time,
@@ -226,14 +221,8 @@ impl Release {
                     decision.withheld += 1;
                 }
             }
-            let cell_keys = cells
-                .iter()
-                .zip(&outcomes)
-                .filter(|(_, o)| o.perturbed_value().is_some())
-                .map(|(set, _)| (set.clone(), keys.cell_key(set)))
-                .collect();
             let outcomes = cells.into_iter().zip(outcomes).collect();
-            *phase = Phase::Publishing { outcomes, noisy: HashMap::new(), cell_keys };
+            *phase = Phase::Publishing { outcomes, noisy: HashMap::new() };
             Ok(decision)
         })
     }
@@ -351,23 +340,6 @@ impl Release {
         }
     }
 
-    /// A count of `value` patients within the cell of `within`, published perturbed
-    /// (by the cell's key and `tag`, so the same patients and tag always get the same
-    /// perturbation) when `within` is published perturbed and `value` is at least k;
-    /// `None` when `within` is not.
-    pub fn perturbed_within(&self, within: &PatientSet, tag: u64, value: u64) -> Option<Count> {
-        let (table, perturbation) = (self.perturbation.as_ref()?, self.policy.policy.perturbation?);
-        let cell_key = self.with_phase(|phase| match phase {
-            Phase::Publishing { cell_keys, .. } => cell_keys.get(within).copied(),
-            Phase::Planning(_) => None,
-        })?;
-        if value < self.k() {
-            return Some(Count::decided(value, Outcome::withheld(reason::WITHHELD)));
-        }
-        let shifted = value as i64 + table.perturbation(consortium_disclosure::cellkey::within(cell_key, tag));
-        Some(Count::perturbed(shifted.max(0) as u64, perturbation.sd, table.bound(), table.margin95()))
-    }
-
     /// A value computed from published perturbed counts (a rate, a survival estimate
     /// from perturbed steps): published when all of `basis` are perturbed and published.
     pub fn computed_from(&self, value: f64, basis: &[&Count]) -> Measure {
@@ -375,6 +347,26 @@ impl Release {
             Measure::computed_from_perturbed(value)
         } else {
             self.derived(value, basis)
+        }
+    }
+
+    /// A rate that may not exist (nobody to count): under the cell-key method a missing
+    /// rate is given as withheld, so that "nobody" is not told apart from "a few".
+    pub fn rate_of(&self, rate: Option<&Rate>) -> Option<Proportion> {
+        match rate {
+            Some(rate) => Some(self.rate(rate)),
+            None if self.is_perturbed() => {
+                let withheld = || Count::decided(0, Outcome::withheld(reason::WITHHELD));
+                let gate = Outcome::withheld(reason::PERTURBED_TIER);
+                Some(Proportion {
+                    numerator: withheld(),
+                    denominator: withheld(),
+                    estimate: Measure::decided(0.0, gate),
+                    lower95: Measure::decided(0.0, gate),
+                    upper95: Measure::decided(0.0, gate),
+                })
+            }
+            None => None,
         }
     }
 
