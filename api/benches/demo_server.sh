@@ -1,8 +1,20 @@
 # Shared by the HTTP benchmarks (sourced, not run): the release binary serving the demo
 # consortium on one backend, with its rate limits raised so that no request is throttled.
 #
-# Expects: bin, work, port, patients, pg_admin, and scratch (the scratch database's name
-# on PostgreSQL). Sets: url (the database) and server (the process id).
+# Expects: port, patients, pg_admin, and scratch (the scratch database's name on
+# PostgreSQL). Sourcing it installs wrk if missing, builds, and sets bin and work (a
+# scratch directory, removed on exit); start_demo sets url (the database) and server
+# (the process id).
+
+if ! command -v wrk >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+# The same build as the tests' (all targets), so no feature set is built twice.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/target}"
+cargo build --release --workspace --all-targets >&2
+bin="$CARGO_TARGET_DIR/release/consortium"
+work="$(mktemp -d)"
+server=""
 
 # Starts the demo on backend $1 and waits until it is ready.
 start_demo() {
@@ -41,3 +53,4 @@ cleanup() {
   psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $scratch WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$work"
 }
+trap cleanup EXIT

@@ -26,21 +26,10 @@ pg_admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 backends="${BENCH_BACKENDS:-sqlite postgres}"
 port=18077
 count_body='{"query":"{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }"}'
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/target}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-# The same build as the tests' (all targets), so no feature set is built twice.
-cargo build --release --workspace --all-targets >&2
-bin="$CARGO_TARGET_DIR/release/consortium"
-
-work="$(mktemp -d)"
-server=""
 scratch=bench_http_load
 # shellcheck source=api/benches/demo_server.sh
 source api/benches/demo_server.sh
-trap cleanup EXIT
 
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"

@@ -20,21 +20,10 @@ heavy_clients="${BENCH_HEAVY_CLIENTS:-6}"
 pg_admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 backends="${BENCH_BACKENDS:-sqlite postgres}"
 port=18078
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/consortium-analytics/target}"
 
-if ! command -v wrk >/dev/null 2>&1; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
-fi
-# The same build as the tests' (all targets), so no feature set is built twice.
-cargo build --release --workspace --all-targets >&2
-bin="$CARGO_TARGET_DIR/release/consortium"
-
-work="$(mktemp -d)"
-server=""
 scratch=bench_isolation
 # shellcheck source=api/benches/demo_server.sh
 source api/benches/demo_server.sh
-trap cleanup EXIT
 
 # A new question per request: the date window's first day moves by one each time
 # (per thread, from a start of its own), so no two requests ask the same thing.

@@ -60,7 +60,7 @@ pub struct AppState {
     compute: tokio::sync::Semaphore,
     /// Each partner's lane into the compute queue: at most one permit fewer than the
     /// queue holds (one, on two cores), so another partner always finds one.
-    lanes: std::sync::Mutex<std::collections::HashMap<Arc<str>, Arc<tokio::sync::Semaphore>>>,
+    lanes: std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Semaphore>>>,
     lane_permits: usize,
 }
 
@@ -71,8 +71,8 @@ pub struct View {
     pub snapshot: Arc<Snapshot>,
     /// The scope it was restricted to (part of every cache key).
     pub scope: RowScope,
-    /// The compute lane of whoever asks (its partner's code): see [`AppState::compute`].
-    pub lane: Arc<str>,
+    /// The compute lane of whoever asks (its partner's): see [`AppState::compute`].
+    pub lane: Arc<tokio::sync::Semaphore>,
 }
 
 impl AppState {
@@ -168,7 +168,7 @@ impl AppState {
         scope_of: impl FnOnce(&Catalogue) -> RowScope,
     ) -> Result<View, ApiError> {
         let scope = scope_of(&full.catalogue);
-        let lane: Arc<str> = Arc::from(lane);
+        let lane = self.lane(lane);
         if scope.is_everything() {
             return Ok(View { snapshot: full, scope, lane });
         }
@@ -210,22 +210,29 @@ impl AppState {
         answer.downcast::<T>().map_err(|_| ApiError::Internal("cached answer of an unexpected type".into()))
     }
 
+    /// The compute lane of `partner`: see [`AppState::compute`].
+    pub fn lane(&self, partner: &str) -> Arc<tokio::sync::Semaphore> {
+        let mut lanes = self.lanes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(lane) = lanes.get(partner) {
+            return Arc::clone(lane);
+        }
+        let lane = Arc::new(tokio::sync::Semaphore::new(self.lane_permits));
+        lanes.insert(partner.to_owned(), Arc::clone(&lane));
+        lane
+    }
+
     /// Runs CPU-bound `work` on a blocking thread, at most one per core at a time: the
     /// async workers stay free for other requests (health checks, cached answers), and
     /// a flood of heavy questions queues here instead of crowding the CPU out. Work
-    /// queues first in its `lane` (a partner's), which holds one permit fewer than the
-    /// whole queue: one partner's flood of heavy questions leaves a core to the others.
-    pub async fn compute<T, F>(&self, lane: &str, work: F) -> Result<T, ApiError>
+    /// queues first in its `lane` (a partner's, [`AppState::lane`]), which holds one
+    /// permit fewer than the whole queue: one partner's flood of heavy questions leaves
+    /// a core to the others.
+    pub async fn compute<T, F>(&self, lane: &tokio::sync::Semaphore, work: F) -> Result<T, ApiError>
     where
         T: Send + 'static,
         F: FnOnce() -> T + Send + 'static,
     {
         let closed = |_| ApiError::Internal("the compute queue is closed".into());
-        let lane = {
-            let mut lanes = self.lanes.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            let permits = self.lane_permits;
-            Arc::clone(lanes.entry(Arc::from(lane)).or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(permits))))
-        };
         let _in_lane = lane.acquire().await.map_err(closed)?;
         let _permit = self.compute.acquire().await.map_err(closed)?;
         tokio::task::spawn_blocking(work)

@@ -124,19 +124,16 @@ impl RecordKeys {
     pub fn cell_key(&self, cell: &PatientSet) -> u64 {
         let ids = cell.ids();
         let Some(&largest) = ids.last() else { return 0 };
-        {
-            let known = match self.known.read() {
-                Ok(known) => known,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            if known.len() > largest as usize && ids.iter().all(|&id| known[id as usize] != 0) {
-                return ids.iter().fold(0u64, |sum, &id| sum.wrapping_add(known[id as usize]));
-            }
-        }
-        let mut known = match self.known.write() {
-            Ok(known) => known,
-            Err(poisoned) => poisoned.into_inner(),
+        let kept = {
+            let known = self.known.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            ids.iter().try_fold(0u64, |sum, &id| {
+                known.get(id as usize).filter(|key| **key != 0).map(|key| sum.wrapping_add(*key))
+            })
         };
+        if let Some(sum) = kept {
+            return sum;
+        }
+        let mut known = self.known.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         if known.len() <= largest as usize {
             known.resize(largest as usize + 1, 0);
         }

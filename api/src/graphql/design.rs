@@ -104,9 +104,10 @@ impl DesignQuery {
         // dropped (its deadline passed), the guard stops the loop at the next rate.
         let stopped = Arc::new(AtomicBool::new(false));
         let _stop_when_dropped = StopWhenDropped(Arc::clone(&stopped));
-        let lane = &principal(ctx)?.partner.code;
-        let computed = state(ctx)?
-            .compute(lane, move || {
+        let state = state(ctx)?;
+        let lane = state.lane(&principal(ctx)?.partner.code);
+        let computed = state
+            .compute(&lane, move || {
                 let mut rows = Vec::with_capacity(benefit_rates.len());
                 for p in benefit_rates {
                     if stopped.load(Ordering::Relaxed) {

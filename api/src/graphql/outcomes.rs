@@ -365,26 +365,17 @@ impl SurvivalCurve {
     ) -> Self {
         let patients = release.count(&curve.patients);
         let gate = release.follows(&[&patients]);
-        let withheld = |months: Option<f64>| months.map(|m| release.gated(m, gate));
+        let withheld = || Some(release.gated(0.0, gate));
         Self {
             group,
             treatment_group,
             events: release.count(&curve.events),
             steps: Vec::new(),
-            median: MedianSurvival {
-                months: withheld(Some(0.0)),
-                lower95: withheld(Some(0.0)),
-                upper95: withheld(Some(0.0)),
-            },
+            median: MedianSurvival { months: withheld(), lower95: withheld(), upper95: withheld() },
             landmarks: curve
                 .landmarks
                 .iter()
-                .map(|l| Landmark {
-                    months: l.months,
-                    survival: withheld(Some(0.0)),
-                    lower95: withheld(Some(0.0)),
-                    upper95: withheld(Some(0.0)),
-                })
+                .map(|l| Landmark { months: l.months, survival: withheld(), lower95: withheld(), upper95: withheld() })
                 .collect(),
             at_risk: curve
                 .at_risk

@@ -73,7 +73,7 @@ pub async fn run(
     let release = context.release();
     if let (Some((mechanism, _)), false) = (release.noise(), noisy.is_empty()) {
         match state.privacy.values(context.snapshot().version, mechanism, noisy).await {
-            Ok(values) => release.publish_noisy(values.into_iter().map(|(set, _, value)| (set, value))),
+            Ok(values) => release.publish_noisy(values),
             Err(error) => return Decided::Refused(error),
         }
     }
@@ -84,25 +84,30 @@ pub async fn run(
 /// released before (read up to date first, for exact releases, when there is anything
 /// to decide); returns what the answer adds to memory — the sets it releases exact for
 /// the first time and, on the noisy tier, the charge of its noisy values — and the
-/// patient sets whose noisy values are to be drawn if it is published.
+/// patient sets, with their cells, whose noisy values are to be drawn if it is
+/// published.
 async fn decide(
     state: &Arc<AppState>,
     context: &Arc<RequestContext>,
     asker: Arc<Asker>,
     partner: &str,
-) -> Result<(Memory, Vec<PatientSet>), ApiError> {
+) -> Result<(Memory, Vec<(PatientSet, String)>), ApiError> {
     let release = context.release();
     let version = context.snapshot().version;
     let (k, max_bytes) = (release.k(), state.ledger.max_bytes);
+    let no_new_sets = || NewSets { data_version: version, k, seen_through: 0, sets: Vec::new() };
     // The decision runs through the compute queue, off the async workers: one partner's
-    // heavy question waits there instead of stalling another's cached answer.
-    let (shared, request) = (Arc::clone(state), Arc::clone(context));
-    // The differencing guard's ledger serves exact releases only: the cell-key method
-    // and the noisy tier need no memory of earlier answers.
-    let (decision, sets) = if release.has_cells() && release.is_exact() {
+    // heavy question waits there instead of stalling another's cached answer. A request
+    // with nothing to decide does not queue.
+    let (shared, request, lane) = (Arc::clone(state), Arc::clone(context), state.lane(partner));
+    let (decision, sets) = if !release.has_cells() {
+        (release.decide(&asker, None, &state.record_keys)?, no_new_sets())
+    } else if release.is_exact() {
+        // The differencing guard's ledger serves exact releases only: the cell-key
+        // method and the noisy tier need no memory of earlier answers.
         let ledger = state.ledger.synced(version).await?;
         state
-            .compute(partner, move || {
+            .compute(&lane, move || {
                 // One read of the ledger for the decision and for what it saw.
                 let sets = ledger.sets();
                 let decision = request.release().decide(&asker, Some(&sets), &shared.record_keys)?;
@@ -112,16 +117,23 @@ async fn decide(
             .await??
     } else {
         let decision =
-            state.compute(partner, move || request.release().decide(&asker, None, &shared.record_keys)).await??;
-        (decision, NewSets { data_version: version, k, seen_through: 0, sets: Vec::new() })
+            state.compute(&lane, move || request.release().decide(&asker, None, &shared.record_keys)).await??;
+        (decision, no_new_sets())
     };
-    let charge = match release.noise() {
+    let (charge, noisy) = match release.noise() {
         Some((mechanism, budget)) if !decision.noisy.is_empty() => {
-            let mut cells: Vec<String> =
-                decision.noisy.iter().map(|set| privacy::cell(set, mechanism.epsilon())).collect();
+            let noisy: Vec<(PatientSet, String)> = decision
+                .noisy
+                .into_iter()
+                .map(|set| {
+                    let cell = privacy::cell(&set, mechanism.epsilon());
+                    (set, cell)
+                })
+                .collect();
+            let mut cells: Vec<String> = noisy.iter().map(|(_, cell)| cell.clone()).collect();
             cells.sort_unstable();
             cells.dedup();
-            Some(Charge {
+            let charge = Charge {
                 partner: partner.to_owned(),
                 data_version: version,
                 epsilon: mechanism.epsilon(),
@@ -130,11 +142,12 @@ async fn decide(
                 at: Utc::now().timestamp(),
                 cells,
                 asked: release.asked(),
-            })
+            };
+            (Some(charge), noisy)
         }
-        _ => None,
+        _ => (None, Vec::new()),
     };
-    Ok((Memory { sets: Some(sets), charge }, decision.noisy))
+    Ok((Memory { sets: Some(sets), charge }, noisy))
 }
 
 /// What a dry run may cost at most from the partner's privacy budget (every value asked

@@ -222,16 +222,16 @@ impl Privacy {
         Self { db, window_secs: window_secs.max(1) }
     }
 
-    /// The noisy values of `sets` on data version `version` under `mechanism`, each with
-    /// its cell: the kept ones, and for the others values drawn now and kept (or, when
-    /// another request kept one first, that one).
+    /// The noisy values of `sets` (each with its [`cell`] under `mechanism`'s ε) on data
+    /// version `version`: the kept ones, and for the others values drawn now and kept
+    /// (or, when another request kept one first, that one).
     pub async fn values(
         &self,
         version: i64,
         mechanism: &Mechanism,
-        sets: Vec<PatientSet>,
-    ) -> Result<Vec<(PatientSet, String, u64)>, ApiError> {
-        let cells: Vec<String> = sets.iter().map(|set| cell(set, mechanism.epsilon())).collect();
+        sets: Vec<(PatientSet, String)>,
+    ) -> Result<Vec<(PatientSet, u64)>, ApiError> {
+        let (sets, cells): (Vec<PatientSet>, Vec<String>) = sets.into_iter().unzip();
         let mut kept = self.kept(version, &cells).await?;
         let (drawn, counts): (Vec<&String>, Vec<u64>) = sets
             .iter()
@@ -266,7 +266,7 @@ impl Privacy {
         sets.into_iter()
             .zip(cells)
             .map(|(set, cell)| match kept.get(&cell) {
-                Some(value) => Ok((set, cell.clone(), u64::try_from(*value).unwrap_or(0))),
+                Some(value) => Ok((set, u64::try_from(*value).unwrap_or(0))),
                 None => Err(ApiError::Internal(format!("noisy value {cell} was not kept"))),
             })
             .collect()

@@ -78,10 +78,6 @@ pub struct Decision {
     /// The patient sets of the cells published with noise: their values are to be
     /// given by [`Release::publish_noisy`].
     pub noisy: Vec<PatientSet>,
-    /// How many cells are published (exact, perturbed or noisy).
-    pub published: usize,
-    /// How many cells are withheld.
-    pub withheld: usize,
 }
 
 impl std::fmt::Debug for Release {
@@ -179,8 +175,7 @@ impl Release {
     /// Decides every cell registered while planning, for `asker`, knowing the sets
     /// `released` before on this data version (the differencing guard, exact policies)
     /// and the patients' record `keys` (the cell-key method); from now on values are
-    /// published. Returns the patient sets of the cells published exact and noisy, and
-    /// how many are published and withheld.
+    /// published. Returns the patient sets of the cells published exact and noisy.
     ///
     /// # Errors
     ///
@@ -214,11 +209,6 @@ impl Release {
                     Decided::Exact => decision.exact.push(set.clone()),
                     Decided::Noisy => decision.noisy.push(set.clone()),
                     Decided::Suppressed | Decided::Rounded | Decided::Perturbed => {}
-                }
-                if outcome.is_released() {
-                    decision.published += 1;
-                } else {
-                    decision.withheld += 1;
                 }
             }
             let outcomes = cells.into_iter().zip(outcomes).collect();
@@ -340,16 +330,6 @@ impl Release {
         }
     }
 
-    /// A value computed from published perturbed counts (a rate, a survival estimate
-    /// from perturbed steps): published when all of `basis` are perturbed and published.
-    pub fn computed_from(&self, value: f64, basis: &[&Count]) -> Measure {
-        if !basis.is_empty() && basis.iter().all(|c| c.perturbed_value().is_some()) {
-            Measure::computed_from_perturbed(value)
-        } else {
-            self.derived(value, basis)
-        }
-    }
-
     /// A rate that may not exist (nobody to count): under the cell-key method a missing
     /// rate is given as withheld, so that "nobody" is not told apart from "a few".
     pub fn rate_of(&self, rate: Option<&Rate>) -> Option<Proportion> {
@@ -377,11 +357,10 @@ impl Release {
             return None;
         };
         let computed = clopper_pearson(events.min(n), n, 0.95).ok()?;
-        let basis = [numerator, denominator];
         Some(Proportion {
-            estimate: self.computed_from(computed.estimate, &basis),
-            lower95: self.computed_from(computed.lower, &basis),
-            upper95: self.computed_from(computed.upper, &basis),
+            estimate: Measure::computed_from_perturbed(computed.estimate),
+            lower95: Measure::computed_from_perturbed(computed.lower),
+            upper95: Measure::computed_from_perturbed(computed.upper),
             numerator: numerator.clone(),
             denominator: denominator.clone(),
         })

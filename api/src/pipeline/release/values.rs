@@ -135,7 +135,7 @@ impl Measure {
 
 impl Count {
     /// The published value of a perturbed count.
-    pub fn perturbed_value(&self) -> Option<&u64> {
+    pub(super) fn perturbed_value(&self) -> Option<&u64> {
         self.value.as_ref().filter(|_| self.precision == Precision::Perturbed)
     }
 
