@@ -26,6 +26,10 @@ pub struct Catalogue {
     pub tumour_types: Vec<String>,
     /// Gene symbols seen in variants or cohorts, sorted; a key is a position here.
     pub genes: Vec<String>,
+    /// The months the whole trial has run (first and last, month numbers; see
+    /// [`crate::timeseries::trial_months`]): the time axis of every series, the same
+    /// in every partner's view.
+    pub trial_months: Option<(i32, i32)>,
     /// The only sites a filter may name, when the snapshot is restricted to drilling
     /// into some sites (see [`crate::RowScope`]); `None`: every site.
     pub site_drill_down: Option<BTreeSet<i32>>,
@@ -104,6 +108,34 @@ impl Catalogue {
         }
     }
 
+    /// How many values `dimension` can take in this catalogue, counting "does not apply"
+    /// as one: the most groups a grouping by it can have, known without looking at any
+    /// patient (the trial's months, the reference tables, the fixed vocabularies).
+    pub fn domain(&self, dimension: Dimension) -> usize {
+        let years = |(first, last): (i32, i32)| last.div_euclid(12) - first.div_euclid(12) + 1;
+        let values = match dimension {
+            Dimension::Cohort => self.cohorts.len(),
+            Dimension::Drug => self.drugs.len(),
+            Dimension::Supplier => self.drugs.values().map(|d| d.supplier_id).collect::<BTreeSet<_>>().len(),
+            Dimension::TumourType => self.tumour_types.len(),
+            Dimension::Gene => self.genes.len(),
+            Dimension::AlterationClass => AlterationClass::all().len(),
+            Dimension::Site => self.sites.len(),
+            Dimension::Region => HealthRegion::all().len(),
+            Dimension::EnrolmentMonth => self.trial_months.map_or(0, |(first, last)| (last - first + 1) as usize),
+            Dimension::EnrolmentYear => self.trial_months.map_or(0, |months| years(months) as usize),
+            Dimension::CohortStage => CohortStage::all().len(),
+            Dimension::Sex => Sex::all().len(),
+            Dimension::AgeBand => AGE_BANDS.len(),
+        };
+        values + 1
+    }
+
+    /// The most groups a grouping by `dimensions` can have (one without any).
+    pub fn groups(&self, dimensions: &[Dimension]) -> usize {
+        dimensions.iter().fold(1usize, |groups, d| groups.saturating_mul(self.domain(*d)))
+    }
+
     /// Position of a tumour type in [`Catalogue::tumour_types`].
     pub fn tumour_type_key(&self, oncotree: &str) -> Option<i32> {
         self.tumour_types.binary_search_by(|t| t.as_str().cmp(oncotree)).ok().map(|i| i as i32)
@@ -125,6 +157,17 @@ mod tests {
             genes: vec!["BRAF".into(), "ERBB2".into()],
             ..Catalogue::default()
         }
+    }
+
+    #[test]
+    fn a_domain_is_known_without_patients_and_counts_does_not_apply() {
+        let cat = Catalogue { trial_months: Some((2023 * 12 + 11, 2024 * 12 + 5)), ..catalogue() };
+        assert_eq!(cat.domain(Dimension::TumourType), 4);
+        assert_eq!(cat.domain(Dimension::EnrolmentMonth), 8, "December 2023 to June 2024, and none");
+        assert_eq!(cat.domain(Dimension::EnrolmentYear), 3);
+        assert_eq!(cat.domain(Dimension::Sex), Sex::all().len() + 1);
+        assert_eq!(cat.groups(&[Dimension::TumourType, Dimension::Gene]), 4 * 3);
+        assert_eq!(cat.groups(&[]), 1);
     }
 
     #[test]

@@ -60,4 +60,4 @@ pub use survival::{
     survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,
     TreatmentGroup,
 };
-pub use timeseries::{monthly_activity, Activity, MonthlyActivity};
+pub use timeseries::{activity, Activity, Interval, PeriodActivity};

@@ -33,6 +33,7 @@ use crate::dimension::{age_band, day_number, month_number};
 use crate::endpoints::{self, non_negative, null_day, EndpointRules};
 use crate::error::AnalyticsError;
 use crate::rows::{AdverseRow, AssessmentRow, PatientRow, ProfileRow, TrialRows, VariantRow};
+use crate::timeseries::trial_months;
 
 /// `treatment_group` key of patients who started study treatment.
 pub const TREATED: i32 = 0;
@@ -105,6 +106,7 @@ impl Snapshot {
             .with_columns(overall_survival())
             .collect()?;
         let adverse_events = adverse_event_frame(&rows.adverse_events)?;
+        catalogue.trial_months = trial_months(&patients)?;
         let build_ms = started.elapsed().as_millis() as u64;
         let n = patients.height();
         tracing::info!(data_version = version, patients = n, read_ms, build_ms, "snapshot built");

@@ -28,6 +28,11 @@ pub const LANDMARK_MONTHS: [f64; 2] = [6.0, 12.0];
 /// Months at which numbers at risk are reported.
 pub const AT_RISK_MONTHS: [f64; 7] = [0.0, 3.0, 6.0, 9.0, 12.0, 18.0, 24.0];
 
+/// The times, in months, of the life table a curve is published as from counts alone
+/// (under the cell-key method): fixed, so that neither the number of rows nor their
+/// times say anything about the patients.
+pub const LIFE_TABLE_MONTHS: [f64; 12] = [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 24.0, 30.0, 36.0, 48.0, 60.0];
+
 /// A time-to-event endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Endpoint {
@@ -124,6 +129,12 @@ pub struct SurvivalCurve {
     pub landmarks: Vec<Landmark>,
     /// Numbers at risk at [`AT_RISK_MONTHS`].
     pub at_risk: Vec<AtRisk>,
+    /// The patients at risk at each time of [`LIFE_TABLE_MONTHS`] (their time is at or
+    /// after it).
+    pub at_risk_on_grid: Vec<PatientSet>,
+    /// The patients with an event between consecutive times of [`LIFE_TABLE_MONTHS`]
+    /// (at or after one, before the next).
+    pub events_on_grid: Vec<PatientSet>,
 }
 
 /// Kaplan–Meier curves of `endpoint` over the patients passing `filter`, times coarsened
@@ -218,6 +229,7 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
         // fault of the snapshot, not of the question.
         Err(e) => return Err(AnalyticsError::Compute(PolarsError::ComputeError(e.to_string().into()))),
     };
+    let (at_risk_on_grid, events_on_grid) = on_grid(subjects);
     let Some(km) = fitted else {
         return Ok(SurvivalCurve {
             key,
@@ -227,6 +239,8 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
             median: MedianSurvival { median: None, lower: None, upper: None },
             landmarks: LANDMARK_MONTHS.map(|months| Landmark { months, survival: None }).to_vec(),
             at_risk: AT_RISK_MONTHS.map(|months| AtRisk { months: months as u32, patients: 0 }).to_vec(),
+            at_risk_on_grid,
+            events_on_grid,
         });
     };
     let landmarks = LANDMARK_MONTHS.iter().map(|&months| landmark(&km, months)).collect::<Result<_, _>>()?;
@@ -243,7 +257,22 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
         median: km.median_with_interval(),
         landmarks,
         at_risk,
+        at_risk_on_grid,
+        events_on_grid,
     })
+}
+
+/// The patients at risk at each time of [`LIFE_TABLE_MONTHS`], and those with an event
+/// between consecutive times.
+fn on_grid(subjects: &Subjects) -> (Vec<PatientSet>, Vec<PatientSet>) {
+    let who = |keep: &dyn Fn(f64, bool) -> bool| -> PatientSet {
+        let rows = subjects.times.iter().zip(&subjects.events).zip(&subjects.patients);
+        rows.filter(|((time, event), _)| keep(**time, **event)).map(|(_, patient)| *patient).collect()
+    };
+    let at_risk = LIFE_TABLE_MONTHS.iter().map(|&from| who(&|time, _| time >= from)).collect();
+    let events =
+        LIFE_TABLE_MONTHS.windows(2).map(|w| who(&|time, event| event && time >= w[0] && time < w[1])).collect();
+    (at_risk, events)
 }
 
 /// Survival at `months`, unless follow-up ended before it with survival still above 0

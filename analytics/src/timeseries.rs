@@ -1,11 +1,13 @@
-//! Monthly activity of the trial: referrals to screening, enrolments and treatment
-//! starts per calendar month, with running totals, ready to be drawn as lines.
+//! The activity of the trial over time: referrals to screening, enrolments and
+//! treatment starts per calendar month, quarter or year, with running totals, ready to
+//! be drawn as lines.
 //!
 //! Months are month numbers (`year * 12 + month0`, see [`crate::dimension::month_number`]
-//! and [`crate::dimension::month_code`]). The series runs without gaps from the first to
-//! the last month with any activity, and every split covers that same range, so the
-//! lines of a chart share one axis and a quiet month is a visible zero rather than a
-//! missing point.
+//! and [`crate::dimension::month_code`]); a quarter or a year is known by its first
+//! month. Every series runs without gaps over the months the whole trial has run
+//! ([`trial_months`]), whoever it counts, and every split covers that same range, so the
+//! lines of a chart share one axis, a quiet period is a visible zero rather than a
+//! missing point, and where a series starts tells nothing about its patients.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -46,18 +48,65 @@ impl Activity {
     }
 }
 
-/// One month of one split.
+/// The length of a series' periods: months, or months coarsened to quarters or years
+/// (when a month's counts are too small to publish, a quarter's or a year's may not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Interval {
+    /// Calendar months (`2024-03`).
+    Month,
+    /// Calendar quarters (`2024-Q1`).
+    Quarter,
+    /// Calendar years (`2024`).
+    Year,
+}
+
+impl Interval {
+    /// From the finest to the coarsest.
+    pub const ALL: [Interval; 3] = [Interval::Month, Interval::Quarter, Interval::Year];
+
+    /// Months per period.
+    pub fn months(self) -> i32 {
+        match self {
+            Interval::Month => 1,
+            Interval::Quarter => 3,
+            Interval::Year => 12,
+        }
+    }
+
+    /// The first month of the period `month` falls in (month numbers, see
+    /// [`crate::dimension::month_number`]).
+    pub fn start(self, month: i32) -> i32 {
+        month - month.rem_euclid(12) % self.months()
+    }
+
+    /// How many periods the trial's `months` (first and last) cover.
+    pub fn periods(self, months: Option<(i32, i32)>) -> usize {
+        months.map_or(0, |(first, last)| ((self.start(last) - self.start(first)) / self.months() + 1) as usize)
+    }
+
+    /// The period starting at month `start`: `2024-03`, `2024-Q1` or `2024`.
+    pub fn code(self, start: i32) -> String {
+        let year = start.div_euclid(12);
+        match self {
+            Interval::Month => crate::dimension::month_code(start),
+            Interval::Quarter => format!("{year:04}-Q{}", start.rem_euclid(12) / 3 + 1),
+            Interval::Year => format!("{year:04}"),
+        }
+    }
+}
+
+/// One period of one split.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MonthlyActivity {
-    /// The month number (`year * 12 + month0`).
-    pub month: i32,
+pub struct PeriodActivity {
+    /// The period's first month (a month number, `year * 12 + month0`).
+    pub start: i32,
     /// The split's key (as in the patient frame); `None` when not split, or for
     /// patients without a value of the split's dimension (e.g. the cohort of a patient
     /// who is not enrolled).
     pub split: Option<i32>,
-    /// What happened in the month.
+    /// What happened in the period.
     pub count: Activity,
-    /// What happened in the split from the first month of the series up to and
+    /// What happened in the split from the first period of the series up to and
     /// including this one.
     pub cumulative: Activity,
 }
@@ -65,19 +114,38 @@ pub struct MonthlyActivity {
 /// The three events counted, each with the patient-frame column holding its day.
 const EVENTS: [&str; 3] = ["referral_day", "enrolled_day", "treatment_start_day"];
 
+/// The months the trial has run, over all of its patients: from the first referral to
+/// the last referral, enrolment or treatment start (`None` without patients). Every
+/// series runs over these months, so that where a series starts and ends says nothing
+/// about the patients it counts.
+pub fn trial_months(patients: &DataFrame) -> Result<Option<(i32, i32)>, AnalyticsError> {
+    let mut days = Vec::with_capacity(2 * EVENTS.len());
+    for column in EVENTS {
+        if let Ok(values) = patients.column(column) {
+            let values = values.i32()?;
+            days.extend([values.min(), values.max()].into_iter().flatten());
+        }
+    }
+    let months: Vec<i32> = days.into_iter().filter_map(date_of_day).map(month_number).collect();
+    Ok(months.iter().min().copied().zip(months.iter().max().copied()))
+}
+
 /// Referrals, enrolments and treatment starts of the patients passing `filter`, per
-/// month and, with `split`, per key of that dimension (region and cohort are the natural
-/// ones), with cumulative sums within each split.
+/// period of each of `intervals` (one series per interval, in that order) and, with
+/// `split`, per key of that dimension (region and cohort are the natural ones), with
+/// cumulative sums within each split.
 ///
-/// Each event is counted in the month it happened, so a patient referred in January and
-/// enrolled in March adds a referral to January and an enrolment to March. Rows are
-/// sorted by split (`None` first), then month; every split has a row for every month
-/// from the first to the last month with activity in any split. No activity: no rows.
-pub fn monthly_activity(
+/// Each event is counted in the period it happened, so a patient referred in January
+/// and enrolled in March adds a referral to January and an enrolment to March. Rows are
+/// sorted by split (`None` first), then period; every split has a row for every period
+/// of the trial's months ([`Catalogue::trial_months`](crate::Catalogue)), whoever the
+/// filter keeps. No activity: no rows.
+pub fn activity(
     snapshot: &Snapshot,
     split: Option<Dimension>,
     filter: &Filter,
-) -> Result<Vec<MonthlyActivity>, AnalyticsError> {
+    intervals: &[Interval],
+) -> Result<Vec<Vec<PeriodActivity>>, AnalyticsError> {
     // A constant null split makes the unsplit series the same computation as a split one.
     let split_key = split.map_or_else(|| lit(NULL).cast(DataType::Int32), |d| col(d.column()));
     let selected = snapshot
@@ -111,23 +179,33 @@ pub fn monthly_activity(
             *slot = slot.union(patients);
         }
     }
-
-    let (Some(first), Some(last)) = (per_month.keys().map(|(_, m)| *m).min(), per_month.keys().map(|(_, m)| *m).max())
-    else {
-        return Ok(Vec::new());
-    };
     let splits: BTreeSet<Option<i32>> = per_month.keys().map(|(s, _)| *s).collect();
-    let months_per_split = usize::try_from(last - first + 1).unwrap_or(0);
-    let mut rows = Vec::with_capacity(splits.len() * months_per_split);
+    let months = snapshot.catalogue.trial_months;
+    Ok(intervals.iter().map(|interval| series(&per_month, &splits, months, *interval)).collect())
+}
+
+/// The series of `interval`'s periods over the trial's `months`, per split.
+fn series(
+    per_month: &BTreeMap<(Option<i32>, i32), Activity>,
+    splits: &BTreeSet<Option<i32>>,
+    months: Option<(i32, i32)>,
+    interval: Interval,
+) -> Vec<PeriodActivity> {
+    let Some((first, last)) = months else { return Vec::new() };
+    let (first, last) = (interval.start(first), interval.start(last));
+    let mut rows = Vec::new();
     for split in splits {
         let mut cumulative = Activity::default();
-        for month in first..=last {
-            let count = per_month.remove(&(split, month)).unwrap_or_default();
+        for start in (first..=last).step_by(interval.months() as usize) {
+            let mut count = Activity::default();
+            for (_, month_count) in per_month.range((*split, start)..(*split, start + interval.months())) {
+                count.add(month_count);
+            }
             cumulative.add(&count);
-            rows.push(MonthlyActivity { month, split, count, cumulative: cumulative.clone() });
+            rows.push(PeriodActivity { start, split: *split, count, cumulative: cumulative.clone() });
         }
     }
-    Ok(rows)
+    rows
 }
 
 #[cfg(test)]
@@ -158,13 +236,22 @@ mod tests {
         crate::fixture::frames(patients)
     }
 
-    fn activity(split: Option<Dimension>, filter: &Filter) -> Vec<MonthlyActivity> {
-        monthly_activity(&snapshot(), split, filter).expect("activity")
+    fn activity_by(split: Option<Dimension>, filter: &Filter, interval: Interval) -> Vec<PeriodActivity> {
+        let mut series = super::activity(&snapshot(), split, filter, &[interval]).expect("activity");
+        series.pop().expect("one series")
     }
 
-    /// `(month code, [referrals, enrolments, starts], [their cumulative sums])` per row.
-    fn table(rows: &[MonthlyActivity]) -> Vec<(String, [u64; 3], [u64; 3])> {
-        rows.iter().map(|r| (month_code(r.month), counts(&r.count), counts(&r.cumulative))).collect()
+    fn activity(split: Option<Dimension>, filter: &Filter) -> Vec<PeriodActivity> {
+        activity_by(split, filter, Interval::Month)
+    }
+
+    /// `(period code, [referrals, enrolments, starts], [their cumulative sums])` per row.
+    fn table_by(rows: &[PeriodActivity], interval: Interval) -> Vec<(String, [u64; 3], [u64; 3])> {
+        rows.iter().map(|r| (interval.code(r.start), counts(&r.count), counts(&r.cumulative))).collect()
+    }
+
+    fn table(rows: &[PeriodActivity]) -> Vec<(String, [u64; 3], [u64; 3])> {
+        table_by(rows, Interval::Month)
     }
 
     fn counts(a: &Activity) -> [u64; 3] {
@@ -179,7 +266,7 @@ mod tests {
     fn months_run_without_gaps_and_accumulate() {
         let rows = activity(None, &Filter::default());
         assert!(rows.iter().all(|r| r.split.is_none()));
-        assert_eq!(rows[0].month, 2023 * 12 + 11, "December 2023 is the first month");
+        assert_eq!(rows[0].start, 2023 * 12 + 11, "December 2023 is the first month");
         assert_eq!(
             table(&rows),
             expect(&[
@@ -212,7 +299,7 @@ mod tests {
             ])
         );
         let last = region_0.last().expect("rows");
-        assert_eq!((month_code(last.month), counts(&last.cumulative)), ("2024-06".to_owned(), [3, 1, 1]));
+        assert_eq!((month_code(last.start), counts(&last.cumulative)), ("2024-06".to_owned(), [3, 1, 1]));
     }
 
     #[test]
@@ -225,18 +312,62 @@ mod tests {
     }
 
     #[test]
-    fn the_range_follows_the_filtered_patients() {
+    fn the_range_is_the_trials_whoever_the_filter_keeps() {
         let from = NaiveDate::from_ymd_opt(2024, 3, 1);
         let enrolled_in_march = Filter { enrolled: Some(DateRange { from, to: None }), ..Filter::default() };
-        // Only patient 1: referred in January, enrolled and treated in March.
+        // Only patient 1: referred in January, enrolled and treated in March; the series
+        // still runs from the trial's first month to its last.
         assert_eq!(
             table(&activity(None, &enrolled_in_march)),
             expect(&[
+                ("2023-12", [0, 0, 0], [0, 0, 0]),
                 ("2024-01", [1, 0, 0], [1, 0, 0]),
                 ("2024-02", [0, 0, 0], [1, 0, 0]),
                 ("2024-03", [0, 1, 1], [1, 1, 1]),
+                ("2024-04", [0, 0, 0], [1, 1, 1]),
+                ("2024-05", [0, 0, 0], [1, 1, 1]),
+                ("2024-06", [0, 0, 0], [1, 1, 1]),
             ])
         );
+    }
+
+    #[test]
+    fn quarters_and_years_add_up_their_months() {
+        assert_eq!(
+            table_by(&activity_by(None, &Filter::default(), Interval::Quarter), Interval::Quarter),
+            expect(&[
+                ("2023-Q4", [1, 0, 0], [1, 0, 0]),
+                ("2024-Q1", [3, 2, 1], [4, 2, 1]),
+                ("2024-Q2", [1, 0, 1], [5, 2, 2]),
+            ])
+        );
+        let years = activity_by(Some(Dimension::Region), &Filter::default(), Interval::Year);
+        assert_eq!(
+            table_by(&years, Interval::Year),
+            expect(&[
+                ("2023", [1, 0, 0], [1, 0, 0]),
+                ("2024", [2, 1, 1], [3, 1, 1]),
+                ("2023", [0, 0, 0], [0, 0, 0]),
+                ("2024", [2, 1, 1], [2, 1, 1]),
+            ])
+        );
+        // The same patients however the months are cut.
+        let months = activity(None, &Filter::default());
+        let quarters = activity_by(None, &Filter::default(), Interval::Quarter);
+        assert_eq!(months.last().map(|r| &r.cumulative), quarters.last().map(|r| &r.cumulative));
+    }
+
+    #[test]
+    fn periods_are_calendar_periods() {
+        let march_2024 = 2024 * 12 + 2;
+        assert_eq!(Interval::Quarter.start(march_2024), 2024 * 12);
+        assert_eq!(Interval::Year.start(2024 * 12 + 11), 2024 * 12);
+        assert_eq!(Interval::Month.start(march_2024), march_2024);
+        let codes: Vec<String> = Interval::ALL.iter().map(|i| i.code(i.start(2024 * 12 + 10))).collect();
+        assert_eq!(codes, ["2024-11", "2024-Q4", "2024"]);
+        let december_to_june = Some((2023 * 12 + 11, 2024 * 12 + 5));
+        let periods: Vec<usize> = Interval::ALL.iter().map(|i| i.periods(december_to_june)).collect();
+        assert_eq!(periods, [7, 3, 2]);
     }
 
     #[test]
@@ -244,5 +375,8 @@ mod tests {
         let no_one = Filter { keys: vec![(Dimension::Region, vec![])], ..Filter::default() };
         assert!(activity(None, &no_one).is_empty());
         assert!(activity(Some(Dimension::Region), &no_one).is_empty());
+        let nobody = crate::fixture::frames(snapshot().patients.head(Some(0)));
+        assert_eq!(nobody.catalogue.trial_months, None);
+        assert_eq!(super::activity(&nobody, None, &Filter::default(), &Interval::ALL).expect("activity"), [[], [], []]);
     }
 }

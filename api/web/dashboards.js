@@ -298,7 +298,7 @@
   async function monthly(target) {
     const data = await ask(
       target,
-      "{ monthlyActivity { month referrals { value precision rule } enrolments { value precision rule } treatmentStarts { value precision rule } } }",
+      "{ monthlyActivity { period interval referrals { value precision rule } enrolments { value precision rule } treatmentStarts { value precision rule } } }",
     );
     if (!data) return;
     const months = data.monthlyActivity;
@@ -309,13 +309,14 @@
         width: width(target),
         height: 280,
         scales: { x: { time: false } },
-        axes: [{ values: (u, splits) => splits.map((i) => months[i] ? months[i].month : "") }, {}],
-        series: [{ label: "month" }, ...fields.map(([f, label], i) => ({ label, stroke: COLOURS[i], width: 2, spanGaps: false }))],
+        axes: [{ values: (u, splits) => splits.map((i) => months[i] ? months[i].period : "") }, {}],
+        series: [{ label: months.length ? months[0].interval.toLowerCase() : "month" }, ...fields.map(([f, label], i) => ({ label, stroke: COLOURS[i], width: 2, spanGaps: false }))],
       },
       [xs, ...fields.map(([f]) => months.map((m) => value(m[f])))],
       target.plot,
     );
-    target.show(["month", ...fields.map(([, l]) => l)], months.map((m) => [m.month, ...fields.map(([f]) => shown(m[f]))]), chart);
+    const period = months.length ? months[0].interval.toLowerCase() : "month";
+    target.show([period, ...fields.map(([, l]) => l)], months.map((m) => [m.period, ...fields.map(([f]) => shown(m[f]))]), chart);
   }
 
   async function adverseEvents(target) {
@@ -379,7 +380,7 @@
       [panel("forest", "Clinical benefit per cohort, with two-stage boundaries"), forest],
       [panel("pfs", "Progression-free survival"), (t) => survival(t, "PFS", false)],
       [panel("os", "Overall survival by treatment group"), (t) => survival(t, "OS", true)],
-      [panel("monthly", "Referrals, enrolments and treatment starts per month"), monthly],
+      [panel("monthly", "Referrals, enrolments and treatment starts per month, quarter or year"), monthly],
       [panel("adverse-events", "Patients with adverse events, by organ class and grade"), adverseEvents],
     ];
     for (const [target, fill] of panels) {

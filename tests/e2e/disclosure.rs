@@ -207,6 +207,22 @@ on_both_backends! {
 }
 
 on_both_backends! {
+    async fn a_series_runs_over_the_trials_months_whoever_it_counts(app: TestApp) {
+        let series = |filter: &str| format!("{{ monthlyActivity(interval: MONTH{filter}) {{ period referrals {{ value }} }} }}");
+        let everyone = app.data(&series(""), json!({})).await["monthlyActivity"].clone();
+        let cohort = app.data("{ cohorts(first: 100) { nodes { code } } }", json!({})).await["cohorts"]["nodes"]
+            .as_array()
+            .and_then(|c| c.last())
+            .map(|c| c["code"].clone())
+            .expect("a cohort");
+        let one = app.data(&series(&format!(", filter: {{ cohorts: [{cohort}] }}")), json!({})).await["monthlyActivity"].clone();
+        let periods = |rows: &Value| rows.as_array().map(|r| r.iter().map(|m| m["period"].clone()).collect::<Vec<_>>());
+        assert!(everyone.as_array().is_some_and(|r| r.len() > 12), "{everyone}");
+        assert_eq!(periods(&one), periods(&everyone), "one late cohort's series has the trial's months");
+    }
+}
+
+on_both_backends! {
     async fn rare_variants_and_the_tmb_of_a_handful_are_withheld(app: TestApp) {
         let token = app.token_for("OUS", None).await;
         let query = "{ alterationFrequencies(byTumourType: true) { gene carriers { numerator { value precision rule } } } \
@@ -349,10 +365,12 @@ const NOT_PATIENT_DATA: [&str; 23] = [
 
 /// Boolean and enum output fields that are not derived from patients: how a value was
 /// protected, what was asked, the catalogue, the service's bookkeeping.
-const NOT_PATIENT_FACTS: [&str; 21] = [
-    // How a value was protected (null beside a withheld value says as much).
+const NOT_PATIENT_FACTS: [&str; 22] = [
+    // How a value was protected (null beside a withheld value says as much), and how a
+    // series is cut, chosen from which of its counts are withheld.
     "Count.precision",
     "Measure.precision",
+    "MonthlyActivity.interval",
     // The question asked, echoed, and the keys of its groups.
     "GroupKey.dimension",
     "PatientCounts.population",

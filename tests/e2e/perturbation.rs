@@ -4,6 +4,7 @@
 //! questions change another's answers). What many answers together give away is the
 //! attack suite's (`attacks`).
 
+use consortium_analytics::Interval;
 use serde_json::{json, Value};
 
 use crate::attacks::spawn_with_default_policies;
@@ -116,7 +117,7 @@ on_both_backends! {
 
 on_both_backends! {
     spawn = spawn_with_default_policies;
-    async fn rates_are_computed_from_the_published_counts_and_curves_keep_only_their_counts(app: TestApp) {
+    async fn rates_and_life_tables_are_computed_from_the_published_counts(app: TestApp) {
         let token = app.token_for("CRN", None).await;
         let proportion = "numerator { value precision } denominator { value precision } estimate { value precision } \
                           lower95 { value } upper95 { value }";
@@ -125,7 +126,7 @@ on_both_backends! {
             &token,
             &format!(
                 "{{ responses(groupBy: [REGION]) {{ groups {{ clinicalBenefit {{ {proportion} }} }} }} \
-                   survival(endpoint: OS) {{ patients {{ value }} steps {{ atRisk {{ value }} }} }} }}"
+                   survival(endpoint: OS) {{ patients {{ value }} {CURVE} }} }}"
             ),
         )
         .await;
@@ -140,10 +141,41 @@ on_both_backends! {
             rates += 1;
         }
         assert!(rates > 0, "some rates are published: {data}");
-        // A curve's steps would each need the patients they count as a cell: withheld.
         let curve = &data["survival"][0];
         assert!(curve["patients"]["value"].is_u64(), "{curve}");
-        assert_eq!(curve["steps"], json!([]), "{curve}");
+        assert_life_table(curve, 3.0);
+        // The same patients at risk are the same perturbed count wherever they appear:
+        // the first row's at risk is the curve's patients, a row's end the next's start.
+        let steps = curve["steps"].as_array().expect("steps");
+        assert_eq!(steps[0]["atRisk"]["value"], curve["patients"]["value"], "{curve}");
+        assert_eq!(curve["atRisk"][0]["patients"], steps[0]["atRisk"], "{curve}");
+    }
+}
+
+/// A curve's fields under the cell-key method.
+const CURVE: &str = "steps { months { value precision } atRisk { value precision } events { value precision } \
+    censored { value } survival { value precision } lower95 { value } upper95 { value } } \
+    median { months { value precision } } landmarks { months survival { value precision } } \
+    atRisk { months patients { value precision } }";
+
+/// Checks that `curve` is a life table of published perturbed counts on the fixed grid:
+/// every count of a row at least `k`, times on the grid, survival falling, a row's
+/// survival the actuarial estimate from its published counts.
+fn assert_life_table(curve: &Value, k: f64) {
+    const GRID: [f64; 12] = [0.0, 3.0, 6.0, 9.0, 12.0, 15.0, 18.0, 24.0, 30.0, 36.0, 48.0, 60.0];
+    let steps = curve["steps"].as_array().expect("steps");
+    assert!(steps.len() >= 2, "a life table: {curve}");
+    let (mut survival, mut from) = (1.0_f64, 0.0_f64);
+    for step in steps {
+        let count = |field: &str| step[field]["value"].as_f64().unwrap_or_else(|| panic!("{field}: {step}"));
+        let (n, d, w, to) = (count("atRisk"), count("events"), count("censored"), count("months"));
+        assert_eq!(step["atRisk"]["precision"], "PERTURBED", "{step}");
+        assert!(n >= k && d >= k, "no row rests on fewer than k: {step}");
+        assert!(GRID.contains(&to) && to > from, "rows on the grid, in order: {step}");
+        survival *= 1.0 - d.min(n - w / 2.0) / (n - w / 2.0);
+        assert!((count("survival") - survival).abs() < 1e-9, "the actuarial estimate: {step}");
+        assert!(count("lower95") <= survival && survival <= count("upper95"), "{step}");
+        from = to;
     }
 }
 
@@ -206,5 +238,41 @@ on_both_backends! {
         let referred_after = data_as(&app, &registry, referred).await;
         assert_eq!(referred_after["patientCounts"]["total"]["precision"], "PERTURBED", "{referred_after}");
         assert!(referred_before["patientCounts"]["total"]["value"].is_number());
+    }
+}
+
+/// The share of a series' counts per period that are withheld, counting the periods
+/// left out (all their counts withheld), over `periods` periods in all.
+fn withheld_share(rows: &[Value], periods: usize) -> f64 {
+    let fields = ["referrals", "enrolments", "treatmentStarts"];
+    let published: usize = rows.iter().map(|r| fields.iter().filter(|f| r[**f]["value"].is_u64()).count()).sum();
+    1.0 - published as f64 / (fields.len() * periods) as f64
+}
+
+on_both_backends! {
+    spawn = spawn_with_default_policies;
+    async fn a_series_of_small_months_is_coarsened_rather_than_left_as_gaps(app: TestApp) {
+        let token = app.token_for("ROCHE", None).await;
+        let trial_months = app.state.snapshot().catalogue.trial_months;
+        let series = |interval: &str| {
+            format!("{{ monthlyActivity{interval} {{ period interval referrals {{ value }} enrolments {{ value }} treatmentStarts {{ value }} }} }}")
+        };
+        let months = data_as(&app, &token, &series("(interval: MONTH)")).await["monthlyActivity"].clone();
+        let gaps = withheld_share(months.as_array().expect("rows"), Interval::Month.periods(trial_months));
+        assert!(gaps > 0.1, "a company's months are mostly too small: {gaps}");
+        let chosen = data_as(&app, &token, &series("")).await["monthlyActivity"].clone();
+        let rows = chosen.as_array().expect("rows");
+        let interval = rows[0]["interval"].as_str().expect("an interval").to_owned();
+        assert!(rows.iter().all(|r| r["interval"] == interval.as_str()), "one interval: {chosen}");
+        let cut = match interval.as_str() {
+            "QUARTER" => Interval::Quarter,
+            "YEAR" => Interval::Year,
+            other => panic!("coarsened, not {other}: {chosen}"),
+        };
+        let asked = data_as(&app, &token, &series(&format!("(interval: {interval})"))).await["monthlyActivity"].clone();
+        assert_eq!(asked, chosen, "the chosen interval is the one asked for with it");
+        let share = withheld_share(rows, cut.periods(trial_months));
+        assert!(share <= 0.1 || cut == Interval::Year, "{interval}: {share} of the counts withheld");
+        assert!(share < gaps, "fewer gaps than months: {share} against {gaps}");
     }
 }

@@ -4,6 +4,7 @@
 //! not counts are withheld; a dry run costs nothing; requests over budget release
 //! nothing; concurrent requests, through one process or two, cannot overspend.
 
+use consortium_analytics::Dimension;
 use consortium_entity::access::audit_record;
 use futures::future::join_all;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -181,6 +182,17 @@ on_both_backends! {
         let curve = post(&noisy_survival, &noisy_survival.address, &academic_there, &json!({ "query": "{ survival(endpoint: OS) { patients { precision } steps { months { value } } } }" })).await;
         assert_eq!(curve["data"]["survival"][0]["patients"]["precision"], "NOISY", "{curve}");
         assert_eq!(curve["data"]["survival"][0]["steps"], json!([]), "{curve}");
+        // Adverse-event terms are no closed list to price a question by: refused on the
+        // noisy tier; organ classes are one (priced, in a dry run).
+        let by = |category: &str| {
+            let query = format!("{{ adverseEvents(category: {category}) {{ category }} }}");
+            json!({ "query": query, "extensions": { "dryRun": true } })
+        };
+        let terms = post(&noisy_survival, &noisy_survival.address, &academic_there, &by("TERM")).await;
+        assert_eq!(error_codes(&terms), ["FORBIDDEN"], "{terms}");
+        let classes = post(&noisy_survival, &noisy_survival.address, &academic_there, &by("ORGAN_CLASS")).await;
+        assert!(classes.get("errors").is_none(), "{classes}");
+        assert!(classes["extensions"]["privacyCost"]["epsilon"].as_f64().is_some_and(|e| e > 0.0), "{classes}");
         let exact_curve = app.graphql_as(&academic, "{ survival(endpoint: OS) { steps { months { value } } } }", json!({})).await;
         assert!(exact_curve["data"]["survival"][0]["steps"].as_array().is_some_and(|s| !s.is_empty()), "{exact_curve}");
     }
@@ -271,5 +283,37 @@ crate::on_both_backends! {
         assert!(!message.contains("meanwhile"), "{message}");
         assert_eq!(spent(&app, &token).await, 0.0);
         assert_eq!(app.sql_count("SELECT COUNT(*) FROM noisy_count").await, 0, "a refusal draws and keeps no value");
+    }
+}
+
+/// The patients referred on one day.
+const ONE_DAY: &str = ", filter: { referredBetween: { from: \"2022-03-01\", to: \"2022-03-01\" } }";
+
+/// A question of each listed shape the early-look partner may ask, with a filter put in
+/// at `{filter}`.
+const SHAPES: [&str; 4] = [
+    "{ patientCounts(population: REFERRED, groupBy: [TUMOUR_TYPE, SEX]{filter}) { total { value } groups { patients { value } } } }",
+    "{ responses(groupBy: [COHORT]{filter}) { overall { treated { value } } groups { treated { value } clinicalBenefit { estimate { value } } } } }",
+    "{ monthlyActivity(split: REGION{filter}) { period enrolments { value } } }",
+    "{ monthlyActivity(interval: YEAR{filter}) { period referrals { value } } }",
+];
+
+on_both_backends! {
+    async fn a_dry_run_prices_the_question_not_the_data(app: TestApp) {
+        let token = app.token_for(EARLY, None).await;
+        let catalogue = &app.state.snapshot().catalogue;
+        for shape in SHAPES {
+            // Everyone; nobody (a day before the trial); the few referred on one day.
+            let filters = ["", ", filter: { referredBetween: { to: \"1990-01-01\" } }", ONE_DAY];
+            let questions = filters.map(|filter| shape.replace("{filter}", filter));
+            let prices = join_all(questions.iter().map(|question| dry_run(&app, &token, question))).await;
+            assert!(prices[0] > 0.0 && prices.iter().all(|p| *p == prices[0]), "{shape}: {prices:?}");
+        }
+        // The price is the shape's: the total and every tumour type × sex, "none" included.
+        let groups = catalogue.groups(&[Dimension::TumourType, Dimension::Sex]);
+        let price = dry_run(&app, &token, &SHAPES[0].replace("{filter}", "")).await;
+        assert!((price - 0.5 * (1 + groups) as f64).abs() < 1e-9, "{price} for {groups} groups");
+        assert_eq!(spent(&app, &token).await, 0.0, "dry runs cost nothing");
+        assert_eq!(app.sql_count("SELECT COUNT(*) FROM noisy_count").await, 0, "and draw nothing");
     }
 }

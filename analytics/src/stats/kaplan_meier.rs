@@ -126,7 +126,7 @@ pub fn kaplan_meier(times: &[f64], events: &[bool]) -> Result<KaplanMeier, Stats
 }
 
 /// The log(−log) 95% band for survival `s` with Greenwood variance `var` of ln S.
-fn band(s: f64, var: f64) -> (f64, f64) {
+pub(super) fn band(s: f64, var: f64) -> (f64, f64) {
     // S = 1: ln S = 0 and the transformed scale is undefined; lifelines fills 1.
     if s >= 1.0 {
         return (1.0, 1.0);

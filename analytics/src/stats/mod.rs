@@ -10,6 +10,8 @@
 //! * [`mod@kaplan_meier`]: the Kaplan–Meier step table with Greenwood variance and
 //!   log(−log) 95% bands, the median with its interval, landmark survival and numbers
 //!   at risk, all as lifelines defines them by default.
+//! * [`life_table`]: the actuarial estimate over fixed intervals, from counts alone (how
+//!   a curve is published under the cell-key method).
 //! * [`two_stage`]: Simon's two-stage rule (the trial's 1-of-8 / 5-of-24), its operating
 //!   characteristics, and the decision a cohort's counts support.
 //!
@@ -19,10 +21,12 @@
 
 pub mod binomial;
 pub mod kaplan_meier;
+pub mod life_table;
 pub mod two_stage;
 
 pub use binomial::{binomial_cdf, binomial_pmf, clopper_pearson, Proportion};
 pub use kaplan_meier::{kaplan_meier, KaplanMeier, KaplanMeierRow, MedianSurvival, SurvivalAt};
+pub use life_table::{life_table, LifeTableInterval};
 pub use two_stage::{Decision, OperatingCharacteristics, SimonDesign};
 
 use thiserror::Error;

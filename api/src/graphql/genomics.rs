@@ -112,16 +112,20 @@ impl GenomicsQuery {
         let question = (by_tumour_type, ask.filter(filter)?);
         let rows = ask.answer(question, |s, (by, f): &(bool, Filter)| alteration_frequencies(s, *by, f)).await?;
         let (catalogue, release) = (ask.catalogue(), ask.release());
-        Ok(rows
-            .iter()
-            .map(|r| AlterationFrequency {
-                tumour_type: r.tumour_type.and_then(|k| catalogue.code(Dim::TumourType, k)),
-                gene: r.gene.and_then(|k| catalogue.code(Dim::Gene, k)),
-                alteration_class: r.alteration_class.into(),
-                carriers: release.rate(&r.carriers),
-            })
-            .filter(|row| release.lists(row.carriers.numerator_count()))
-            .collect())
+        let mut dimensions = vec![Dim::Gene, Dim::AlterationClass];
+        dimensions.extend(by_tumour_type.then_some(Dim::TumourType));
+        // A rate of two counts per gene, class (and tumour type).
+        Ok(release.list(catalogue.groups(&dimensions), 2, || {
+            rows.iter()
+                .map(|r| AlterationFrequency {
+                    tumour_type: r.tumour_type.and_then(|k| catalogue.code(Dim::TumourType, k)),
+                    gene: r.gene.and_then(|k| catalogue.code(Dim::Gene, k)),
+                    alteration_class: r.alteration_class.into(),
+                    carriers: release.rate(&r.carriers),
+                })
+                .filter(|row| release.lists(row.carriers.numerator_count()))
+                .collect()
+        }))
     }
 
     /// TMB distribution and MSI-high share of profiled patients, per group.
@@ -136,18 +140,20 @@ impl GenomicsQuery {
         let question = (dimensions.clone(), ask.filter(filter)?);
         let rows = ask.answer(question, |s, (d, f): &(Vec<Dim>, Filter)| tmb_distribution(s, d, f)).await?;
         let release = ask.release();
-        Ok(rows
-            .iter()
-            .map(|r| TmbGroup {
-                keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
-                profiled: release.count(&r.profiled),
-                // Under the cell-key method quantiles are withheld anyway, and whether
-                // there are any would tell a group of nobody measured from a few.
-                tmb: r.tmb.as_ref().filter(|_| !release.is_perturbed()).map(|t| TmbQuantiles::new(t, release)),
-                msi_high: release.rate(&r.msi_high),
-            })
-            .filter(|group| release.lists(&group.profiled))
-            .collect())
+        // The profiled, the measured, and a rate of two counts, per group.
+        Ok(release.list(ask.catalogue().groups(&dimensions), 4, || {
+            rows.iter()
+                .map(|r| TmbGroup {
+                    keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
+                    profiled: release.count(&r.profiled),
+                    // Under the cell-key method quantiles are withheld anyway, and whether
+                    // there are any would tell a group of nobody measured from a few.
+                    tmb: r.tmb.as_ref().filter(|_| !release.is_perturbed()).map(|t| TmbQuantiles::new(t, release)),
+                    msi_high: release.rate(&r.msi_high),
+                })
+                .filter(|group| release.lists(&group.profiled))
+                .collect()
+        }))
     }
 
     /// How often profiling found an actionable alteration (ESCAT I–III), per group.
@@ -162,13 +168,15 @@ impl GenomicsQuery {
         let question = (dimensions.clone(), ask.filter(filter)?);
         let rows = ask.answer(question, |s, (d, f): &(Vec<Dim>, Filter)| actionability(s, d, f)).await?;
         let release = ask.release();
-        Ok(rows
-            .iter()
-            .map(|r| ActionabilityGroup {
-                keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
-                actionable: release.rate(&r.actionable),
-            })
-            .filter(|group| release.lists(group.actionable.denominator_count()))
-            .collect())
+        // A rate of two counts per group.
+        Ok(release.list(ask.catalogue().groups(&dimensions), 2, || {
+            rows.iter()
+                .map(|r| ActionabilityGroup {
+                    keys: GroupKey::list(&dimensions, &r.keys, ask.catalogue()),
+                    actionable: release.rate(&r.actionable),
+                })
+                .filter(|group| release.lists(group.actionable.denominator_count()))
+                .collect()
+        }))
     }
 }

@@ -9,12 +9,14 @@
 mod access;
 mod activity;
 mod codes;
+mod curves;
 mod date;
 mod design;
 pub mod document;
 mod enums;
 mod genomics;
 mod inputs;
+mod life_table;
 mod live;
 mod mutation;
 mod nulls;

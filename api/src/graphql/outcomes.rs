@@ -1,20 +1,23 @@
 //! Outcome questions: response with exact intervals, two-stage cohort monitoring, and
-//! Kaplan–Meier survival.
+//! survival (Kaplan–Meier, or a life table under the cell-key method: [`super::curves`],
+//! [`super::life_table`]).
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::monitoring::{cohort_monitoring, CohortMonitoring as Monitoring};
 use consortium_analytics::stats::Decision;
-use consortium_analytics::survival::{survival, SurvivalCurve as Curve, SurvivalGrouping, TreatmentGroup as Group};
+use consortium_analytics::survival::{survival, SurvivalGrouping, TreatmentGroup as Group};
 use consortium_analytics::{response_summary, Catalogue, Filter, ResponseGroup as Response};
 use consortium_entity::OverallResponse as Bor;
 
 use super::access::Ask;
-use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint, TreatmentGroup};
+use super::curves::SurvivalCurve;
+use super::enums::{CohortStatus, Dimension, OverallResponse, SurvivalEndpoint};
 use super::inputs::PatientFilter;
+use super::life_table;
 use super::types::{Cohort, GroupKey};
 use crate::auth::Scope;
 use crate::error::ApiError;
-use crate::pipeline::release::{Count, Measure, Proportion, Release};
+use crate::pipeline::release::{Count, Proportion, Release};
 
 /// Patients with one best overall response.
 #[derive(SimpleObject, Debug, Clone)]
@@ -43,6 +46,12 @@ pub struct ResponseGroup {
 }
 
 impl ResponseGroup {
+    /// The counts of a group: treated, evaluable, two rates of two counts, the best
+    /// responses.
+    fn counts() -> usize {
+        2 + 2 * 2 + Bor::all().len()
+    }
+
     fn new(
         group: &Response,
         dimensions: &[consortium_analytics::Dimension],
@@ -208,185 +217,6 @@ impl CohortMonitoring {
     }
 }
 
-/// One step of a Kaplan–Meier table; published only while at least k patients are at
-/// risk (and with times coarsened to the policy's bins).
-#[derive(SimpleObject, Debug, Clone)]
-pub struct SurvivalStep {
-    /// Months since the origin.
-    pub months: Measure,
-    /// Patients at risk just before this time.
-    pub at_risk: Count,
-    /// Events at this time.
-    pub events: Count,
-    /// Censored at this time.
-    pub censored: Count,
-    /// Survival from this time until the next step.
-    pub survival: Measure,
-    /// Lower bound of the 95% band (Greenwood, log(−log)).
-    pub lower95: Measure,
-    /// Upper bound of the 95% band.
-    pub upper95: Measure,
-}
-
-/// Median survival with its 95% interval: null where not reached, withheld where the
-/// curve is withheld.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct MedianSurvival {
-    /// Median, months.
-    pub months: Option<Measure>,
-    /// Lower bound of its 95% interval.
-    pub lower95: Option<Measure>,
-    /// Upper bound of its 95% interval.
-    pub upper95: Option<Measure>,
-}
-
-/// Survival at a landmark time (null where follow-up does not reach it).
-#[derive(SimpleObject, Debug, Clone)]
-pub struct Landmark {
-    /// The landmark, months.
-    pub months: f64,
-    /// Survival.
-    pub survival: Option<Measure>,
-    /// Lower bound of the 95% band.
-    pub lower95: Option<Measure>,
-    /// Upper bound of the 95% band.
-    pub upper95: Option<Measure>,
-}
-
-/// Patients at risk at a time.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct AtRisk {
-    /// Months.
-    pub months: u32,
-    /// Patients at risk.
-    pub patients: Count,
-}
-
-/// One Kaplan–Meier curve.
-#[derive(SimpleObject, Debug, Clone)]
-pub struct SurvivalCurve {
-    /// The group when grouped by a dimension.
-    pub group: Option<GroupKey>,
-    /// The group when compared by treatment group.
-    pub treatment_group: Option<TreatmentGroup>,
-    /// Patients in the curve.
-    pub patients: Count,
-    /// Events.
-    pub events: Count,
-    /// The step table.
-    pub steps: Vec<SurvivalStep>,
-    /// Median with interval.
-    pub median: MedianSurvival,
-    /// Survival at 6 and 12 months.
-    pub landmarks: Vec<Landmark>,
-    /// Numbers at risk at 0, 3, 6, 9, 12, 18, 24 months.
-    pub at_risk: Vec<AtRisk>,
-}
-
-impl SurvivalCurve {
-    fn new(curve: &Curve, grouping: Option<SurvivalGrouping>, catalogue: &Catalogue, release: &Release) -> Self {
-        let (group, treatment_group) = match grouping {
-            Some(SurvivalGrouping::Dimension(d)) => (Some(GroupKey::new(d, curve.key, catalogue)), None),
-            Some(SurvivalGrouping::TreatmentGroup) => (None, curve.key.and_then(Group::of_key).map(Into::into)),
-            None => (None, None),
-        };
-        if release.is_perturbed() {
-            return Self::perturbed(curve, group, treatment_group, release);
-        }
-        let patients = release.count(&curve.patients);
-        // Patients at risk at `months`: those whose time is at or after it.
-        let at_risk_at = |months: f64| curve.table.iter().find(|r| r.time >= months).map_or(0, |r| r.at_risk);
-        let gate_at = |months: f64| release.at_risk_gate(&patients, at_risk_at(months));
-        let value_at = |months: Option<f64>| months.map(|m| release.gated(m, gate_at(m)));
-        Self {
-            group,
-            treatment_group,
-            events: release.count(&curve.events),
-            // On the noisy tier even the number of steps (distinct event times) is exact.
-            steps: curve
-                .table
-                .iter()
-                .filter(|_| !release.is_noisy())
-                .map(|r| {
-                    let gate = release.at_risk_gate(&patients, r.at_risk);
-                    SurvivalStep {
-                        months: release.gated(r.time, gate),
-                        at_risk: release.gated_count(r.at_risk, gate),
-                        events: release.gated_count(r.events, gate),
-                        censored: release.gated_count(r.censored, gate),
-                        survival: release.gated(r.survival, gate),
-                        lower95: release.gated(r.lower, gate),
-                        upper95: release.gated(r.upper, gate),
-                    }
-                })
-                .collect(),
-            median: MedianSurvival {
-                months: value_at(curve.median.median),
-                lower95: value_at(curve.median.lower),
-                upper95: value_at(curve.median.upper),
-            },
-            landmarks: curve
-                .landmarks
-                .iter()
-                .map(|l| {
-                    let gate = gate_at(l.months);
-                    Landmark {
-                        months: l.months,
-                        survival: l.survival.map(|s| release.gated(s.survival, gate)),
-                        lower95: l.survival.map(|s| release.gated(s.lower, gate)),
-                        upper95: l.survival.map(|s| release.gated(s.upper, gate)),
-                    }
-                })
-                .collect(),
-            at_risk: curve
-                .at_risk
-                .iter()
-                .map(|a| AtRisk {
-                    months: a.months,
-                    patients: release.gated_count(a.patients, release.at_risk_gate(&patients, a.patients)),
-                })
-                .collect(),
-            patients,
-        }
-    }
-}
-
-impl SurvivalCurve {
-    /// The curve under the cell-key method: its patients and events as perturbed counts;
-    /// its steps, median, landmarks and numbers at risk withheld (`PERTURBED_TIER`),
-    /// because each would have to be keyed by the patients it counts (at risk at a time,
-    /// with an event in a step) to be consistent, and the number of steps and their
-    /// times rest on exact event counts.
-    fn perturbed(
-        curve: &Curve,
-        group: Option<GroupKey>,
-        treatment_group: Option<TreatmentGroup>,
-        release: &Release,
-    ) -> Self {
-        let patients = release.count(&curve.patients);
-        let gate = release.follows(&[&patients]);
-        let withheld = || Some(release.gated(0.0, gate));
-        Self {
-            group,
-            treatment_group,
-            events: release.count(&curve.events),
-            steps: Vec::new(),
-            median: MedianSurvival { months: withheld(), lower95: withheld(), upper95: withheld() },
-            landmarks: curve
-                .landmarks
-                .iter()
-                .map(|l| Landmark { months: l.months, survival: withheld(), lower95: withheld(), upper95: withheld() })
-                .collect(),
-            at_risk: curve
-                .at_risk
-                .iter()
-                .map(|a| AtRisk { months: a.months, patients: release.gated_count(0, gate) })
-                .collect(),
-            patients,
-        }
-    }
-}
-
 /// Outcome questions.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OutcomeQuery;
@@ -406,12 +236,20 @@ impl OutcomeQuery {
         let question = (dimensions.clone(), ask.filter(filter)?);
         let rows = ask.answer(question, |s, (dims, f): &(Vec<_>, Filter)| response_summary(s, dims, f)).await?;
         let (catalogue, release) = (ask.catalogue(), ask.release());
-        let mut groups: Vec<ResponseGroup> =
-            rows.iter().map(|r| ResponseGroup::new(r, &dimensions, catalogue, release)).collect();
-        let overall = groups.pop().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
+        let (overall, groups) =
+            rows.split_last().ok_or_else(|| ApiError::Internal("response summary without overall row".into()))?;
+        let overall = ResponseGroup::new(overall, &dimensions, catalogue, release);
         // Under the cell-key method a group whose treated patients are withheld is left
         // out, as an empty one is (whether a group has anyone is not told either).
-        groups.retain(|g| release.lists(&g.treated));
+        // Without a grouping there are no groups, only the overall row.
+        let most_groups = if dimensions.is_empty() { 0 } else { catalogue.groups(&dimensions) };
+        let groups = release.list(most_groups, ResponseGroup::counts(), || {
+            groups
+                .iter()
+                .map(|r| ResponseGroup::new(r, &dimensions, catalogue, release))
+                .filter(|g| release.lists(&g.treated))
+                .collect()
+        });
         Ok(ResponseSummary { group_by, groups, overall })
     }
 
@@ -471,10 +309,24 @@ impl OutcomeQuery {
         // Curves by a dimension are listed as groups are (see `Release::lists`); the
         // overall curve and the treatment groups are always there.
         let by_dimension = matches!(grouping, Some(SurvivalGrouping::Dimension(_)));
-        Ok(curves
-            .iter()
-            .map(|c| SurvivalCurve::new(c, grouping, ask.catalogue(), release))
-            .filter(|c| !by_dimension || release.lists(&c.patients))
-            .collect())
+        let most_curves = match grouping {
+            Some(SurvivalGrouping::Dimension(d)) => ask.catalogue().domain(d),
+            Some(SurvivalGrouping::TreatmentGroup) => Group::ALL.len(),
+            None => 1,
+        };
+        // On the noisy tier a curve releases its patients and events only.
+        Ok(release.list(most_curves, 2, || {
+            curves
+                .iter()
+                .map(|c| {
+                    let (group, treatment_group) = SurvivalCurve::keys(c, grouping, ask.catalogue());
+                    match release.is_perturbed() {
+                        true => life_table::perturbed(c, group, treatment_group, release),
+                        false => SurvivalCurve::kaplan_meier(c, group, treatment_group, release),
+                    }
+                })
+                .filter(|c| !by_dimension || release.lists(&c.patients))
+                .collect()
+        }))
     }
 }

@@ -3,11 +3,13 @@
 
 use async_graphql::{Context, Enum, Object, Result, SimpleObject};
 use consortium_analytics::{adverse_event_summary, AdverseEventLevel, AdverseEventRow, Dimension as Dim, Filter};
+use consortium_entity::vocabulary::MEDDRA_SOC;
 
 use super::access::Ask;
 use super::inputs::PatientFilter;
 use super::types::GroupKey;
 use crate::auth::Scope;
+use crate::error::ApiError;
 use crate::pipeline::release::{Count, Proportion, Release};
 
 /// What adverse events are tallied by.
@@ -54,6 +56,9 @@ pub struct AdverseEventSummary {
 }
 
 impl AdverseEventSummary {
+    /// The counts of a row: the treated, and five rates of two counts.
+    const COUNTS: usize = 1 + 5 * 2;
+
     fn new(
         row: &AdverseEventRow,
         split: Option<Dim>,
@@ -90,14 +95,32 @@ impl SafetyQuery {
         filter: Option<PatientFilter>,
     ) -> Result<Vec<AdverseEventSummary>> {
         let ask = Ask::new(ctx, Scope::SafetyRead).await?;
+        let release = ask.release();
         let (level, grouping) = (AdverseEventLevel::from(category), consortium_analytics::SafetyGrouping::from(split));
+        // The rows' most: every organ class and the "any" row, per split. Terms are not
+        // a closed list, so the noisy tier, which prices a question by its shape, cannot
+        // price them.
+        let categories = match level {
+            AdverseEventLevel::OrganClass => MEDDRA_SOC.len() + 1,
+            AdverseEventLevel::Term if release.is_noisy() => {
+                return Err(ApiError::Forbidden(
+                    "adverse events by term are not available on the noisy tier (terms are not a closed list to \
+                     price a question by); ask by ORGAN_CLASS"
+                        .into(),
+                )
+                .into())
+            }
+            AdverseEventLevel::Term => 0,
+        };
+        let splits = grouping.dimension().map_or(1, |d| ask.catalogue().domain(d));
         let question = (level, grouping, ask.filter(filter)?);
         let rows = ask.answer(question, |s, (l, g, f): &(_, _, Filter)| adverse_event_summary(s, *l, *g, f)).await?;
         // A term's or class's row is listed as a group is (see `Release::lists`).
-        Ok(rows
-            .iter()
-            .map(|r| AdverseEventSummary::new(r, grouping.dimension(), ask.catalogue(), ask.release()))
-            .filter(|row| ask.release().lists(row.any_grade.numerator_count()))
-            .collect())
+        Ok(release.list(categories.saturating_mul(splits), AdverseEventSummary::COUNTS, || {
+            rows.iter()
+                .map(|r| AdverseEventSummary::new(r, grouping.dimension(), ask.catalogue(), release))
+                .filter(|row| release.lists(row.any_grade.numerator_count()))
+                .collect()
+        }))
     }
 }

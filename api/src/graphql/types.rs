@@ -95,15 +95,17 @@ impl PatientCounts {
     /// Under the cell-key method a withheld group is left out, as an empty one is, so
     /// that whether a group has any patient at all is not told either.
     pub fn new(population: Population, table: &CountTable, catalogue: &Catalogue, release: &Release) -> Self {
-        let groups = table
-            .groups
-            .iter()
-            .map(|group| CountGroup {
-                keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
-                patients: release.count(&group.patients),
-            })
-            .filter(|group| release.lists(&group.patients))
-            .collect();
+        let groups = release.list(catalogue.groups(&table.dimensions), 1, || {
+            table
+                .groups
+                .iter()
+                .map(|group| CountGroup {
+                    keys: GroupKey::list(&table.dimensions, &group.keys, catalogue),
+                    patients: release.count(&group.patients),
+                })
+                .filter(|group| release.lists(&group.patients))
+                .collect()
+        });
         Self {
             population,
             group_by: table.dimensions.iter().map(|d| (*d).into()).collect(),

@@ -121,7 +121,9 @@ async fn decide(
         (decision, no_new_sets())
     };
     let (charge, noisy) = match release.noise() {
-        Some((mechanism, budget)) if !decision.noisy.is_empty() => {
+        // A request is charged (and priced) by its shape even when it has no noisy
+        // value: a question over nobody costs what it costs over everyone.
+        Some((mechanism, budget)) if release.asked() > 0 => {
             let noisy: Vec<(PatientSet, String)> = decision
                 .noisy
                 .into_iter()

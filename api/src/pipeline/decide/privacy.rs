@@ -22,12 +22,17 @@
 //! cost. Neither draws or keeps a value: values are drawn only for an answer that is
 //! published.
 //!
-//! A request is refused, and a dry run prices it, at its most: every value asked for
-//! at full price, so whether a request is answered, and what a dry run says, tell
-//! nothing about which values rest on the same patients. What the noisy tier does not
-//! hide: two cells with the same patients get the same value and are charged once, so
-//! a partner can tell, from its spending, that two of its questions select the same
-//! patients (each such probe costs at least one value's ε).
+//! A request is refused, and a dry run prices it, at its most, from the question's
+//! shape alone: every value it could hold at full price, each list at the size of its
+//! grouping's domain (the reference tables, the fixed vocabularies, the trial's months;
+//! see [`crate::pipeline::release::Release::list`]), not at the groups the data has. So
+//! whether a request is answered, and what a dry run says, tell nothing about which
+//! groups have anyone or which values rest on the same patients: they depend on the
+//! question and on what the partner spent before. What the noisy tier does not hide:
+//! a published list shows the groups that have anyone; two cells with the same
+//! patients get the same value and are charged once, so a partner can tell, from its
+//! spending, that two of its questions select the same patients (each such probe costs
+//! at least one value's ε).
 
 use std::collections::{HashMap, HashSet};
 
@@ -76,8 +81,8 @@ pub struct Charge {
     pub at: i64,
     /// The values' cells, distinct.
     pub cells: Vec<String>,
-    /// How many values the request asks for (cells counted once per question, not
-    /// per distinct set).
+    /// How many values the request may hold, from its shape (see
+    /// [`crate::pipeline::release::Release::list`]).
     pub asked: usize,
 }
 

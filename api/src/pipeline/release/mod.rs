@@ -22,8 +22,10 @@ pub mod policy;
 mod values;
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use async_graphql::OutputType;
 use consortium_analytics::stats::clopper_pearson;
 use consortium_analytics::{PatientSet, Rate};
 use consortium_disclosure::cellkey::PerturbationTable;
@@ -62,7 +64,7 @@ impl Gate {
 pub struct Release {
     policy: PartnerPolicy,
     /// Counts asked for while planning, one per question (a set asked twice counts twice).
-    asked: std::sync::atomic::AtomicUsize,
+    asked: AtomicUsize,
     /// The noisy tier's mechanism, when the policy has one.
     mechanism: Option<Mechanism>,
     /// The cell-key method's table, when the policy perturbs.
@@ -104,9 +106,10 @@ impl Release {
         Self { policy, mechanism, perturbation, asked: 0.into(), phase: Mutex::new(Phase::Planning(HashSet::new())) }
     }
 
-    /// How many counts the plan asked for, one per question.
+    /// How many counts the plan asked for, one per question, with every list at its most
+    /// on the noisy tier (see [`Release::list`]).
     pub fn asked(&self) -> usize {
-        self.asked.load(std::sync::atomic::Ordering::Relaxed)
+        self.asked.load(Ordering::Relaxed)
     }
 
     /// The noisy tier's mechanism and budget, when the policy puts the partner on it.
@@ -136,6 +139,24 @@ impl Release {
     /// is not told either.
     pub fn lists(&self, main: &Count) -> bool {
         main.is_released() || !self.is_perturbed()
+    }
+
+    /// The rows of a list (`build` makes them, registering their counts), priced on the
+    /// noisy tier from the question's shape rather than from the rows the data has: as
+    /// `most_rows` rows (the domain of its grouping) of at most `counts_per_row` counts
+    /// each, so that what a request may cost, and whether it is answered, tell nothing
+    /// about which groups have anyone.
+    pub fn list<T>(&self, most_rows: usize, counts_per_row: usize, build: impl FnOnce() -> Vec<T>) -> Vec<T> {
+        if !self.is_noisy() || self.is_publishing() {
+            return build();
+        }
+        // `build` runs without an await, so no other resolver of the request registers
+        // counts meanwhile.
+        let before = self.asked();
+        let rows = build();
+        let registered = self.asked().saturating_sub(before);
+        self.asked.store(before + registered.max(most_rows.saturating_mul(counts_per_row)), Ordering::Relaxed);
+        rows
     }
 
     /// Whether counts are released exact, so that the differencing guard's ledger
@@ -244,7 +265,7 @@ impl Release {
     fn outcome_of(&self, set: &PatientSet) -> Option<(Outcome, Option<u64>)> {
         self.with_phase(|phase| match phase {
             Phase::Planning(cells) => {
-                self.asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                self.asked.fetch_add(1, Ordering::Relaxed);
                 if !cells.contains(set) {
                     cells.insert(set.clone());
                 }
@@ -346,7 +367,25 @@ impl Release {
                     upper95: Measure::decided(0.0, gate),
                 })
             }
-            None => None,
+            None => {
+                // On the noisy tier a rate of nobody is priced as its two counts, so
+                // that the price does not tell that nobody is there.
+                if self.is_noisy() && !self.is_publishing() {
+                    self.asked.fetch_add(2, Ordering::Relaxed);
+                }
+                None
+            }
+        }
+    }
+
+    /// A value computed from the published values of `basis` perturbed counts (a
+    /// life-table survival, a withdrawal count, the time a row of them ends): published
+    /// as perturbed when every one of them is, withheld otherwise (and from no basis).
+    pub fn from_published<T: OutputType>(&self, value: T, basis: &[&Count]) -> Released<T> {
+        let published = !basis.is_empty() && basis.iter().all(|c| c.perturbed_value().is_some());
+        match published {
+            true => Released::computed_from_perturbed(value),
+            false => Released::decided(value, Outcome::withheld(reason::PERTURBED_TIER)),
         }
     }
 

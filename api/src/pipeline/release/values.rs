@@ -109,6 +109,11 @@ impl<T: OutputType> Released<T> {
         self.value.is_some()
     }
 
+    /// The published value.
+    pub fn published(&self) -> Option<&T> {
+        self.value.as_ref()
+    }
+
     /// The outcome of what rests on this value: exact on an exact value; withheld on a
     /// withheld one, and on a noisy one (the noisy tier releases counts only).
     pub(super) fn follower(&self) -> Outcome {
@@ -121,9 +126,10 @@ impl<T: OutputType> Released<T> {
     }
 }
 
-impl Measure {
-    /// A value computed from perturbed counts (a rate and its interval).
-    pub(super) fn computed_from_perturbed(value: f64) -> Self {
+impl<T: OutputType> Released<T> {
+    /// A value computed from published perturbed counts (a rate and its interval, a
+    /// life table).
+    pub(super) fn computed_from_perturbed(value: T) -> Self {
         Self {
             value: Some(value),
             precision: Precision::Perturbed,
