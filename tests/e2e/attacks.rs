@@ -242,7 +242,13 @@ struct Attacked {
 }
 
 /// Attacks `code`'s census from the server at `address`, knowing `truth`.
-async fn attack(app: &TestApp, address: &str, truth: &Census, code: &str, kind: PartnerKind) -> Attacked {
+async fn attack(
+    app: &TestApp,
+    address: &str,
+    (truth, truth_address): (&Census, &str),
+    code: &str,
+    kind: PartnerKind,
+) -> Attacked {
     let token = app.token_for(code, None).await;
     let seen = census(app, address, &token, Some(truth)).await;
     let (k, ceiling) = match kind {
@@ -269,16 +275,70 @@ async fn attack(app: &TestApp, address: &str, truth: &Census, code: &str, kind: 
             pinned += usize::from(lo > 0 || hi < k - 1);
         }
     }
+    let (shown, dashboard_large) = dashboards(app, address, truth_address, &token, k as u64).await;
     let line = format!(
         "{code} ({kind:?}, k = {k}, D = {}): {} cells, {small} under k withheld, {determined} determined, {pinned} \
-         pinned narrower than [0, {}]; {published} of {large} cells of k or more published ({:.1}%)",
+         pinned narrower than [0, {}]; {published} of {large} cells of k or more published ({:.1}%); \
+         dashboards: {shown} counts published of {dashboard_large} of k or more ({:.1}%)",
         seen.bound,
         truth.values.len(),
         k - 1,
         100.0 * published as f64 / large.max(1) as f64,
+        100.0 * shown as f64 / dashboard_large.max(1) as f64,
     );
     assert!(small > 0, "{code}: the census has small cells to attack");
     Attacked { determined, pinned, line }
+}
+
+/// The dashboards' six questions (`api/web/dashboards.js`); the monthly one is asked of
+/// the truth at the interval the partner was given.
+const DASHBOARDS: [&str; 6] = [
+    "{ funnel { steps { patients { value } } } }",
+    "{ cohortMonitoring { clinicalBenefit { numerator { value } denominator { value } } } }",
+    "{ survival(endpoint: PFS) { patients { value } events { value } atRisk { patients { value } } } }",
+    "{ survival(endpoint: OS, byTreatmentGroup: true) { patients { value } events { value } atRisk { patients { value } } } }",
+    "{ monthlyActivity{interval} { interval referrals { value } enrolments { value } treatmentStarts { value } } }",
+    "{ adverseEvents(category: ORGAN_CLASS) { treated { value } anyGrade { numerator { value } } grade3Plus { numerator { value } } } }",
+];
+
+/// The published counts in `answer` (integers under a `value` key).
+fn counts(answer: &Value, out: &mut Vec<u64>) {
+    match answer {
+        Value::Object(fields) => {
+            out.extend(fields.get("value").and_then(Value::as_u64));
+            fields.values().for_each(|v| counts(v, out));
+        }
+        Value::Array(items) => items.iter().for_each(|v| counts(v, out)),
+        _ => {}
+    }
+}
+
+/// For the dashboards' questions asked by `token` at `address`: how many counts are
+/// published, and how many of the truth's (at `truth`) rest on `k` or more patients.
+async fn dashboards(app: &TestApp, address: &str, truth: &str, token: &str, k: u64) -> (usize, usize) {
+    let ask = |at: &str, query: String| {
+        let request = app.client.post(format!("{at}/graphql")).bearer_auth(token).json(&json!({ "query": query }));
+        async move { request.send().await.expect("request").json::<Value>().await.expect("json") }
+    };
+    let (mut published, mut large) = (0, 0);
+    for question in DASHBOARDS {
+        let seen = ask(address, question.replace("{interval}", "")).await;
+        if seen.get("errors").is_some() {
+            // A question the partner may not ask (a company's funnel before enrolment is
+            // its own) counts for neither side.
+            continue;
+        }
+        let interval = seen["data"]["monthlyActivity"][0]["interval"].as_str().unwrap_or("MONTH");
+        let exact = ask(truth, question.replace("{interval}", &format!("(interval: {interval})"))).await;
+        let (mut given, mut all) = (Vec::new(), Vec::new());
+        counts(&seen["data"], &mut given);
+        counts(&exact["data"], &mut all);
+        // A published count other than zero rests on k or more (zeros are no cell of
+        // k or more, on either side).
+        published += given.iter().filter(|n| **n > 0).count();
+        large += all.iter().filter(|n| **n >= k).count();
+    }
+    (published, large)
 }
 
 /// The census of every kind attacked, under the cell-key method and, for comparison,
@@ -292,10 +352,10 @@ async fn attack_every_kind(app: TestApp) {
     for (code, kind) in partners(&app).await {
         let token = app.token_for(&code, None).await;
         let truth = census(&app, &exact.address, &token, None).await;
-        let attacked = attack(&app, &app.address, &truth, &code, kind).await;
+        let attacked = attack(&app, &app.address, (&truth, &exact.address), &code, kind).await;
         report.push(attacked.line.clone());
         assert_eq!((attacked.determined, attacked.pinned), (0, 0), "{}", attacked.line);
-        before.push(attack(&app, &per_answer.address, &truth, &code, kind).await);
+        before.push(attack(&app, &per_answer.address, (&truth, &exact.address), &code, kind).await);
     }
     eprintln!("attack suite ({:?}), the cell-key method:\n  {}", app.backend(), report.join("\n  "));
     let lines: Vec<&str> = before.iter().map(|b| b.line.as_str()).collect();

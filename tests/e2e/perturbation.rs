@@ -112,6 +112,13 @@ on_both_backends! {
         }
         assert_eq!(reasons.len(), 1, "one reason for every withheld value: {reasons:?}");
         assert_eq!(reasons.iter().next(), nobody["rule"].as_str().map(str::to_owned).as_ref());
+        // Nor do its own audit records count the groups left out (small, not empty).
+        let trail = data_as(&app, &token, "{ auditTrail(first: 40) { edges { node { released withheld } } } }").await;
+        let records = trail["auditTrail"]["edges"].as_array().cloned().unwrap_or_default();
+        assert!(records.len() > 20, "{trail}");
+        assert!(records.iter().all(|r| r["node"]["withheld"].is_null() && r["node"]["released"].is_i64()), "{trail}");
+        let on_record = app.sql_count("SELECT COUNT(*) FROM audit_record WHERE partner_code = 'ROCHE' AND withheld > 0").await;
+        assert!(on_record > 0, "the record itself keeps them, for the operators");
     }
 }
 

@@ -83,8 +83,10 @@ pub struct AuditRecord {
     pub duration_ms: i64,
     /// Values released.
     pub released: i64,
-    /// Values withheld.
-    pub withheld: i64,
+    /// Values withheld; null in a partner's own records under the cell-key method,
+    /// which leaves withheld groups out of its answers as it leaves out empty ones (how
+    /// many were withheld would tell how many groups are small but not empty).
+    pub withheld: Option<i64>,
     /// The disclosure policy the values were released under.
     pub policy_version: Option<String>,
     /// The privacy loss the request spent (the noisy tier).
@@ -107,7 +109,7 @@ impl From<audit_record::Model> for AuditRecord {
             outcome: r.outcome,
             duration_ms: r.duration_ms,
             released: r.released,
-            withheld: r.withheld,
+            withheld: Some(r.withheld),
             policy_version: r.policy_version,
             epsilon: r.epsilon,
             hash: r.hash,
@@ -193,8 +195,13 @@ impl AccessQuery {
         }
         let rows = query.limit(first as u64 + 1).all(&state(ctx)?.db).await.map_err(ApiError::from)?;
         let more = rows.len() > first;
+        let hide_withheld = !principal.has(Scope::Admin) && request(ctx)?.release().is_perturbed();
         let mut connection = Connection::new(after.is_some(), more);
-        connection.edges.extend(rows.into_iter().take(first).map(|r| Edge::new(r.id as usize, AuditRecord::from(r))));
+        connection.edges.extend(rows.into_iter().take(first).map(|r| {
+            let mut record = AuditRecord::from(r);
+            record.withheld = record.withheld.filter(|_| !hide_withheld);
+            Edge::new(record.id as usize, record)
+        }));
         Ok(connection)
     }
 }
