@@ -2,7 +2,8 @@
 //! by a few patients, asked one after the other (by one partner, across server
 //! processes), must not both be answered; the same question asked again, however it
 //! is spelled, is answered alike; two requests racing past the guard cannot both be
-//! answered; a full ledger refuses, never forgets.
+//! answered; a full ledger refuses, never forgets. Each partner has its own ledger: no
+//! partner's questions withhold another's answers or fill another's ledger.
 
 use consortium_api::pipeline::decide::ledger::NewSets;
 use consortium_api::pipeline::decide::memory::Memory;
@@ -89,11 +90,11 @@ on_both_backends! {
         assert_eq!(but_one["value"], Value::Null, "{but_one}");
         assert_eq!(but_one["precision"], "SUPPRESSED");
         assert!(but_one["rule"].as_str().is_some_and(|r| r.starts_with(DIFFERENCING)), "{but_one}");
-        // The registry, whose policy here publishes every count (k = 1), is held to the
-        // company's k against what the company received: the two could pool.
+        // Another partner's answers are its own ledger's business: the company's questions
+        // withhold nothing of the registry's (the guard is no weapon).
         let registry = app.registry_token().await;
-        let pooled = enrolled(&app, &app.address, &registry, &json!({ "cohorts": rest })).await;
-        assert_eq!(pooled["value"], Value::Null, "{pooled}");
+        let other = enrolled(&app, &app.address, &registry, &json!({ "cohorts": rest })).await;
+        assert!(other["value"].as_u64().is_some(), "{other}");
     }
 }
 
@@ -163,14 +164,58 @@ on_both_backends! {
             sets: vec![bitmap(&PatientSet::new(ids.collect()))],
         };
         let first = app.state.audit.append(entry("ROCHE"), Memory { sets: Some(sets(0..40)), charge: None }, None).await.expect("record");
-        let second = app.state.audit.append(entry("NOVARTIS"), Memory { sets: Some(sets(2..40)), charge: None }, None).await.expect("record");
-        let unrelated = app.state.audit.append(entry("NOVARTIS"), Memory { sets: Some(sets(100..140)), charge: None }, None).await.expect("record");
+        let second = app.state.audit.append(entry("ROCHE"), Memory { sets: Some(sets(2..40)), charge: None }, None).await.expect("record");
+        let unrelated = app.state.audit.append(entry("ROCHE"), Memory { sets: Some(sets(100..140)), charge: None }, None).await.expect("record");
+        // Another partner's ledger is its own: the same difference is no race there.
+        let other = app.state.audit.append(entry("NOVARTIS"), Memory { sets: Some(sets(2..40)), charge: None }, None).await.expect("record");
         assert_eq!(first.outcome, "OK");
         assert_eq!((second.outcome.as_str(), second.released), (CONFLICT, 0));
         assert_eq!(unrelated.outcome, "OK");
+        assert_eq!(other.outcome, "OK");
         let ledger = app.state.ledger.synced(1).await.expect("ledger");
-        assert_eq!(ledger.sets().len(), 2, "the conflicting set was not written");
+        assert_eq!(ledger.sets("ROCHE").len(), 2, "the conflicting set was not written");
+        assert_eq!(ledger.sets("NOVARTIS").len(), 1);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partner_that_fills_its_ledger_fills_no_one_elses() {
+    // Room for a few answers' sets per partner.
+    let app = TestApp::spawn_configured(Backend::Sqlite, Some(crate::helpers::PATIENTS), |args| {
+        args.ledger_max_bytes = 1_000;
+    })
+    .await
+    .expect("app");
+    let token = app.token_for("OUS", None).await;
+    let question = |month: u32| {
+        let filter =
+            json!({ "enrolledBetween": { "from": format!("{}-{:02}-01", 2021 + month / 12, 1 + month % 12) } });
+        json!({ "query": "query($f: PatientFilter) { patientCounts(population: ENROLLED, groupBy: [REGION], filter: $f) { total { value } } }", "variables": { "f": filter } })
+    };
+    let mut full = false;
+    for month in 0..36 {
+        let body: Value = app
+            .client
+            .post(format!("{}/graphql", app.address))
+            .bearer_auth(&token)
+            .json(&question(month))
+            .send()
+            .await
+            .expect("POST")
+            .json()
+            .await
+            .expect("json");
+        if error_codes(&body) == ["DISCLOSURE_LEDGER_FULL"] {
+            full = true;
+            break;
+        }
+    }
+    assert!(full, "the hospital filled its ledger");
+    let other = app.token_for("ROCHE", None).await;
+    let answered = app.graphql_as(&other, "{ funnel { steps { patients { value } } } }", json!({})).await;
+    assert!(answered.get("errors").is_none(), "another partner's ledger has room: {answered}");
+    let again = app.graphql_as(&token, "{ funnel { steps { patients { value } } } }", json!({})).await;
+    assert_eq!(error_codes(&again), ["DISCLOSURE_LEDGER_FULL"], "the hospital's stays full: {again}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,5 @@
-//! The differencing guard's ledger: every distinct patient set released on a data
-//! version, to anyone.
+//! The differencing guard's ledgers: every distinct patient set released to a partner on
+//! a data version.
 
 use sea_orm::entity::prelude::*;
 
@@ -13,7 +13,7 @@ pub struct Model {
     pub id: i64,
     /// The data version the set was released from.
     pub data_version: i64,
-    /// The partner it was first released to.
+    /// The partner it was released to (whose ledger it is in).
     pub partner_code: String,
     /// How many patients (the set's size, for the guard's size index).
     pub patients: i64,

@@ -1,21 +1,26 @@
-//! The differencing guard's ledger as this replica knows it: the patient sets released
-//! on the current data version, to anyone, by any replica (see
-//! [`consortium_disclosure::differencing`] for the rule).
+//! The differencing guard's ledgers as this replica knows them: per partner, the patient
+//! sets released to it on the current data version, by any replica (see
+//! [`consortium_disclosure::differencing`] for the rule). The guard serves the exact
+//! tier only, which does not claim to protect against a partner combining answers with
+//! another's (it is for partners entitled to the pseudonymised data): what it guards is
+//! one partner's own answers, so no partner's questions can withhold another's answers
+//! or fill another's ledger.
 //!
-//! The ledger lives in the database (`released_cell`, one row per distinct set, a
-//! compressed bitmap) so that it holds across requests, processes and replicas. Each
+//! The ledgers live in the database (`released_cell`, one row per partner and distinct
+//! set, a compressed bitmap) so that they hold across requests, processes and replicas. Each
 //! replica keeps the current version's sets in memory and, before deciding a request
 //! that computes anything, reads the rows written since it last looked (one indexed
 //! query). New sets are written by the request's record, in the transaction of its
 //! audit record ([`crate::pipeline::record::recorder`]), where they are checked once more against sets
 //! written meanwhile by other requests: the guard holds under concurrency too.
 //!
-//! **Bound.** A data version's ledger holds at most `LEDGER_MAX_BYTES` of serialised
-//! sets (256 MiB by default). When an answer would pass the bound it is refused with
+//! **Bound.** A partner's ledger of a data version holds at most `LEDGER_MAX_BYTES` of
+//! serialised sets (256 MiB by default). When an answer would pass the bound it is refused with
 //! `DISCLOSURE_LEDGER_FULL`: the ledger never forgets a released set to make room, so
 //! the guard never silently stops guarding. Questions already answered (served from the
 //! released-answer cache) still are; a new data version starts a new ledger.
 
+use std::collections::HashMap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use consortium_disclosure::{Ledger, PatientSet};
@@ -35,9 +40,18 @@ pub struct VersionLedger {
 
 #[derive(Debug, Default)]
 struct Loaded {
-    sets: Ledger,
+    /// Each partner's sets.
+    partners: HashMap<String, PartnerSets>,
     /// The last row read.
     through: i64,
+    /// No sets: the ledger of a partner with none yet.
+    none: PartnerSets,
+}
+
+/// The sets released to one partner.
+#[derive(Debug, Default)]
+struct PartnerSets {
+    sets: Ledger,
     /// Serialised bytes held.
     bytes: u64,
 }
@@ -56,9 +70,9 @@ pub struct NewSets {
 }
 
 impl VersionLedger {
-    /// The sets, for the rule (read-locked while held).
-    pub fn sets(&self) -> LedgerRead<'_> {
-        LedgerRead { loaded: self.read(), version: self.version }
+    /// The sets released to `partner`, for the rule (read-locked while held).
+    pub fn sets(&self, partner: &str) -> LedgerRead<'_> {
+        LedgerRead { loaded: self.read(), version: self.version, partner: partner.to_owned() }
     }
 
     fn through(&self) -> i64 {
@@ -77,13 +91,20 @@ impl VersionLedger {
 pub struct LedgerRead<'a> {
     loaded: RwLockReadGuard<'a, Loaded>,
     version: i64,
+    partner: String,
+}
+
+impl LedgerRead<'_> {
+    fn partner_sets(&self) -> &PartnerSets {
+        self.loaded.partners.get(&self.partner).unwrap_or(&self.loaded.none)
+    }
 }
 
 impl std::ops::Deref for LedgerRead<'_> {
     type Target = Ledger;
 
     fn deref(&self) -> &Ledger {
-        &self.loaded.sets
+        &self.partner_sets().sets
     }
 }
 
@@ -93,7 +114,7 @@ impl LedgerRead<'_> {
     /// `max_bytes`. They are checked again when written against every row after the
     /// ones this decision saw.
     pub fn new_sets(&self, released: &[PatientSet], k: u64, max_bytes: u64) -> Result<NewSets, ApiError> {
-        let loaded = &self.loaded;
+        let loaded = self.partner_sets();
         let mut fresh = Ledger::new();
         let mut sets = Vec::new();
         let mut bytes = 0u64;
@@ -106,13 +127,13 @@ impl LedgerRead<'_> {
         }
         if !sets.is_empty() && loaded.bytes + bytes > max_bytes {
             return Err(ApiError::LedgerFull(format!(
-                "the differencing ledger of data version {} is full ({} sets); nothing new can be released before \
-                 the next data version, though questions already answered still are",
+                "your differencing ledger of data version {} is full ({} sets); nothing new can be released to you \
+                 before the next data version, though questions already answered still are",
                 self.version,
                 loaded.sets.len()
             )));
         }
-        Ok(NewSets { data_version: self.version, k, seen_through: loaded.through, sets })
+        Ok(NewSets { data_version: self.version, k, seen_through: self.loaded.through, sets })
     }
 }
 
@@ -121,12 +142,12 @@ impl LedgerRead<'_> {
 pub struct Ledgers {
     db: DatabaseConnection,
     current: RwLock<Option<Arc<VersionLedger>>>,
-    /// The bound per data version, in serialised bytes.
+    /// The bound per partner and data version, in serialised bytes.
     pub max_bytes: u64,
 }
 
 impl Ledgers {
-    /// Ledgers kept in `db`, each bounded to `max_bytes`.
+    /// Ledgers kept in `db`, each partner's bounded to `max_bytes`.
     pub fn new(db: DatabaseConnection, max_bytes: u64) -> Self {
         Self { db, current: RwLock::new(None), max_bytes }
     }
@@ -160,8 +181,9 @@ impl Ledgers {
             for row in rows {
                 let set = RoaringBitmap::deserialize_from(row.members.as_slice())
                     .map_err(|e| ApiError::Internal(format!("released_cell {} does not read back: {e}", row.id)))?;
-                loaded.bytes += row.members.len() as u64;
-                loaded.sets.insert(set, u64::try_from(row.k).unwrap_or(u64::MAX));
+                let partner = loaded.partners.entry(row.partner_code).or_default();
+                partner.bytes += row.members.len() as u64;
+                partner.sets.insert(set, u64::try_from(row.k).unwrap_or(u64::MAX));
             }
             loaded.through = last;
         }

@@ -106,10 +106,11 @@ async fn decide(
         // The differencing guard's ledger serves exact releases only: the cell-key
         // method and the noisy tier need no memory of earlier answers.
         let ledger = state.ledger.synced(version).await?;
+        let partner = partner.to_owned();
         state
             .compute(&lane, move || {
-                // One read of the ledger for the decision and for what it saw.
-                let sets = ledger.sets();
+                // One read of the partner's ledger for the decision and for what it saw.
+                let sets = ledger.sets(&partner);
                 let decision = request.release().decide(&asker, Some(&sets), &shared.record_keys)?;
                 let new = sets.new_sets(&decision.exact, k, max_bytes)?;
                 Ok::<_, ApiError>((decision, new))

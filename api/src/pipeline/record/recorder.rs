@@ -22,8 +22,9 @@
 //! **The ledger with the record.** A request that releases patient sets for the first
 //! time hands them over with its record; they are written in the same transaction, so
 //! no answer leaves with its protection state unrecorded. Under the chain's lock they
-//! are checked once more against sets written since the request's decision saw the
-//! ledger (by other requests, on any replica, and earlier in the same group): a set
+//! are checked once more against sets written to the same partner's ledger since the
+//! request's decision saw it (by other requests, on any replica, and earlier in the
+//! same group): a set
 //! that would single out fewer than k patients together with one of them means the two
 //! requests raced past the differencing guard, and the later one is not answered. Its
 //! record is written with the outcome `CONFLICT` and nothing released; asked again,
@@ -307,8 +308,8 @@ async fn ledger_entries(
 ) -> Result<(Vec<audit_record::Model>, Vec<released_cell::ActiveModel>), DbErr> {
     let releasing: Vec<&NewSets> =
         group.iter().filter_map(|(_, m)| m.sets.as_ref()).filter(|s| !s.sets.is_empty()).collect();
-    // Sets written since the earliest decision of the group, by anyone.
-    let written: Vec<(i64, i64, RoaringBitmap, u64)> = match releasing.iter().map(|s| s.seen_through).min() {
+    // Sets written since the earliest decision of the group, to anyone.
+    let written: Vec<(i64, i64, String, RoaringBitmap, u64)> = match releasing.iter().map(|s| s.seen_through).min() {
         None => Vec::new(),
         Some(since) => {
             let versions: Vec<i64> = releasing.iter().map(|s| s.data_version).collect();
@@ -321,22 +322,26 @@ async fn ledger_entries(
             for row in rows {
                 let set = RoaringBitmap::deserialize_from(row.members.as_slice())
                     .map_err(|e| DbErr::Custom(format!("released_cell {} does not read back: {e}", row.id)))?;
-                written.push((row.data_version, row.id, set, u64::try_from(row.k).unwrap_or(u64::MAX)));
+                let k = u64::try_from(row.k).unwrap_or(u64::MAX);
+                written.push((row.data_version, row.id, row.partner_code, set, k));
             }
             written
         }
     };
     // Sets of earlier records of this group, written in this transaction.
-    let mut accepted: Vec<(i64, &RoaringBitmap, u64)> = Vec::new();
+    let mut accepted: Vec<(i64, String, &RoaringBitmap, u64)> = Vec::new();
     let mut records = Vec::with_capacity(group.len());
     let mut cells = Vec::new();
     for (record, memory) in group {
         let mut record = record.clone();
+        let partner = record.partner_code.clone().unwrap_or_default();
         if let Some(new) = memory.sets.as_ref().filter(|s| !s.sets.is_empty()) {
-            let since = written.iter().filter(|(v, id, _, _)| *v == new.data_version && *id > new.seen_through);
+            // The partner's own ledger: sets released to it since its decision.
+            let ours = |v: &i64, p: &String| *v == new.data_version && *p == partner;
+            let since = written.iter().filter(|(v, id, p, _, _)| ours(v, p) && *id > new.seen_through);
             let mut earlier = since
-                .map(|(_, _, set, k)| (set, *k))
-                .chain(accepted.iter().filter(|(v, _, _)| *v == new.data_version).map(|(_, set, k)| (*set, *k)));
+                .map(|(_, _, _, set, k)| (set, *k))
+                .chain(accepted.iter().filter(|(v, p, _, _)| ours(v, p)).map(|(_, _, set, k)| (*set, *k)));
             let raced = earlier.any(|(other, k)| new.sets.iter().any(|set| singles_out(set, other, new.k.max(k))));
             if raced {
                 record.outcome = CONFLICT.to_owned();
@@ -349,12 +354,12 @@ async fn ledger_entries(
                     cells.push(released_cell::ActiveModel {
                         id: NotSet,
                         data_version: Set(new.data_version),
-                        partner_code: Set(record.partner_code.clone().unwrap_or_default()),
+                        partner_code: Set(partner.clone()),
                         patients: Set(i64::try_from(set.len()).unwrap_or(i64::MAX)),
                         k: Set(i64::try_from(new.k).unwrap_or(i64::MAX)),
                         members: Set(members),
                     });
-                    accepted.push((new.data_version, set, new.k));
+                    accepted.push((new.data_version, partner.clone(), set, new.k));
                 }
             }
         }
