@@ -238,6 +238,8 @@ async fn partners(app: &TestApp) -> Vec<(String, PartnerKind)> {
 struct Attacked {
     determined: usize,
     pinned: usize,
+    /// The perturbation's bound D read from the answers.
+    bound: i64,
     line: String,
 }
 
@@ -287,7 +289,7 @@ async fn attack(
         100.0 * shown as f64 / dashboard_large.max(1) as f64,
     );
     assert!(small > 0, "{code}: the census has small cells to attack");
-    Attacked { determined, pinned, line }
+    Attacked { determined, pinned, bound: seen.bound, line }
 }
 
 /// The dashboards' six questions (`api/web/dashboards.js`); the monthly one is asked of
@@ -341,6 +343,71 @@ async fn dashboards(app: &TestApp, address: &str, truth: &str, token: &str, k: u
     (published, large)
 }
 
+/// Survival curves — OS overall and by cohort, PFS by region — as step tables (the
+/// truth's) or life tables.
+const CURVES: &str = "fragment curve on SurvivalCurve { group { code } events { value } \
+    steps { months { value } atRisk { value } events { value } } } \
+    { overall: survival(endpoint: OS) { ...curve } byCohort: survival(endpoint: OS, groupBy: COHORT) { ...curve } \
+      byRegion: survival(endpoint: PFS, groupBy: REGION) { ...curve } }";
+
+/// Survival tails: every row of a life table `token` is given at `address` rests on at
+/// least `k` events and `k` at risk (checked against the truth's exact step table at
+/// `truth`), and the events after a curve's last row — the tail its events minus its
+/// rows' would give — are never pinned narrower than [0, k − 1] with the perturbation's
+/// bound `d`. Returns the rows checked.
+async fn survival_tails(app: &TestApp, (address, truth): (&str, &str), token: &str, k: i64, d: i64) -> usize {
+    let ask = |at: &str| {
+        let request = app.client.post(format!("{at}/graphql")).bearer_auth(token).json(&json!({ "query": CURVES }));
+        async move { request.send().await.expect("request").json::<Value>().await.expect("json") }
+    };
+    let (seen, exact) = (ask(address).await, ask(truth).await);
+    let curves = |body: &Value| -> BTreeMap<String, Value> {
+        let mut all = BTreeMap::new();
+        for question in ["overall", "byCohort", "byRegion"] {
+            for curve in body["data"][question].as_array().into_iter().flatten() {
+                all.insert(format!("{question} {}", curve["group"]["code"]), curve.clone());
+            }
+        }
+        all
+    };
+    let truth = curves(&exact);
+    let number = |v: &Value| v["value"].as_f64();
+    let mut checked = 0;
+    for (cohort, curve) in curves(&seen) {
+        let steps: Vec<(f64, i64, i64)> = truth[&cohort]["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| Some((number(&s["months"])?, number(&s["atRisk"])? as i64, number(&s["events"])? as i64)))
+            .collect();
+        let (mut from, mut rows_low, mut rows_high, mut true_rows) = (0.0, 0, 0, 0);
+        for row in curve["steps"].as_array().into_iter().flatten() {
+            let (Some(to), Some(events)) = (number(&row["months"]), number(&row["events"])) else { continue };
+            let true_events: i64 = steps.iter().filter(|(t, _, _)| *t >= from && *t < to).map(|(_, _, e)| e).sum();
+            let true_at_risk = steps.iter().find(|(t, _, _)| *t >= from).map_or(0, |(_, n, _)| *n);
+            assert!(
+                true_events >= k && true_at_risk >= k,
+                "{cohort}: a row from {from} to {to} rests on {true_events} events, {true_at_risk} at risk"
+            );
+            // What the attacker knows of the row: within D of its value, and at least k.
+            let (low, high) = ((events as i64 - d).max(k), events as i64 + d);
+            (rows_low, rows_high, true_rows) = (rows_low + low, rows_high + high, true_rows + true_events);
+            from = to;
+            checked += 1;
+        }
+        let tail = steps.iter().map(|(_, _, e)| e).sum::<i64>() - true_rows;
+        let (low, high) = match number(&curve["events"]) {
+            Some(events) => ((events as i64 - d - rows_high).max(0), events as i64 + d - rows_low),
+            None => (0, i64::MAX),
+        };
+        assert!(low <= tail && tail <= high, "{cohort}: the tail {tail} is in [{low}, {high}]");
+        if tail < k {
+            assert!(low == 0 && high >= k - 1, "{cohort}: a tail of {tail} pinned to [{low}, {high}]");
+        }
+    }
+    checked
+}
+
 /// The census of every kind attacked, under the cell-key method and, for comparison,
 /// with exact counts protected per answer.
 async fn attack_every_kind(app: TestApp) {
@@ -353,7 +420,10 @@ async fn attack_every_kind(app: TestApp) {
         let token = app.token_for(&code, None).await;
         let truth = census(&app, &exact.address, &token, None).await;
         let attacked = attack(&app, &app.address, (&truth, &exact.address), &code, kind).await;
-        report.push(attacked.line.clone());
+        let k = if matches!(kind, PartnerKind::Industry | PartnerKind::Hospital) { 5 } else { 3 };
+        let rows = survival_tails(&app, (&app.address, &exact.address), &token, k, attacked.bound).await;
+        report.push(format!("{}; survival: {rows} life-table rows checked", attacked.line));
+        assert!(rows > 0, "{code}: the partner was given life tables to attack");
         assert_eq!((attacked.determined, attacked.pinned), (0, 0), "{}", attacked.line);
         before.push(attack(&app, &per_answer.address, (&truth, &exact.address), &code, kind).await);
     }
@@ -361,8 +431,9 @@ async fn attack_every_kind(app: TestApp) {
     let lines: Vec<&str> = before.iter().map(|b| b.line.as_str()).collect();
     eprintln!("the same census, exact counts protected per answer:\n  {}", lines.join("\n  "));
     assert_eq!(report.len(), 4, "a partner of every kind was attacked");
-    // The solver finds what per-answer protection leaves open: it can fail.
-    assert!(before.iter().map(|b| b.determined).sum::<usize>() > 0, "{lines:?}");
+    // The solver finds what per-answer protection leaves open (a small cell determined
+    // or pinned): it can fail.
+    assert!(before.iter().map(|b| b.determined + b.pinned).sum::<usize>() > 0, "{lines:?}");
 }
 
 on_both_backends! {
