@@ -29,6 +29,7 @@ mod privacy;
 mod record;
 mod reference_data;
 mod replica;
+mod schema_changes;
 mod service;
 mod sign_in;
 mod small_trial;
