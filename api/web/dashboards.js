@@ -1,6 +1,8 @@
 // The dashboards: each panel asks the GraphQL API one question with the caller's token,
 // draws it with uPlot and lists it in a table; a withheld value is drawn and listed as
-// withheld with its rule, never as zero. Each plot downloads as PNG, each table as CSV.
+// withheld with its rule, never as zero. Each plot downloads as PNG, each table as a tidy
+// CSV: a released number's value, precision, rule and margin in columns of their own,
+// under a provenance header (data version, policy version, audit record).
 "use strict";
 (function () {
   const COLOURS = ["#2c7da0", "#e76f51", "#2a9d8f", "#8d5a97", "#e9c46a", "#264653"];
@@ -25,6 +27,46 @@
     return '"' + text.replace(/"/g, '""') + '"';
   }
 
+  // A table cell holding a released number, shown with `digits` decimals.
+  function cell(number, digits) {
+    return { released: number || {}, digits };
+  }
+
+  // A released fact that is not a number (a decision): withheld with `rule` when null.
+  function fact(v, rule) {
+    const withheld = v === null || v === undefined;
+    return cell({ value: withheld ? null : String(v), precision: withheld ? "SUPPRESSED" : "EXACT", rule: withheld ? rule : null });
+  }
+
+  function isReleased(c) {
+    return c !== null && typeof c === "object" && "released" in c;
+  }
+
+  // A cell's text in the page's table.
+  function text(c) {
+    return isReleased(c) ? shown(c.released, c.digits) : String(c);
+  }
+
+  // The tidy CSV of a table: each column of released numbers becomes its value,
+  // precision, rule and 95% margin; a provenance header says what the numbers are.
+  function tidyCsv(title, provenance, header, rows) {
+    const released = header.map((_, i) => rows.some((r) => isReleased(r[i])));
+    const columns = header.flatMap((h, i) => (released[i] ? [h, h + " precision", h + " rule", h + " margin95"] : [h]));
+    const line = (r) =>
+      r.flatMap((c, i) => {
+        if (!released[i]) return [text(c)];
+        const n = isReleased(c) ? c.released : {};
+        return [n.value ?? "", n.precision ?? "", n.rule ?? "", n.margin95 ?? ""];
+      });
+    const p = provenance || {};
+    const head = [
+      "# Consortium Analytics: " + title,
+      "# data version " + (p.dataVersion ?? "?") + "; disclosure policy " + (p.policyVersion ?? "?") + "; audit record " + (p.auditRecord ?? "?"),
+      "# downloaded " + new Date().toISOString() + "; a withheld value is empty, its rule says why",
+    ];
+    return head.concat([columns, ...rows.map(line)].map((r) => r.map(csvCell).join(","))).join("\n");
+  }
+
   function value(number) {
     return number && number.value !== null && number.value !== undefined ? Number(number.value) : null;
   }
@@ -45,6 +87,7 @@
 
   // One panel: a title, a plot, its table, download buttons; `draw(panel)` fills it.
   function panel(id, title) {
+    let provenance = null;
     const box = element("section", { class: "panel", id: "panel-" + id, "aria-label": title });
     box.appendChild(element("h2", {}, title));
     const status = element("p", { class: "status" }, "loading…");
@@ -61,6 +104,10 @@
         status.textContent = message;
         box.dataset.state = "failed";
       },
+      // What the answer drawn was computed on (its `extensions.disclosure`).
+      answered(disclosure) {
+        provenance = disclosure;
+      },
       // The table (header, rows of text) and its CSV; the plot's PNG once drawn.
       show(header, rows, chart) {
         status.textContent = "";
@@ -70,11 +117,11 @@
         html.appendChild(head);
         for (const row of rows) {
           const tr = element("tr");
-          row.forEach((cell) => tr.appendChild(element("td", cell.startsWith(WITHHELD) ? { class: "withheld" } : {}, cell)));
+          row.map(text).forEach((t) => tr.appendChild(element("td", t.startsWith(WITHHELD) ? { class: "withheld" } : {}, t)));
           html.appendChild(tr);
         }
         table.replaceChildren(html);
-        const csv = [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\n");
+        const csv = tidyCsv(title, provenance, header, rows);
         const png = element("button", { type: "button" }, "Download PNG");
         png.addEventListener("click", () => download(id + ".png", chart.ctx.canvas.toDataURL("image/png")));
         const csvButton = element("button", { type: "button" }, "Download CSV");
@@ -90,6 +137,7 @@
   // Asks `query`; the panel says why when it cannot be answered (a missing scope, say).
   async function ask(target, query) {
     const body = await Session.graphql(query);
+    target.answered((body.extensions || {}).disclosure);
     if (body.errors && body.errors.length) {
       const error = body.errors[0];
       target.fail("Not available to this token: " + error.message + " (" + (error.extensions || {}).code + ")");
@@ -162,15 +210,15 @@
     const steps = data.funnel.steps;
     const labels = steps.map((s) => s.population.replace(/_/g, " ").toLowerCase());
     const chart = bars(target, "step", labels, [{ label: "patients", values: steps.map((s) => value(s.patients)) }], steps.map((s) => value(s.patients) === null));
-    target.show(["step", "patients"], steps.map((s) => [s.population, shown(s.patients)]), chart);
+    target.show(["step", "patients"], steps.map((s) => [s.population, cell(s.patients)]), chart);
   }
 
   async function forest(target) {
     const data = await ask(
       target,
-      `{ cohortMonitoring { cohort { code name status design { r1 n1 r n } } decision { kind } statusAgrees
+      `{ cohortMonitoring { cohort { code name status design { r1 n1 r n } } decision { kind rule } statusAgrees
           clinicalBenefit { numerator { value precision rule } denominator { value precision rule }
-            estimate { value precision rule } lower95 { value } upper95 { value } } } }`,
+            estimate { value precision rule } lower95 { value precision rule } upper95 { value precision rule } } } }`,
     );
     if (!data) return;
     const rows = data.cohortMonitoring.filter((c) => c.clinicalBenefit);
@@ -220,21 +268,18 @@
       [xs, estimate],
       target.plot,
     );
-    const ci = (c) => {
-      const p = c.clinicalBenefit;
-      return value(p.lower95) === null ? shown(p.lower95) : Number(p.lower95.value).toFixed(2) + "–" + Number(p.upper95.value).toFixed(2);
-    };
     target.show(
-      ["cohort", "status", "decision", "status agrees", "benefits", "evaluable", "rate", "95% CI", "boundaries r1/n1, r/n"],
+      ["cohort", "status", "decision", "status agrees", "benefits", "evaluable", "rate", "95% lower", "95% upper", "boundaries r1/n1, r/n"],
       rows.map((c) => [
         c.cohort.code,
         c.cohort.status,
-        c.decision.kind ?? "withheld",
-        c.statusAgrees === null ? "withheld" : String(c.statusAgrees),
-        shown(c.clinicalBenefit.numerator),
-        shown(c.clinicalBenefit.denominator),
-        shown(c.clinicalBenefit.estimate, 2),
-        ci(c),
+        fact(c.decision.kind, c.decision.rule),
+        fact(c.statusAgrees, c.decision.rule),
+        cell(c.clinicalBenefit.numerator),
+        cell(c.clinicalBenefit.denominator),
+        cell(c.clinicalBenefit.estimate, 2),
+        cell(c.clinicalBenefit.lower95, 2),
+        cell(c.clinicalBenefit.upper95, 2),
         c.cohort.design.r1 + "/" + c.cohort.design.n1 + ", " + c.cohort.design.r + "/" + c.cohort.design.n,
       ]),
       chart,
@@ -290,7 +335,7 @@
     const months = curves.length ? curves[0].atRisk.map((a) => a.months) : [];
     target.show(
       ["group", "patients", ...months.map((m) => "at risk " + m + " mo")],
-      curves.map((c) => [c.treatmentGroup || endpoint, shown(c.patients), ...c.atRisk.map((a) => shown(a.patients))]),
+      curves.map((c) => [c.treatmentGroup || endpoint, cell(c.patients), ...c.atRisk.map((a) => cell(a.patients))]),
       chart,
     );
   }
@@ -316,7 +361,7 @@
       target.plot,
     );
     const period = months.length ? months[0].interval.toLowerCase() : "month";
-    target.show([period, ...fields.map(([, l]) => l)], months.map((m) => [m.period, ...fields.map(([f]) => shown(m[f]))]), chart);
+    target.show([period, ...fields.map(([, l]) => l)], months.map((m) => [m.period, ...fields.map(([f]) => cell(m[f]))]), chart);
   }
 
   async function adverseEvents(target) {
@@ -340,7 +385,7 @@
     );
     target.show(
       ["organ class", "treated", "any grade", "grade ≥ 3"],
-      rows.map((r) => [r.category || "any organ class", shown(r.treated), shown(r.anyGrade.numerator), shown(r.grade3Plus.numerator)]),
+      rows.map((r) => [r.category || "any organ class", cell(r.treated), cell(r.anyGrade.numerator), cell(r.grade3Plus.numerator)]),
       chart,
     );
   }

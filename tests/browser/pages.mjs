@@ -2,13 +2,14 @@
 // blocked, as on a hospital network without internet access, and checks that they work:
 // the playground renders, takes a token through the page, opens the schema's
 // documentation and runs the funnel query, without writing the token to the browser's
-// storage; the dashboards draw every plot for a company's token and show withheld values
-// as withheld. Screenshots go to ARTEFACTS. Prints what it saw; exits non-zero on failure.
+// storage; the dashboards draw every plot for a company's token, show withheld values
+// as withheld, and download tables as tidy CSV with their provenance. Screenshots go to
+// ARTEFACTS. Prints what it saw; exits non-zero on failure.
 //
 // Environment: BASE (the service's URL), TOKEN (any partner's), COMPANY_TOKEN, ARTEFACTS,
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const base = process.env.BASE;
 const token = process.env.TOKEN;
@@ -98,6 +99,17 @@ try {
     const withheld = await page.$$eval("td.withheld", (cells) => cells.map((c) => c.textContent));
     check(withheld.length > 0 && withheld.every((w) => w.startsWith("withheld")), "withheld values show as withheld (" + withheld.length + ")");
     await page.screenshot({ path: artefacts + "/dashboards.png", fullPage: true });
+    // The cohorts' table as a file: tidy columns and where the numbers come from.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.click("#panel-forest .actions button:has-text('Download CSV')"),
+    ]);
+    const csv = readFileSync(await download.path(), "utf8");
+    const lines = csv.split("\n");
+    check(/^# data version \d+; disclosure policy \S+; audit record \d+$/.test(lines[1]), "the CSV says what its numbers are: " + lines[1]);
+    check(lines[3].includes('"rate","rate precision","rate rule","rate margin95"'), "a number's value, precision and rule in columns of their own");
+    const rows = lines.slice(4).map((l) => l.split('","'));
+    check(rows.length > 0 && rows.every((r) => !r.some((c) => c.startsWith("withheld"))), "no withheld text among the values");
     await context.close();
   }
   check(elsewhere.length === 0, "no request left the origin: " + elsewhere.join(" "));
