@@ -104,6 +104,10 @@
         status.textContent = message;
         box.dataset.state = "failed";
       },
+      // A note under the title, once drawn (what the numbers are of).
+      note(message) {
+        status.textContent = message;
+      },
       // What the answer drawn was computed on (its `extensions.disclosure`).
       answered(disclosure) {
         provenance = disclosure;
@@ -205,12 +209,17 @@
   }
 
   async function funnel(target) {
-    const data = await ask(target, "{ funnel { steps { population patients { value precision rule margin95 } } } }");
+    const data = await ask(target, "{ viewer { partner { kind } } funnel { steps { population patients { value precision rule margin95 } } } }");
     if (!data) return;
     const steps = data.funnel.steps;
     const labels = steps.map((s) => s.population.replace(/_/g, " ").toLowerCase());
     const chart = bars(target, "step", labels, [{ label: "patients", values: steps.map((s) => value(s.patients)) }], steps.map((s) => value(s.patients) === null));
     target.show(["step", "patients"], steps.map((s) => [s.population, cell(s.patients)]), chart);
+    if (data.viewer.partner.kind === "INDUSTRY") {
+      target.note(
+        "A company's rows start at enrolment: it sees the patients of its own cohorts, so every step before enrolment counts those same patients.",
+      );
+    }
   }
 
   async function forest(target) {
@@ -371,7 +380,8 @@
           anyGrade { numerator { value precision rule } } grade3Plus { numerator { value precision rule } } } }`,
     );
     if (!data) return;
-    const rows = data.adverseEvents.slice().sort((a, b) => (value(b.anyGrade.numerator) ?? -1) - (value(a.anyGrade.numerator) ?? -1)).slice(0, 12);
+    // Every organ class listed, most frequent first.
+    const rows = data.adverseEvents.slice().sort((a, b) => (value(b.anyGrade.numerator) ?? -1) - (value(a.anyGrade.numerator) ?? -1));
     const labels = rows.map((r) => (r.category || "any").slice(0, 14));
     const chart = bars(
       target,

@@ -99,6 +99,8 @@ try {
     const withheld = await page.$$eval("td.withheld", (cells) => cells.map((c) => c.textContent));
     check(withheld.length > 0 && withheld.every((w) => w.startsWith("withheld")), "withheld values show as withheld (" + withheld.length + ")");
     await page.screenshot({ path: artefacts + "/dashboards.png", fullPage: true });
+    const funnelNote = await page.textContent("#panel-funnel .status");
+    check(funnelNote.includes("start at enrolment"), "the company's funnel says why its first steps are equal: " + funnelNote);
     // The cohorts' table as a file: tidy columns and where the numbers come from.
     const [download] = await Promise.all([
       page.waitForEvent("download"),
