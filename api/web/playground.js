@@ -74,6 +74,9 @@
     },
   };
 
+  // The narrowest window (CSS pixels) that shows the documentation beside the editors.
+  const WIDE_ENOUGH_FOR_DOCS = 1280;
+
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
   Session.bind(function (viewer) {
     document.getElementById("welcome").hidden = true;
@@ -85,7 +88,9 @@
         fetcher: (params) => Session.graphql(params.query, params.variables, params.operationName),
         storage,
         defaultTabs: EXAMPLES,
-        visiblePlugin: "Documentation Explorer",
+        // The documentation opens beside the editors where there is room for all three;
+        // on a narrower screen the editors keep the width (the docs are one click away).
+        visiblePlugin: window.innerWidth >= WIDE_ENOUGH_FOR_DOCS ? "Documentation Explorer" : undefined,
         isHeadersEditorEnabled: false,
         shouldPersistHeaders: false,
       }),

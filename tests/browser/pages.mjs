@@ -31,8 +31,8 @@ const origin = new URL(base).origin;
 const elsewhere = [];
 const problems = [];
 
-async function open(path) {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+async function open(path, width = 1400) {
+  const context = await browser.newContext({ viewport: { width, height: 1000 } });
   await context.route("**/*", (route) => {
     const url = route.request().url();
     if (new URL(url).origin === origin || url.startsWith("data:") || url.startsWith("blob:")) return route.continue();
@@ -78,6 +78,16 @@ try {
     await page.screenshot({ path: artefacts + "/playground.png" });
     const stored = await page.evaluate(() => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } }));
     check(!stored.includes(token) && !stored.includes("Bearer"), "no token in the browser's storage: " + stored.slice(0, 200));
+    await context.close();
+  }
+  // The playground on a 1024-pixel screen: the editors keep the width.
+  {
+    const { context, page } = await open("/graphql", 1024);
+    await enterToken(page, token);
+    await page.waitForSelector(".graphiql-response", { timeout: 30000 });
+    const widths = await page.$$eval(".graphiql-query-editor, .graphiql-response", (all) => all.map((e) => Math.round(e.getBoundingClientRect().width)));
+    check(widths.length === 2 && widths.every((w) => w >= 420), "at 1024 px the editor and the response are wide enough: " + widths.join(", "));
+    await page.screenshot({ path: artefacts + "/playground-1024.png" });
     await context.close();
   }
   // The dashboards, as a company.
