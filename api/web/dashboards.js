@@ -182,6 +182,45 @@
     };
   }
 
+  // Error bars over bars: ± each value's 95% margin (noisy and perturbed counts), where
+  // a series gives `margins`; the plot's `data-error-bars` says how many were drawn.
+  function errorBars(target, series) {
+    return (u) => {
+      const ctx = u.ctx;
+      let drawn = 0;
+      ctx.save();
+      ctx.lineWidth = 1.5 * devicePixelRatio;
+      ctx.strokeStyle = "#1f2933";
+      series.forEach((s, i) => {
+        (s.margins || []).forEach((margin, j) => {
+          const v = s.values[j];
+          if (margin === null || margin === undefined || v === null) return;
+          // Two series stand side by side (see `bars`).
+          const shift = series.length > 1 ? (i === 0 ? -0.2 : 0.2) : 0;
+          const x = u.valToPos(j + shift, "x", true);
+          const [top, bottom] = [u.valToPos(v + margin, "y", true), u.valToPos(Math.max(0, v - margin), "y", true)];
+          const cap = 4 * devicePixelRatio;
+          ctx.beginPath();
+          ctx.moveTo(x, top);
+          ctx.lineTo(x, bottom);
+          ctx.moveTo(x - cap, top);
+          ctx.lineTo(x + cap, top);
+          ctx.moveTo(x - cap, bottom);
+          ctx.lineTo(x + cap, bottom);
+          ctx.stroke();
+          drawn += 1;
+        });
+      });
+      ctx.restore();
+      target.plot.dataset.errorBars = String(drawn);
+    };
+  }
+
+  // The 95% margins of released numbers (null where a number has none).
+  function margins(numbers) {
+    return numbers.map((n) => (n && n.value !== null && n.margin95 !== null && n.margin95 !== undefined ? Number(n.margin95) : null));
+  }
+
   function bars(target, category, labels, series, withheld) {
     const xs = labels.map((_, i) => i);
     return new uPlot(
@@ -201,7 +240,7 @@
             points: { show: false },
           })),
         ],
-        hooks: { draw: [withheldMarks(withheld)] },
+        hooks: { draw: [withheldMarks(withheld), errorBars(target, series)] },
       },
       [xs, ...series.map((s) => s.values)],
       target.plot,
@@ -213,7 +252,8 @@
     if (!data) return;
     const steps = data.funnel.steps;
     const labels = steps.map((s) => s.population.replace(/_/g, " ").toLowerCase());
-    const chart = bars(target, "step", labels, [{ label: "patients", values: steps.map((s) => value(s.patients)) }], steps.map((s) => value(s.patients) === null));
+    const patients = { label: "patients", values: steps.map((s) => value(s.patients)), margins: margins(steps.map((s) => s.patients)) };
+    const chart = bars(target, "step", labels, [patients], steps.map((s) => value(s.patients) === null));
     target.show(["step", "patients"], steps.map((s) => [s.population, cell(s.patients)]), chart);
     if (data.viewer.partner.kind === "INDUSTRY") {
       target.note(
@@ -377,7 +417,7 @@
     const data = await ask(
       target,
       `{ adverseEvents(category: ORGAN_CLASS) { category treated { value precision rule }
-          anyGrade { numerator { value precision rule } } grade3Plus { numerator { value precision rule } } } }`,
+          anyGrade { numerator { value precision rule margin95 } } grade3Plus { numerator { value precision rule margin95 } } } }`,
     );
     if (!data) return;
     // Every organ class listed, most frequent first.
@@ -388,8 +428,8 @@
       "organ class",
       labels,
       [
-        { label: "any grade", values: rows.map((r) => value(r.anyGrade.numerator)) },
-        { label: "grade ≥ 3", values: rows.map((r) => value(r.grade3Plus.numerator)) },
+        { label: "any grade", values: rows.map((r) => value(r.anyGrade.numerator)), margins: margins(rows.map((r) => r.anyGrade.numerator)) },
+        { label: "grade ≥ 3", values: rows.map((r) => value(r.grade3Plus.numerator)), margins: margins(rows.map((r) => r.grade3Plus.numerator)) },
       ],
       rows.map((r) => value(r.anyGrade.numerator) === null),
     );

@@ -6,7 +6,8 @@
 // as withheld, and download tables as tidy CSV with their provenance. Screenshots go to
 // ARTEFACTS. Prints what it saw; exits non-zero on failure.
 //
-// Environment: BASE (the service's URL), TOKEN (any partner's), COMPANY_TOKEN, ARTEFACTS,
+// Environment: BASE (the service's URL), TOKEN (any partner's), COMPANY_TOKEN, NOISY_TOKEN
+// (a partner on the noisy tier), ARTEFACTS,
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from "playwright-core";
 import { mkdirSync, readFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 const base = process.env.BASE;
 const token = process.env.TOKEN;
 const companyToken = process.env.COMPANY_TOKEN;
+const noisyToken = process.env.NOISY_TOKEN;
 const artefacts = process.env.ARTEFACTS;
 mkdirSync(artefacts, { recursive: true });
 
@@ -122,6 +124,16 @@ try {
     check(lines[3].includes('"rate","rate precision","rate rule","rate margin95"'), "a number's value, precision and rule in columns of their own");
     const rows = lines.slice(4).map((l) => l.split('","'));
     check(rows.length > 0 && rows.every((r) => !r.some((c) => c.startsWith("withheld"))), "no withheld text among the values");
+    await context.close();
+  }
+  // The dashboards on the noisy tier: counts drawn with their 95% error bars.
+  {
+    const { context, page } = await open("/dashboards");
+    await enterToken(page, noisyToken);
+    await page.waitForFunction(() => document.querySelector("#panel-funnel")?.dataset.state, null, { timeout: 60000 });
+    const bars = await page.$eval("#panel-funnel .plot", (plot) => Number(plot.dataset.errorBars || 0));
+    check(bars > 0, "the noisy tier's funnel has error bars (" + bars + ")");
+    await page.screenshot({ path: artefacts + "/dashboards-noisy.png" });
     await context.close();
   }
   check(elsewhere.length === 0, "no request left the origin: " + elsewhere.join(" "));

@@ -21,6 +21,7 @@ async fn the_playground_and_the_dashboards_work_offline_in_a_browser() {
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
     let token = app.registry_token().await;
     let company = app.token_for("ROCHE", None).await;
+    let noisy = app.token_for("EARLYLOOK", None).await;
     let address = app.address.clone();
     let run = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -28,6 +29,7 @@ async fn the_playground_and_the_dashboards_work_offline_in_a_browser() {
             .env("BASE", address)
             .env("TOKEN", token)
             .env("COMPANY_TOKEN", company)
+            .env("NOISY_TOKEN", noisy)
             .env("ARTEFACTS", dir.join("artefacts"))
             .env("CHROMIUM", chromium)
             .output()
