@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use consortium_entity::{cohort, drug, partner, site, AlterationClass, CohortStage, HealthRegion, Sex};
 
-use crate::dimension::{month_code, parse_month, parse_year, year_code, Dimension, AGE_BANDS};
+use crate::dimension::{month_code, parse_month, parse_year, year_code, Dimension, Interval, AGE_BANDS};
 use crate::error::AnalyticsError;
 
 /// The small reference tables of a snapshot, keyed by id.
@@ -27,7 +27,7 @@ pub struct Catalogue {
     /// Gene symbols seen in variants or cohorts, sorted; a key is a position here.
     pub genes: Vec<String>,
     /// The months the whole trial has run (first and last, month numbers; see
-    /// [`crate::timeseries::trial_months`]): the time axis of every series, the same
+    /// [`crate::snapshot::trial_months`]): the time axis of every series, the same
     /// in every partner's view.
     pub trial_months: Option<(i32, i32)>,
     /// The only sites a filter may name, when the snapshot is restricted to drilling
@@ -112,7 +112,6 @@ impl Catalogue {
     /// as one: the most groups a grouping by it can have, known without looking at any
     /// patient (the trial's months, the reference tables, the fixed vocabularies).
     pub fn domain(&self, dimension: Dimension) -> usize {
-        let years = |(first, last): (i32, i32)| last.div_euclid(12) - first.div_euclid(12) + 1;
         let values = match dimension {
             Dimension::Cohort => self.cohorts.len(),
             Dimension::Drug => self.drugs.len(),
@@ -122,8 +121,8 @@ impl Catalogue {
             Dimension::AlterationClass => AlterationClass::all().len(),
             Dimension::Site => self.sites.len(),
             Dimension::Region => HealthRegion::all().len(),
-            Dimension::EnrolmentMonth => self.trial_months.map_or(0, |(first, last)| (last - first + 1) as usize),
-            Dimension::EnrolmentYear => self.trial_months.map_or(0, |months| years(months) as usize),
+            Dimension::EnrolmentMonth => Interval::Month.periods(self.trial_months),
+            Dimension::EnrolmentYear => Interval::Year.periods(self.trial_months),
             Dimension::CohortStage => CohortStage::all().len(),
             Dimension::Sex => Sex::all().len(),
             Dimension::AgeBand => AGE_BANDS.len(),

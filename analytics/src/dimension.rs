@@ -233,6 +233,53 @@ pub fn age_band(age: i32) -> i32 {
     AGE_BANDS.iter().rposition(|(lower, _)| age >= *lower).unwrap_or(0) as i32
 }
 
+/// The length of a series' periods: months, or months coarsened to quarters or years
+/// (when a month's counts are too small to publish, a quarter's or a year's may not be).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Interval {
+    /// Calendar months (`2024-03`).
+    Month,
+    /// Calendar quarters (`2024-Q1`).
+    Quarter,
+    /// Calendar years (`2024`).
+    Year,
+}
+
+impl Interval {
+    /// From the finest to the coarsest.
+    pub const ALL: [Interval; 3] = [Interval::Month, Interval::Quarter, Interval::Year];
+
+    /// Months per period.
+    pub fn months(self) -> i32 {
+        match self {
+            Interval::Month => 1,
+            Interval::Quarter => 3,
+            Interval::Year => 12,
+        }
+    }
+
+    /// The first month of the period `month` falls in (month numbers, see
+    /// [`month_number`]).
+    pub fn start(self, month: i32) -> i32 {
+        month - month.rem_euclid(12) % self.months()
+    }
+
+    /// How many periods the trial's `months` (first and last) cover.
+    pub fn periods(self, months: Option<(i32, i32)>) -> usize {
+        months.map_or(0, |(first, last)| ((self.start(last) - self.start(first)) / self.months() + 1) as usize)
+    }
+
+    /// The period starting at month `start`: `2024-03`, `2024-Q1` or `2024`.
+    pub fn code(self, start: i32) -> String {
+        let year = start.div_euclid(12);
+        match self {
+            Interval::Month => month_code(start),
+            Interval::Quarter => format!("{year:04}-Q{}", start.rem_euclid(12) / 3 + 1),
+            Interval::Year => format!("{year:04}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

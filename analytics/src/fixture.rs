@@ -18,7 +18,7 @@ use crate::snapshot::Snapshot;
 /// A snapshot of hand-made frames: `patients`, and the other frames empty (set them
 /// with struct update syntax).
 pub(crate) fn frames(patients: DataFrame) -> Snapshot {
-    let trial_months = crate::timeseries::trial_months(&patients).expect("day columns of i32");
+    let trial_months = crate::snapshot::trial_months(&patients).expect("day columns of i32");
     Snapshot {
         version: 1,
         built_at: chrono::Utc::now(),

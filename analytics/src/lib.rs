@@ -40,7 +40,7 @@ mod fixture;
 pub use catalogue::Catalogue;
 pub use cells::{PatientSet, Rate};
 pub use counts::{count_patients, CountGroup, CountTable};
-pub use dimension::{DateRange, Dimension, Filter, Population};
+pub use dimension::{DateRange, Dimension, Filter, Interval, Population};
 pub use error::AnalyticsError;
 pub use funnel::{funnel, Funnel};
 pub use genomics::{
@@ -60,4 +60,4 @@ pub use survival::{
     survival, AtRisk, Endpoint, KaplanMeierRow, Landmark, MedianSurvival, SurvivalAt, SurvivalCurve, SurvivalGrouping,
     TreatmentGroup,
 };
-pub use timeseries::{activity, Activity, Interval, PeriodActivity};
+pub use timeseries::{activity, Activity, PeriodActivity};

@@ -29,11 +29,10 @@ use consortium_entity::{
 use polars::prelude::*;
 
 use crate::catalogue::Catalogue;
-use crate::dimension::{age_band, day_number, month_number};
+use crate::dimension::{age_band, date_of_day, day_number, month_number};
 use crate::endpoints::{self, non_negative, null_day, EndpointRules};
 use crate::error::AnalyticsError;
 use crate::rows::{AdverseRow, AssessmentRow, PatientRow, ProfileRow, TrialRows, VariantRow};
-use crate::timeseries::trial_months;
 
 /// `treatment_group` key of patients who started study treatment.
 pub const TREATED: i32 = 0;
@@ -112,6 +111,26 @@ impl Snapshot {
         tracing::info!(data_version = version, patients = n, read_ms, build_ms, "snapshot built");
         Ok(Snapshot { version, built_at: Utc::now(), catalogue, patients, variants, assessments, adverse_events })
     }
+}
+
+/// The patient frame's columns of the days of the three events a series counts:
+/// referral, enrolment and treatment start.
+pub(crate) const EVENT_DAYS: [&str; 3] = ["referral_day", "enrolled_day", "treatment_start_day"];
+
+/// The months the trial has run, over all of its patients: from the first referral to
+/// the last referral, enrolment or treatment start (`None` without patients). Every
+/// series runs over these months, so that where a series starts and ends says nothing
+/// about the patients it counts.
+pub(crate) fn trial_months(patients: &DataFrame) -> Result<Option<(i32, i32)>, AnalyticsError> {
+    let mut days = Vec::with_capacity(2 * EVENT_DAYS.len());
+    for column in EVENT_DAYS {
+        if let Ok(values) = patients.column(column) {
+            let values = values.i32()?;
+            days.extend([values.min(), values.max()].into_iter().flatten());
+        }
+    }
+    let months: Vec<i32> = days.into_iter().filter_map(date_of_day).map(month_number).collect();
+    Ok(months.iter().min().copied().zip(months.iter().max().copied()))
 }
 
 /// Gives tumour types and genes dense keys in sorted order. The fixed vocabularies come

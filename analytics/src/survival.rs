@@ -132,9 +132,10 @@ pub struct SurvivalCurve {
     /// The patients at risk at each time of [`LIFE_TABLE_MONTHS`] (their time is at or
     /// after it).
     pub at_risk_on_grid: Vec<PatientSet>,
-    /// The patients with an event between consecutive times of [`LIFE_TABLE_MONTHS`]
-    /// (at or after one, before the next).
-    pub events_on_grid: Vec<PatientSet>,
+    /// The patients with an event between two times of [`LIFE_TABLE_MONTHS`] (at or
+    /// after the one, before the other): `events_between[i][j − i − 1]` for grid times
+    /// `i < j`, every run of consecutive intervals a life table may merge.
+    pub events_between: Vec<Vec<PatientSet>>,
 }
 
 /// Kaplan–Meier curves of `endpoint` over the patients passing `filter`, times coarsened
@@ -229,7 +230,7 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
         // fault of the snapshot, not of the question.
         Err(e) => return Err(AnalyticsError::Compute(PolarsError::ComputeError(e.to_string().into()))),
     };
-    let (at_risk_on_grid, events_on_grid) = on_grid(subjects);
+    let (at_risk_on_grid, events_between) = on_grid(subjects);
     let Some(km) = fitted else {
         return Ok(SurvivalCurve {
             key,
@@ -240,7 +241,7 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
             landmarks: LANDMARK_MONTHS.map(|months| Landmark { months, survival: None }).to_vec(),
             at_risk: AT_RISK_MONTHS.map(|months| AtRisk { months: months as u32, patients: 0 }).to_vec(),
             at_risk_on_grid,
-            events_on_grid,
+            events_between,
         });
     };
     let landmarks = LANDMARK_MONTHS.iter().map(|&months| landmark(&km, months)).collect::<Result<_, _>>()?;
@@ -258,20 +259,32 @@ fn curve(key: Option<i32>, subjects: &Subjects) -> Result<SurvivalCurve, Analyti
         landmarks,
         at_risk,
         at_risk_on_grid,
-        events_on_grid,
+        events_between,
     })
 }
 
 /// The patients at risk at each time of [`LIFE_TABLE_MONTHS`], and those with an event
-/// between consecutive times.
-fn on_grid(subjects: &Subjects) -> (Vec<PatientSet>, Vec<PatientSet>) {
+/// between any two of them (see [`SurvivalCurve::events_between`]).
+fn on_grid(subjects: &Subjects) -> (Vec<PatientSet>, Vec<Vec<PatientSet>>) {
     let who = |keep: &dyn Fn(f64, bool) -> bool| -> PatientSet {
         let rows = subjects.times.iter().zip(&subjects.events).zip(&subjects.patients);
         rows.filter(|((time, event), _)| keep(**time, **event)).map(|(_, patient)| *patient).collect()
     };
     let at_risk = LIFE_TABLE_MONTHS.iter().map(|&from| who(&|time, _| time >= from)).collect();
-    let events =
+    let between: Vec<PatientSet> =
         LIFE_TABLE_MONTHS.windows(2).map(|w| who(&|time, event| event && time >= w[0] && time < w[1])).collect();
+    let events = (0..between.len())
+        .map(|from| {
+            let mut run = PatientSet::empty();
+            between[from..]
+                .iter()
+                .map(|interval| {
+                    run = run.union(interval);
+                    run.clone()
+                })
+                .collect()
+        })
+        .collect();
     (at_risk, events)
 }
 
@@ -418,6 +431,23 @@ mod tests {
         let err =
             survival(&dozen(), Endpoint::Pfs, Some(SurvivalGrouping::TreatmentGroup), &Filter::default(), None).err();
         assert!(err.is_some_and(|e| e.is_user_error()));
+    }
+
+    #[test]
+    fn the_grid_holds_the_patients_at_risk_and_every_run_of_intervals_their_events() {
+        // As above: events on days 56 (×3), 60 (months 1.8–2.0), 133 and 168 (4.4, 5.5).
+        let c = one(survival(&dozen(), Endpoint::Pfs, None, &Filter::default(), None).expect("curve"));
+        let counts = |sets: &[PatientSet]| sets.iter().map(PatientSet::count).collect::<Vec<_>>();
+        assert_eq!(counts(&c.at_risk_on_grid)[..3], [9, 3, 0]);
+        assert_eq!(c.events_between.len(), LIFE_TABLE_MONTHS.len() - 1);
+        assert_eq!(counts(&c.events_between[0])[..3], [4, 6, 6], "0–3, 0–6, 0–9 months");
+        assert_eq!(counts(&c.events_between[1])[..2], [2, 2], "3–6, 3–9 months");
+        assert_eq!(c.events_between[0][1], c.events_between[0][0].union(&c.events_between[1][0]));
+        assert!(c
+            .events_between
+            .iter()
+            .enumerate()
+            .all(|(from, runs)| runs.len() == LIFE_TABLE_MONTHS.len() - 1 - from));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! Months are month numbers (`year * 12 + month0`, see [`crate::dimension::month_number`]
 //! and [`crate::dimension::month_code`]); a quarter or a year is known by its first
 //! month. Every series runs without gaps over the months the whole trial has run
-//! ([`trial_months`]), whoever it counts, and every split covers that same range, so the
+//! ([`crate::Catalogue::trial_months`]), whoever it counts, and every split covers that same range, so the
 //! lines of a chart share one axis, a quiet period is a visible zero rather than a
 //! missing point, and where a series starts tells nothing about its patients.
 
@@ -14,10 +14,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use polars::prelude::*;
 
 use crate::cells::{patients, sets, PatientSet};
-use crate::dimension::{date_of_day, month_number, Dimension, Filter, Population};
+use crate::dimension::{date_of_day, month_number, Dimension, Filter, Interval, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{Snapshot, EVENT_DAYS};
 
 /// Referrals, enrolments and treatment starts: in one month, or summed up to it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -48,53 +48,6 @@ impl Activity {
     }
 }
 
-/// The length of a series' periods: months, or months coarsened to quarters or years
-/// (when a month's counts are too small to publish, a quarter's or a year's may not be).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Interval {
-    /// Calendar months (`2024-03`).
-    Month,
-    /// Calendar quarters (`2024-Q1`).
-    Quarter,
-    /// Calendar years (`2024`).
-    Year,
-}
-
-impl Interval {
-    /// From the finest to the coarsest.
-    pub const ALL: [Interval; 3] = [Interval::Month, Interval::Quarter, Interval::Year];
-
-    /// Months per period.
-    pub fn months(self) -> i32 {
-        match self {
-            Interval::Month => 1,
-            Interval::Quarter => 3,
-            Interval::Year => 12,
-        }
-    }
-
-    /// The first month of the period `month` falls in (month numbers, see
-    /// [`crate::dimension::month_number`]).
-    pub fn start(self, month: i32) -> i32 {
-        month - month.rem_euclid(12) % self.months()
-    }
-
-    /// How many periods the trial's `months` (first and last) cover.
-    pub fn periods(self, months: Option<(i32, i32)>) -> usize {
-        months.map_or(0, |(first, last)| ((self.start(last) - self.start(first)) / self.months() + 1) as usize)
-    }
-
-    /// The period starting at month `start`: `2024-03`, `2024-Q1` or `2024`.
-    pub fn code(self, start: i32) -> String {
-        let year = start.div_euclid(12);
-        match self {
-            Interval::Month => crate::dimension::month_code(start),
-            Interval::Quarter => format!("{year:04}-Q{}", start.rem_euclid(12) / 3 + 1),
-            Interval::Year => format!("{year:04}"),
-        }
-    }
-}
-
 /// One period of one split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PeriodActivity {
@@ -109,25 +62,6 @@ pub struct PeriodActivity {
     /// What happened in the split from the first period of the series up to and
     /// including this one.
     pub cumulative: Activity,
-}
-
-/// The three events counted, each with the patient-frame column holding its day.
-const EVENTS: [&str; 3] = ["referral_day", "enrolled_day", "treatment_start_day"];
-
-/// The months the trial has run, over all of its patients: from the first referral to
-/// the last referral, enrolment or treatment start (`None` without patients). Every
-/// series runs over these months, so that where a series starts and ends says nothing
-/// about the patients it counts.
-pub fn trial_months(patients: &DataFrame) -> Result<Option<(i32, i32)>, AnalyticsError> {
-    let mut days = Vec::with_capacity(2 * EVENTS.len());
-    for column in EVENTS {
-        if let Ok(values) = patients.column(column) {
-            let values = values.i32()?;
-            days.extend([values.min(), values.max()].into_iter().flatten());
-        }
-    }
-    let months: Vec<i32> = days.into_iter().filter_map(date_of_day).map(month_number).collect();
-    Ok(months.iter().min().copied().zip(months.iter().max().copied()))
 }
 
 /// Referrals, enrolments and treatment starts of the patients passing `filter`, per
@@ -153,11 +87,17 @@ pub fn activity(
         .clone()
         .lazy()
         .filter(predicate(Population::Referred, filter))
-        .select([col("patient_id"), split_key.alias("split"), col(EVENTS[0]), col(EVENTS[1]), col(EVENTS[2])])
+        .select([
+            col("patient_id"),
+            split_key.alias("split"),
+            col(EVENT_DAYS[0]),
+            col(EVENT_DAYS[1]),
+            col(EVENT_DAYS[2]),
+        ])
         .collect()?;
 
     let mut per_month: BTreeMap<(Option<i32>, i32), Activity> = BTreeMap::new();
-    for (event, day_column) in EVENTS.iter().enumerate() {
+    for (event, day_column) in EVENT_DAYS.iter().enumerate() {
         // Polars reduces the patients to counts per split and day; the calendar month of
         // each distinct day is then found with chrono (the build has no polars temporal
         // support), which is cheap because there are only a few thousand distinct days.

@@ -98,31 +98,53 @@ pub fn kaplan_meier(times: &[f64], events: &[bool]) -> Result<KaplanMeier, Stats
 
     let mut rows = Vec::new();
     let mut at_risk = subjects.len() as u64;
-    let mut survival = 1.0_f64;
-    let mut greenwood = 0.0_f64;
+    let mut estimate = ProductLimit::default();
     let mut start = 0;
     while start < subjects.len() {
         let time = subjects[start].0;
         let end = start + subjects[start..].iter().take_while(|(t, _)| *t == time).count();
         let deaths = subjects[start..end].iter().filter(|(_, e)| *e).count() as u64;
         let censored = (end - start) as u64 - deaths;
-
-        if deaths > 0 {
-            let (n, d) = (at_risk as f64, deaths as f64);
-            // The product of conditional survival, rather than exp of summed logs, keeps
-            // exact fractions (an exact half) as exact as floating point allows.
-            survival *= (n - d) / n;
-            if deaths < at_risk {
-                greenwood += d / (n * (n - d));
-            }
-        }
-        let (lower, upper) = band(survival, greenwood);
+        let (survival, lower, upper) = estimate.step(at_risk as f64, deaths as f64);
         rows.push(KaplanMeierRow { time, at_risk, events: deaths, censored, survival, lower, upper });
         at_risk -= deaths + censored;
         start = end;
     }
 
     Ok(KaplanMeier { rows, subjects: subjects.len() as u64 })
+}
+
+/// Survival as a product of conditional survivals, with Greenwood's variance of its
+/// log: what the Kaplan–Meier curve and the life table ([`super::life_table`]) both
+/// accumulate, step by step.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ProductLimit {
+    survival: f64,
+    greenwood: f64,
+}
+
+impl Default for ProductLimit {
+    fn default() -> Self {
+        Self { survival: 1.0, greenwood: 0.0 }
+    }
+}
+
+impl ProductLimit {
+    /// Steps past `d` events among `n` at risk; returns S and its 95% band.
+    pub(super) fn step(&mut self, n: f64, d: f64) -> (f64, f64, f64) {
+        if n > 0.0 && d > 0.0 {
+            // The product of conditional survival, rather than exp of summed logs, keeps
+            // exact fractions (an exact half) as exact as floating point allows.
+            self.survival *= (n - d) / n;
+            // A step where everyone left at risk has the event adds nothing (its term
+            // would divide by zero).
+            if d < n {
+                self.greenwood += d / (n * (n - d));
+            }
+        }
+        let (lower, upper) = band(self.survival, self.greenwood);
+        (self.survival, lower, upper)
+    }
 }
 
 /// The log(−log) 95% band for survival `s` with Greenwood variance `var` of ln S.

@@ -13,7 +13,7 @@
 //!   up: events beyond the number at risk count as everyone at risk, a negative
 //!   withdrawal as none.
 
-use super::kaplan_meier::band;
+use super::kaplan_meier::ProductLimit;
 use super::SurvivalAt;
 
 /// The counts of one interval of a life table.
@@ -42,19 +42,13 @@ impl LifeTableInterval {
 /// Survival at the end of each of `intervals` (consecutive, from the first one's start,
 /// where S = 1), with its 95% band.
 pub fn life_table(intervals: &[LifeTableInterval]) -> Vec<SurvivalAt> {
-    let (mut survival, mut greenwood) = (1.0_f64, 0.0_f64);
+    let mut estimate = ProductLimit::default();
     intervals
         .iter()
         .map(|interval| {
             let n = interval.at_risk as f64 - interval.withdrawn() as f64 / 2.0;
             let d = (interval.events as f64).min(n.max(0.0));
-            if n > 0.0 && d > 0.0 {
-                survival *= (n - d) / n;
-                if d < n {
-                    greenwood += d / (n * (n - d));
-                }
-            }
-            let (lower, upper) = band(survival, greenwood);
+            let (survival, lower, upper) = estimate.step(n, d);
             SurvivalAt { time: interval.to, survival, lower, upper }
         })
         .collect()
@@ -64,6 +58,7 @@ pub fn life_table(intervals: &[LifeTableInterval]) -> Vec<SurvivalAt> {
 mod tests {
     use super::*;
     use crate::stats::kaplan_meier;
+    use crate::stats::kaplan_meier::band;
 
     fn interval(from: f64, to: f64, at_risk: u64, events: u64, remaining: u64) -> LifeTableInterval {
         LifeTableInterval { from, to, at_risk, events, remaining }

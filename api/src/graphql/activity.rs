@@ -23,6 +23,7 @@ use crate::pipeline::release::{Count, Release};
 
 /// How a series is cut in time.
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq)]
+#[graphql(remote = "consortium_analytics::Interval")]
 pub enum Interval {
     /// Calendar months (`2024-03`).
     Month,
@@ -30,26 +31,6 @@ pub enum Interval {
     Quarter,
     /// Calendar years (`2024`).
     Year,
-}
-
-impl From<Interval> for Cut {
-    fn from(interval: Interval) -> Self {
-        match interval {
-            Interval::Month => Cut::Month,
-            Interval::Quarter => Cut::Quarter,
-            Interval::Year => Cut::Year,
-        }
-    }
-}
-
-impl From<Cut> for Interval {
-    fn from(cut: Cut) -> Self {
-        match cut {
-            Cut::Month => Interval::Month,
-            Cut::Quarter => Interval::Quarter,
-            Cut::Year => Interval::Year,
-        }
-    }
 }
 
 /// The share of a series' counts per period that may be withheld at an interval

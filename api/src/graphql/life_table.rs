@@ -14,8 +14,7 @@
 //! are computed from the published counts alone ([`life_table`]).
 
 use consortium_analytics::stats::{life_table, LifeTableInterval};
-use consortium_analytics::survival::{SurvivalCurve as Curve, AT_RISK_MONTHS, LIFE_TABLE_MONTHS};
-use consortium_analytics::PatientSet;
+use consortium_analytics::survival::{SurvivalAt, SurvivalCurve as Curve, AT_RISK_MONTHS, LIFE_TABLE_MONTHS};
 
 use super::curves::{AtRisk, Landmark, MedianSurvival, SurvivalCurve, SurvivalStep};
 use super::enums::TreatmentGroup;
@@ -63,16 +62,15 @@ pub(super) fn perturbed(
     let basis_to = |i: usize| -> Vec<&Count> { rows[..=i].iter().flat_map(Row::basis).collect() };
     let steps: Vec<SurvivalStep> = rows
         .iter()
-        .zip(&intervals)
         .zip(&survival)
         .enumerate()
-        .map(|(i, ((row, interval), at))| {
+        .map(|(i, (row, at))| {
             let basis = basis_to(i);
             SurvivalStep {
-                months: release.from_published(interval.to, &row.basis()),
+                months: release.from_published(row.interval.to, &row.basis()),
                 at_risk: row.at_risk.clone(),
                 events: row.events.clone(),
-                censored: release.from_published(interval.withdrawn(), &row.basis()),
+                censored: release.from_published(row.interval.withdrawn(), &row.basis()),
                 survival: release.from_published(at.survival, &basis),
                 lower95: release.from_published(at.lower, &basis),
                 upper95: release.from_published(at.upper, &basis),
@@ -81,7 +79,7 @@ pub(super) fn perturbed(
         .collect();
     // The table reaches the grid's end, or stops where no merge publishes.
     let complete = intervals.last().is_some_and(|i| Some(&i.to) == LIFE_TABLE_MONTHS.last());
-    let first_at_or_below = |read: fn(&consortium_analytics::survival::SurvivalAt) -> f64| -> Option<Measure> {
+    let first_at_or_below = |read: fn(&SurvivalAt) -> f64| -> Option<Measure> {
         match survival.iter().position(|at| read(at) <= 0.5) {
             Some(i) => Some(release.from_published(survival[i].time, &basis_to(i))),
             None if complete => None,
@@ -90,7 +88,7 @@ pub(super) fn perturbed(
     };
     let landmark = |months: f64| {
         let at = survival.iter().position(|at| at.time == months);
-        let read = |value: fn(&consortium_analytics::survival::SurvivalAt) -> f64| match at {
+        let read = |value: fn(&SurvivalAt) -> f64| match at {
             Some(i) => release.from_published(value(&survival[i]), &basis_to(i)),
             None => release.from_published(0.0, &[]),
         };
@@ -130,17 +128,8 @@ pub(super) fn perturbed(
 fn rows(curve: &Curve, at_risk: &[Count], release: &Release) -> Vec<Row> {
     let last = LIFE_TABLE_MONTHS.len() - 1;
     // events[i][j − i − 1]: the events from grid time i to grid time j.
-    let events: Vec<Vec<Count>> = (0..last)
-        .map(|from| {
-            let mut set = PatientSet::empty();
-            (from + 1..=last)
-                .map(|to| {
-                    set = set.union(&curve.events_on_grid[to - 1]);
-                    release.count(&set)
-                })
-                .collect()
-        })
-        .collect();
+    let events: Vec<Vec<Count>> =
+        curve.events_between.iter().map(|runs| runs.iter().map(|set| release.count(set)).collect()).collect();
     let mut rows = Vec::new();
     let mut from = 0;
     while from < last {

@@ -124,9 +124,7 @@ impl<T: OutputType> Released<T> {
             Precision::Suppressed | Precision::Rounded => Outcome::withheld(reason::DERIVED),
         }
     }
-}
 
-impl<T: OutputType> Released<T> {
     /// A value computed from published perturbed counts (a rate and its interval, a
     /// life table).
     pub(super) fn computed_from_perturbed(value: T) -> Self {
