@@ -11,9 +11,10 @@ use consortium_store::import::{file::MAX_FILE_BYTES, Domain, Report, Rights, Upl
 use consortium_synthetic as synthetic;
 
 use crate::config::{
-    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, ImportArgs, KeysCommand, PartnerCommand, ServeArgs,
-    TokenCommand,
+    masked, AuditCommand, Cli, ClientCommand, Command, DemoArgs, ExportArgs, ImportArgs, KeysCommand, PartnerCommand,
+    ServeArgs, TokenCommand,
 };
+use crate::export::{FileFormat, Provenance};
 use crate::import::{Mode, Recorded};
 use crate::pipeline::record::audit;
 use crate::pipeline::release::PolicyOverrides;
@@ -82,7 +83,67 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(AuditCommand::Verify) => verify_audit(&connect(&cli.database_url).await?).await,
         Command::Partner(command) => partner(&connect(&cli.database_url).await?, command).await,
         Command::Import(args) => import_files(&connect(&cli.database_url).await?, &args).await,
+        Command::ExportAnswers(args) => export_answers(&args).await,
     }
+}
+
+/// `consortium export-answers`: the question asked over HTTP like any client's, its
+/// answer's tables written as files (see [`crate::export`]).
+async fn export_answers(args: &ExportArgs) -> anyhow::Result<()> {
+    use secrecy::ExposeSecret;
+    let format = FileFormat::named(&args.format).context("an export format")?;
+    let query =
+        std::fs::read_to_string(&args.query).with_context(|| format!("cannot read {}", args.query.display()))?;
+    let variables: serde_json::Value = match &args.variables {
+        Some(text) => serde_json::from_str(text).context("--variables is not JSON")?,
+        None => serde_json::json!({}),
+    };
+    let body = serde_json::json!({ "query": query, "variables": variables, "operationName": args.operation_name });
+    let endpoint = args.url.join("graphql").context("the service's address")?;
+    let response = reqwest::Client::new()
+        .post(endpoint.clone())
+        .bearer_auth(args.token.expose_secret())
+        .json(&body)
+        .send()
+        .await
+        .with_context(|| format!("cannot reach {endpoint}"))?;
+    let status = response.status();
+    let answer: serde_json::Value =
+        response.json().await.with_context(|| format!("{endpoint} answered {status} with no GraphQL response"))?;
+    for error in answer["errors"].as_array().into_iter().flatten() {
+        let code = error["extensions"]["code"].as_str().unwrap_or("ERROR");
+        eprintln!("{code}: {}", error["message"].as_str().unwrap_or_default());
+    }
+    if answer["data"].is_null() {
+        anyhow::bail!("the question was not answered ({status})");
+    }
+    let provenance = Provenance::of(&answer);
+    let tables = crate::export::tables(&answer["data"]);
+    let title = args.query.file_stem().map_or_else(|| "answer".to_owned(), |s| s.to_string_lossy().into_owned());
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    let write = |name: String, bytes: Vec<u8>, rows: usize| -> anyhow::Result<()> {
+        let path = args.out.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        say!("{} ({rows} rows)", path.display());
+        Ok(())
+    };
+    match format {
+        FileFormat::Xlsx => {
+            let rows = tables.iter().map(|t| t.rows.len()).sum();
+            write(format!("{title}.xlsx"), crate::export::xlsx(&title, &provenance, &tables)?, rows)?;
+        }
+        FileFormat::Csv | FileFormat::Parquet => {
+            for table in &tables {
+                let bytes = match format {
+                    FileFormat::Csv => crate::export::csv(&title, &provenance, table),
+                    _ => crate::export::parquet(&provenance, table)?,
+                };
+                write(format!("{title}.{}.{}", table.path, format.extension()), bytes, table.rows.len())?;
+            }
+        }
+    }
+    say!("{}", provenance.line());
+    Ok(())
 }
 
 /// `consortium import`: one file, or every file of a directory, as the operator.

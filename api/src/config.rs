@@ -62,6 +62,36 @@ pub enum Command {
     /// data-version bump, on record in the audit trail. Rows are matched by natural key:
     /// importing the same file again changes nothing; a corrected row updates.
     Import(ImportArgs),
+    /// Ask a running service one question (a `.graphql` file) with an API token, and
+    /// write the released tables of its answer as files — CSV or Parquet, one file per
+    /// table; XLSX, one workbook — each carrying its data version, disclosure policy
+    /// and audit record. Withheld values stay withheld, with their rule.
+    ExportAnswers(ExportArgs),
+}
+
+/// What to ask and where to write the answer.
+#[derive(Debug, Clone, Args)]
+pub struct ExportArgs {
+    /// The file holding the question (GraphQL).
+    pub query: PathBuf,
+    /// The files' format.
+    #[arg(long, value_parser = ["csv", "parquet", "xlsx"], default_value = "csv")]
+    pub format: String,
+    /// The service's address.
+    #[arg(long, env = "CONSORTIUM_URL", default_value = "http://127.0.0.1:8000")]
+    pub url: url::Url,
+    /// The API token to ask with.
+    #[arg(long, env = "CONSORTIUM_TOKEN", hide_env_values = true)]
+    pub token: SecretString,
+    /// The question's variables, as a JSON object.
+    #[arg(long)]
+    pub variables: Option<String>,
+    /// Which operation of the file to run, when it holds several.
+    #[arg(long)]
+    pub operation_name: Option<String>,
+    /// The directory to write the files to (created when missing).
+    #[arg(long, default_value = ".")]
+    pub out: PathBuf,
 }
 
 /// What to import.
@@ -309,6 +339,12 @@ pub struct ServeArgs {
     /// Most WebSocket connections open at once with one token.
     #[arg(long, env = "WS_MAX_CONNECTIONS_PER_TOKEN", default_value_t = 8)]
     pub ws_max_connections_per_token: usize,
+
+    /// Chromium (or Chrome), run headless to print the cohort report as PDF
+    /// (`/reports/cohorts.pdf`); by default Debian's `/usr/bin/chromium` when installed.
+    /// Without one, the report is printed from the browser (`/reports`).
+    #[arg(long, env = "CHROMIUM")]
+    pub chromium: Option<PathBuf>,
 }
 
 impl Default for ServeArgs {
@@ -338,6 +374,7 @@ impl Default for ServeArgs {
             ws_init_timeout_secs: 5,
             ws_max_subscriptions: 16,
             ws_max_connections_per_token: 8,
+            chromium: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Scope;
 use crate::error::Code;
+use crate::export::{self, FileFormat};
 use crate::graphql::LiveSchema;
 use crate::pipeline::admit::Method;
 use crate::pipeline::reply::Refusal;
@@ -74,6 +75,87 @@ pub async fn graphql_get(
         }
     };
     pipeline::serve(&service, headers, Body::from_vec(body.to_string().into_bytes()), Method::Get).await
+}
+
+/// The parameters of `POST /graphql/export`.
+#[derive(Debug, serde::Deserialize)]
+pub struct ExportRequest {
+    /// `csv`, `parquet` or `xlsx`.
+    format: Option<String>,
+    /// The table's path in the answer (`patientCounts.groups`); needed for CSV and
+    /// Parquet when the answer holds more than one table.
+    table: Option<String>,
+}
+
+/// `POST /graphql/export?format=csv|parquet|xlsx[&table=path]`: a question (the body as
+/// for `POST /graphql`) answered through the same pipeline — the same release step and
+/// audit record — and its answer sent as a file (see [`crate::export`]): one table as
+/// CSV or Parquet, or every table as a workbook. An answer with errors and no data is
+/// sent as it is, with 422.
+#[handler]
+pub async fn export_answer(
+    service: Data<&Arc<Service>>,
+    headers: &HeaderMap,
+    params: poem::Result<Query<ExportRequest>>,
+    body: Body,
+) -> Response {
+    let refuse = |message: String| Refusal::new(StatusCode::BAD_REQUEST, Code::BadRequest, message).response();
+    let Ok(Query(params)) = params else { return refuse("the URL's parameters do not read".to_owned()) };
+    let names = || FileFormat::ALL.map(FileFormat::extension).join(", ");
+    let Some(format) = params.format.as_deref().and_then(FileFormat::named) else {
+        return refuse(format!("name the file's format: ?format= one of {}", names()));
+    };
+    let answered = pipeline::serve(&service, headers, body, Method::Post).await;
+    if answered.status() != StatusCode::OK {
+        return answered;
+    }
+    let Ok(bytes) = answered.into_body().into_vec().await else {
+        return Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response();
+    };
+    let answer: Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    if answer.is_array() {
+        return refuse("export one operation at a time, not a batch".to_owned());
+    }
+    if answer["data"].is_null() {
+        return (StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response();
+    }
+    let provenance = export::Provenance::of(&answer);
+    let tables = export::tables(&answer["data"]);
+    let table = params.table.filter(|t| !t.is_empty());
+    let chosen: Vec<export::Table> = match (&table, format.holds_every_table()) {
+        (None, true) => tables,
+        (Some(path), _) => tables.into_iter().filter(|t| &t.path == path).collect(),
+        (None, false) if tables.len() == 1 => tables,
+        (None, false) => {
+            let paths = tables.iter().map(|t| t.path.as_str()).collect::<Vec<_>>().join(", ");
+            return refuse(format!("the answer holds {} tables: name one with ?table= ({paths})", tables.len()));
+        }
+    };
+    let Some(first) = chosen.first() else {
+        let message = format!("the answer holds no table {}", table.unwrap_or_default());
+        return Refusal::new(StatusCode::NOT_FOUND, Code::NotFound, message).response();
+    };
+    let title = "answer";
+    let file = match format {
+        FileFormat::Csv => Ok(export::csv(title, &provenance, first)),
+        FileFormat::Parquet => export::parquet(&provenance, first).map_err(|e| e.to_string()),
+        FileFormat::Xlsx => export::xlsx(title, &provenance, &chosen).map_err(|e| e.to_string()),
+    };
+    let name = match format.holds_every_table() {
+        true => format!("{title}.{}", format.extension()),
+        false => format!("{title}-{}.{}", first.path, format.extension()),
+    };
+    match file {
+        Ok(file) => Response::builder()
+            .content_type(format.content_type())
+            .header(header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\""))
+            .header(header::CACHE_CONTROL, "no-store")
+            .body(file),
+        Err(cause) => {
+            tracing::error!(%cause, "cannot write an export file");
+            Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response()
+        }
+    }
 }
 
 /// `GET /graphql/ws`: GraphQL over WebSocket (`graphql-transport-ws`, and the older

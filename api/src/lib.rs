@@ -12,9 +12,13 @@
 //! * [`http`], [`server`] and [`startup`]: the transport, the connection limits and
 //!   the one boot path.
 //! * [`socket`]: GraphQL over WebSocket within its limits.
-//! * [`web`]: the playground and the dashboards, with every asset they use.
+//! * [`web`]: the playground, the dashboards and the reports' page, with every asset
+//!   they use.
+//! * [`report`]: the cohort report, rendered from released answers, as HTML and PDF.
 //! * [`metrics`]: counters and histograms for operators (`GET /metrics`).
 //! * [`import`]: the import entry points' rights and audit record (the rules are in `consortium-store`).
+//! * [`export`]: released answers as tidy tables in CSV, Parquet or XLSX files with
+//!   their provenance (`POST /graphql/export`, `consortium export-answers`).
 //! * [`cli`]: the subcommands.
 #![warn(missing_docs)]
 
@@ -23,11 +27,13 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod export;
 pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod metrics;
 pub mod pipeline;
+pub mod report;
 pub mod server;
 pub mod socket;
 pub mod startup;

@@ -19,7 +19,7 @@ use crate::graphql::{build_live_schema, build_schema};
 use crate::pipeline::exchange::{Service, Settings};
 use crate::socket::Sockets;
 use crate::state::AppState;
-use crate::{http, server, socket, web};
+use crate::{http, report, server, socket, web};
 
 /// A built, not yet running, service.
 pub struct Application {
@@ -120,7 +120,11 @@ fn routes(
         .at("/", get(http::root))
         .at("/graphql", get(http::graphql_get).post(http::graphql))
         .at("/graphql/ws", get(http::subscriptions))
+        .at("/graphql/export", post(http::export_answer))
         .at("/dashboards", get(web::dashboards))
+        .at("/reports", get(web::reports))
+        .at("/reports/cohorts.html", get(report::cohorts_html))
+        .at("/reports/cohorts.pdf", get(report::cohorts_pdf))
         .at("/assets/*path", get(web::asset))
         .at("/healthz", get(http::healthz))
         .at("/metrics", get(http::metrics))
@@ -137,6 +141,7 @@ fn routes(
         .data(Arc::clone(state))
         .data(auth)
         .data(web::Pages { sign_in: sign_in.is_some() })
+        .data(report::Printer::configured(args.chromium.as_deref()))
         .data(sign_in)
         .data(sockets)
         .boxed()

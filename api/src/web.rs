@@ -1,9 +1,9 @@
-//! The pages people open: the GraphQL playground (`GET /graphql`) and the dashboards
-//! (`GET /dashboards`). Every script, style and font they use is served from this
-//! binary under `/assets/` (GraphiQL, React and uPlot vendored from the npm registry at
-//! pinned versions by `api/web/vendor.sh`, their licences beside them), so the pages
-//! work on a hospital network without internet access; their Content-Security-Policy
-//! lets them reach nothing but this origin.
+//! The pages people open: the GraphQL playground (`GET /graphql`), the dashboards
+//! (`GET /dashboards`) and the cohort report (`GET /reports`). Every script, style and font they use is served from this
+//! binary under `/assets/` (GraphiQL, its Explorer plugin, React and uPlot vendored from
+//! the npm registry at pinned versions by `api/web/vendor.sh`, their licences beside
+//! them), so the pages work on a hospital network without internet access; their
+//! Content-Security-Policy lets them reach nothing but this origin.
 //!
 //! The pages ask for a token (or offer sign-in when an identity provider is set up)
 //! and keep it in the page's memory only: GraphiQL gets a fetcher that adds it and a
@@ -44,10 +44,17 @@ const ASSETS: &[Asset] = &[
     asset!("site.css", "text/css; charset=utf-8"),
     asset!("session.js", "text/javascript; charset=utf-8"),
     asset!("playground.js", "text/javascript; charset=utf-8"),
+    asset!("released.js", "text/javascript; charset=utf-8"),
+    asset!("results.js", "text/javascript; charset=utf-8"),
+    asset!("exporter.js", "text/javascript; charset=utf-8"),
     asset!("dashboards.js", "text/javascript; charset=utf-8"),
+    asset!("reports.js", "text/javascript; charset=utf-8"),
     asset!("vendor/graphiql/graphiql.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/graphiql/graphiql.min.css", "text/css; charset=utf-8"),
     asset!("vendor/graphiql/LICENSE", "text/plain; charset=utf-8"),
+    asset!("vendor/plugin-explorer/index.umd.js", "text/javascript; charset=utf-8"),
+    asset!("vendor/plugin-explorer/style.css", "text/css; charset=utf-8"),
+    asset!("vendor/plugin-explorer/package.json", "application/json"),
     asset!("vendor/react/react.production.min.js", "text/javascript; charset=utf-8"),
     asset!("vendor/react/LICENSE", "text/plain; charset=utf-8"),
     asset!("vendor/react-dom/react-dom.production.min.js", "text/javascript; charset=utf-8"),
@@ -60,6 +67,7 @@ const ASSETS: &[Asset] = &[
 
 const PLAYGROUND: &str = include_str!("../web/playground.html");
 const DASHBOARDS: &str = include_str!("../web/dashboards.html");
+const REPORTS: &str = include_str!("../web/reports.html");
 /// The pages' shared header: the navigation and the token form.
 const HEADER: &str = include_str!("../web/header.html");
 
@@ -68,6 +76,7 @@ const HEADER: &str = include_str!("../web/header.html");
 enum Page {
     Playground,
     Dashboards,
+    Reports,
 }
 
 impl Page {
@@ -75,12 +84,16 @@ impl Page {
         match self {
             Page::Playground => PLAYGROUND,
             Page::Dashboards => DASHBOARDS,
+            Page::Reports => REPORTS,
         }
     }
 
     fn header(self) -> String {
         let current = |page| if self == page { " aria-current=\"page\"" } else { "" };
-        HEADER.replace("__PLAYGROUND__", current(Page::Playground)).replace("__DASHBOARDS__", current(Page::Dashboards))
+        HEADER
+            .replace("__PLAYGROUND__", current(Page::Playground))
+            .replace("__DASHBOARDS__", current(Page::Dashboards))
+            .replace("__REPORTS__", current(Page::Reports))
     }
 }
 
@@ -135,15 +148,22 @@ pub async fn dashboards(pages: Data<&Pages>) -> Response {
     page(Page::Dashboards, pages.sign_in, None)
 }
 
+/// `GET /reports`: the cohort report (see [`crate::report`]).
+#[handler]
+pub async fn reports(pages: Data<&Pages>) -> Response {
+    page(Page::Reports, pages.sign_in, None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn every_page_script_and_style_is_an_asset() {
-        for page in [Page::Playground, Page::Dashboards] {
+        for page in [Page::Playground, Page::Dashboards, Page::Reports] {
             let html = render(page, true, None);
-            assert!(html.contains(&format!("href=\"/{}\" aria-current", ["graphql", "dashboards"][page as usize])));
+            assert!(html
+                .contains(&format!("href=\"/{}\" aria-current", ["graphql", "dashboards", "reports"][page as usize])));
             for reference in html.split("\"/assets/").skip(1) {
                 let path = reference.split('"').next().unwrap_or_default();
                 assert!(find(path).is_some(), "{path} is referenced but not served");

@@ -6,31 +6,7 @@
 "use strict";
 (function () {
   const COLOURS = ["#2c7da0", "#e76f51", "#2a9d8f", "#8d5a97", "#e9c46a", "#264653"];
-  const WITHHELD = "withheld";
-
-  // A released number as table text: the value, or "withheld (RULE)".
-  function shown(number, digits) {
-    if (!number) return "";
-    if (number.value === null || number.value === undefined) {
-      const rule = number.rule ? " (" + number.rule.split(":")[0] + ")" : "";
-      return WITHHELD + rule;
-    }
-    const text = digits === undefined ? String(number.value) : Number(number.value).toFixed(digits);
-    return number.precision === "NOISY" ? text + " ±" + (number.margin95 ?? "?") : text;
-  }
-
-  // A CSV cell, quoted; text a spreadsheet would run as a formula (= + - @, a tab or a
-  // carriage return first) gets a leading ' so it stays text; numbers stay numbers.
-  function csvCell(cell) {
-    let text = String(cell);
-    if (/^[=+\-@\t\r]/.test(text) && !Number.isFinite(Number(text))) text = "'" + text;
-    return '"' + text.replace(/"/g, '""') + '"';
-  }
-
-  // A table cell holding a released number, shown with `digits` decimals.
-  function cell(number, digits) {
-    return { released: number || {}, digits };
-  }
+  const { WITHHELD, cell, value, element, download } = Released;
 
   // A released fact that is not a number (a decision): withheld with `rule` when null.
   function fact(v, rule) {
@@ -38,57 +14,10 @@
     return cell({ value: withheld ? null : String(v), precision: withheld ? "SUPPRESSED" : "EXACT", rule: withheld ? rule : null });
   }
 
-  function isReleased(c) {
-    return c !== null && typeof c === "object" && "released" in c;
-  }
-
-  // A cell's text in the page's table.
-  function text(c) {
-    return isReleased(c) ? shown(c.released, c.digits) : String(c);
-  }
-
-  // The tidy CSV of a table: each column of released numbers becomes its value,
-  // precision, rule and 95% margin; a provenance header says what the numbers are.
-  function tidyCsv(title, provenance, header, rows) {
-    const released = header.map((_, i) => rows.some((r) => isReleased(r[i])));
-    const columns = header.flatMap((h, i) => (released[i] ? [h, h + " precision", h + " rule", h + " margin95"] : [h]));
-    const line = (r) =>
-      r.flatMap((c, i) => {
-        if (!released[i]) return [text(c)];
-        const n = isReleased(c) ? c.released : {};
-        return [n.value ?? "", n.precision ?? "", n.rule ?? "", n.margin95 ?? ""];
-      });
-    const p = provenance || {};
-    const head = [
-      "# Consortium Analytics: " + title,
-      "# data version " + (p.dataVersion ?? "?") + "; disclosure policy " + (p.policyVersion ?? "?") + "; audit record " + (p.auditRecord ?? "?"),
-      "# downloaded " + new Date().toISOString() + "; a withheld value is empty, its rule says why",
-    ];
-    return head.concat([columns, ...rows.map(line)].map((r) => r.map(csvCell).join(","))).join("\n");
-  }
-
-  function value(number) {
-    return number && number.value !== null && number.value !== undefined ? Number(number.value) : null;
-  }
-
-  function element(tag, attributes, text) {
-    const node = document.createElement(tag);
-    for (const [key, val] of Object.entries(attributes || {})) node.setAttribute(key, val);
-    if (text !== undefined) node.textContent = text;
-    return node;
-  }
-
-  function download(name, href) {
-    const link = element("a", { href, download: name });
-    document.body.appendChild(link);
-    link.click();
-    link.remove();
-  }
-
   // One panel: a title, a plot, its table, download buttons; `draw(panel)` fills it.
-  function panel(id, title) {
+  function panel(id, title, wide) {
     let provenance = null;
-    const box = element("section", { class: "panel", id: "panel-" + id, "aria-label": title });
+    const box = element("section", { class: wide ? "panel wide" : "panel", id: "panel-" + id, "aria-label": title });
     box.appendChild(element("h2", {}, title));
     const status = element("p", { class: "status" }, "loading…");
     const plot = element("div", { class: "plot" });
@@ -112,30 +41,68 @@
       answered(disclosure) {
         provenance = disclosure;
       },
-      // The table (header, rows of text) and its CSV; the plot's PNG once drawn.
-      show(header, rows, chart) {
+      // The table (header, rows of cells) and its CSV; the plot (`figure`, see
+      // `uplotFigure`) as a PNG.
+      show(header, rows, figure) {
         status.textContent = "";
-        const html = element("table");
-        const head = element("tr");
-        header.forEach((h) => head.appendChild(element("th", {}, h)));
-        html.appendChild(head);
-        for (const row of rows) {
-          const tr = element("tr");
-          row.map(text).forEach((t) => tr.appendChild(element("td", t.startsWith(WITHHELD) ? { class: "withheld" } : {}, t)));
-          html.appendChild(tr);
-        }
-        table.replaceChildren(html);
-        const csv = tidyCsv(title, provenance, header, rows);
+        table.replaceChildren(Released.table(header, rows));
+        const csv = Released.tidyCsv(title, provenance, header, rows);
         const png = element("button", { type: "button" }, "Download PNG");
-        png.addEventListener("click", () => download(id + ".png", chart.ctx.canvas.toDataURL("image/png")));
+        png.addEventListener("click", async () => download(id + ".png", await picture(title, figure, box.querySelector("td.withheld") !== null, provenance)));
         const csvButton = element("button", { type: "button" }, "Download CSV");
-        csvButton.addEventListener("click", () =>
-          download(id + ".csv", URL.createObjectURL(new Blob([csv], { type: "text/csv" }))),
-        );
+        csvButton.addEventListener("click", () => Released.downloadText(id + ".csv", "text/csv", csv));
         actions.replaceChildren(png, csvButton);
         box.dataset.state = "drawn";
       },
     };
+  }
+
+  // A uPlot chart as a figure: its canvas and the legend of its series (a band's edges,
+  // labelled "… upper" and "… lower", are not listed).
+  function uplotFigure(chart) {
+    const series = chart.series
+      .slice(1)
+      .filter((s) => typeof s.stroke === "function" && !/ (upper|lower)$/.test(String(s.label)))
+      .map((s, i) => ({ label: String(s.label), colour: s.stroke(chart, i + 1) }));
+    return { canvas: async () => chart.ctx.canvas, legend: series };
+  }
+
+  // A plot as a PNG that stands on its own: the panel's title above it, and below it the
+  // figure's legend, the provenance of its numbers and, when any value is withheld, the
+  // key to the "withheld" marks.
+  async function picture(title, figure, anyWithheld, provenance) {
+    const ratio = devicePixelRatio;
+    const plot = await figure.canvas();
+    const line = 18 * ratio;
+    const canvas = document.createElement("canvas");
+    canvas.width = plot.width;
+    canvas.height = plot.height + line * (anyWithheld ? 4 : 3) + 8 * ratio;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.fillStyle = "#1d2733";
+    ctx.font = "600 " + 14 * ratio + "px sans-serif";
+    ctx.fillText(title, 8 * ratio, line);
+    ctx.drawImage(plot, 0, line + 4 * ratio);
+    let y = line + plot.height + line;
+    let x = 8 * ratio;
+    ctx.font = 12 * ratio + "px sans-serif";
+    for (const { label, colour } of figure.legend) {
+      ctx.fillStyle = colour;
+      ctx.fillRect(x, y - 9 * ratio, 14 * ratio, 10 * ratio);
+      ctx.fillStyle = "#1d2733";
+      ctx.fillText(label, x + 18 * ratio, y);
+      x += ctx.measureText(label).width + 34 * ratio;
+    }
+    y += line;
+    ctx.fillStyle = "#52606d";
+    ctx.fillText(Released.provenanceLine(provenance), 8 * ratio, y);
+    if (anyWithheld) {
+      y += line;
+      ctx.fillStyle = "#a4161a";
+      ctx.fillText(WITHHELD + ": a value the disclosure policy does not release (its rule is in the table), not a zero", 8 * ratio, y);
+    }
+    return canvas.toDataURL("image/png");
   }
 
   // Asks `query`; the panel says why when it cannot be answered (a missing scope, say).
@@ -218,7 +185,7 @@
 
   // The 95% margins of released numbers (null where a number has none).
   function margins(numbers) {
-    return numbers.map((n) => (n && n.value !== null && n.margin95 !== null && n.margin95 !== undefined ? Number(n.margin95) : null));
+    return numbers.map(Released.margin);
   }
 
   function bars(target, category, labels, series, withheld) {
@@ -254,12 +221,108 @@
     const labels = steps.map((s) => s.population.replace(/_/g, " ").toLowerCase());
     const patients = { label: "patients", values: steps.map((s) => value(s.patients)), margins: margins(steps.map((s) => s.patients)) };
     const chart = bars(target, "step", labels, [patients], steps.map((s) => value(s.patients) === null));
-    target.show(["step", "patients"], steps.map((s) => [s.population, cell(s.patients)]), chart);
+    target.show(["step", "patients"], steps.map((s) => [s.population, cell(s.patients)]), uplotFigure(chart));
     if (data.viewer.partner.kind === "INDUSTRY") {
       target.note(
         "A company's rows start at enrolment: it sees the patients of its own cohorts, so every step before enrolment counts those same patients.",
       );
     }
+  }
+
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function svg(tag, attributes, content) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, val] of Object.entries(attributes || {})) node.setAttribute(key, val);
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
+  // An SVG drawing as a canvas (for its PNG), at the screen's pixel ratio.
+  function rasterise(drawing) {
+    const ratio = devicePixelRatio;
+    const width = Number(drawing.getAttribute("width"));
+    const height = Number(drawing.getAttribute("height"));
+    const source = new XMLSerializer().serializeToString(drawing);
+    return new Promise((resolve, reject) => {
+      const image = new Image();
+      image.onload = () => {
+        const canvas = document.createElement("canvas");
+        canvas.width = width * ratio;
+        canvas.height = height * ratio;
+        const ctx = canvas.getContext("2d");
+        ctx.fillStyle = "#fff";
+        ctx.fillRect(0, 0, canvas.width, canvas.height);
+        ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
+        resolve(canvas);
+      };
+      image.onerror = () => reject(new Error("the plot could not be drawn as an image"));
+      image.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(source);
+    });
+  }
+
+  const FOREST = { row: 20, head: 44, foot: 30, estimate: COLOURS[0], stage1: "#c99a06", final: "#e76f51" };
+
+  // A forest plot laid out as in a paper: one row per cohort — its code, evaluable
+  // patients n, benefits r/n, the estimate with its exact 95% interval on a common 0–1
+  // axis with the two-stage boundaries (stage 1: more than r1 of n1; the end: more than
+  // r of n), the decision and the cohort's status. Rows stay 20 px whatever their
+  // number, so 300 cohorts scroll rather than shrink.
+  function forestPlot(rows, width) {
+    const columns = { code: 8, n: 180, rn: 230, plot: 300, decision: width - 230, status: width - 110 };
+    const plotWidth = columns.decision - columns.plot - 24;
+    const x = (rate) => columns.plot + rate * plotWidth;
+    const height = FOREST.head + rows.length * FOREST.row + FOREST.foot;
+    const drawing = svg("svg", { xmlns: SVG, width, height, viewBox: "0 0 " + width + " " + height, class: "forest", "font-family": "sans-serif", "font-size": 12 });
+    drawing.appendChild(svg("rect", { x: 0, y: 0, width, height, fill: "#fff" }));
+    const header = [["cohort", columns.code], ["n", columns.n], ["r/n", columns.rn], ["decision", columns.decision], ["status", columns.status]];
+    for (const [label, at] of header) drawing.appendChild(svg("text", { x: at, y: 16, "font-weight": 600 }, label));
+    // The key, above the plot column.
+    const key = svg("g", { transform: "translate(" + columns.plot + ",16)" });
+    key.appendChild(svg("rect", { x: 0, y: -8, width: 8, height: 8, fill: FOREST.estimate }));
+    key.appendChild(svg("text", { x: 12, y: 0 }, "benefit, exact 95% CI"));
+    key.appendChild(svg("line", { x1: 140, x2: 140, y1: -10, y2: 2, stroke: FOREST.stage1, "stroke-width": 2 }));
+    key.appendChild(svg("text", { x: 145, y: 0 }, "r1/n1"));
+    key.appendChild(svg("line", { x1: 185, x2: 185, y1: -10, y2: 2, stroke: FOREST.final, "stroke-width": 2 }));
+    key.appendChild(svg("text", { x: 190, y: 0 }, "r/n"));
+    drawing.appendChild(key);
+    // Grid lines at 0, 0.25, …, 1 down the plot column, labelled above and below.
+    const top = FOREST.head - 10;
+    const bottom = FOREST.head + rows.length * FOREST.row;
+    for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+      drawing.appendChild(svg("line", { x1: x(tick), x2: x(tick), y1: top, y2: bottom, stroke: "#d9e2ec" }));
+      for (const y of [top - 2, bottom + 14]) drawing.appendChild(svg("text", { x: x(tick), y, "text-anchor": "middle", fill: "#52606d", "font-size": 10 }, String(tick)));
+    }
+    drawing.appendChild(svg("text", { x: x(0.5), y: bottom + 27, "text-anchor": "middle", fill: "#52606d", "font-size": 11 }, "clinical benefit at week 16"));
+    rows.forEach((c, i) => {
+      const y = FOREST.head + i * FOREST.row + FOREST.row / 2;
+      const row = svg("g", { class: "forest-row", "data-cohort": c.cohort.code });
+      if (i % 2 === 0) row.appendChild(svg("rect", { x: 0, y: y - FOREST.row / 2, width, height: FOREST.row, fill: "#f5f7fa" }));
+      const benefit = c.clinicalBenefit;
+      const name = svg("text", { x: columns.code, y: y + 4 }, c.cohort.code);
+      name.appendChild(svg("title", {}, c.cohort.name));
+      row.appendChild(name);
+      row.appendChild(svg("text", { x: columns.n, y: y + 4 }, Released.shown(benefit.denominator)));
+      const rn = value(benefit.numerator) !== null && value(benefit.denominator) !== null ? value(benefit.numerator) + "/" + value(benefit.denominator) : "";
+      row.appendChild(svg("text", { x: columns.rn, y: y + 4 }, rn));
+      const [estimate, lower, upper] = [value(benefit.estimate), value(benefit.lower95), value(benefit.upper95)];
+      if (estimate !== null && lower !== null && upper !== null) {
+        row.appendChild(svg("line", { x1: x(lower), x2: x(upper), y1: y, y2: y, stroke: FOREST.estimate, "stroke-width": 1.5 }));
+        row.appendChild(svg("rect", { x: x(estimate) - 4, y: y - 4, width: 8, height: 8, fill: FOREST.estimate, class: "estimate" }));
+      } else {
+        const rule = (benefit.estimate && benefit.estimate.rule) || (benefit.denominator && benefit.denominator.rule);
+        row.appendChild(svg("text", { x: columns.plot + 4, y: y + 4, fill: "#a4161a", "font-style": "italic", class: "withheld" }, Released.shown({ value: null, rule })));
+      }
+      const d = c.cohort.design;
+      for (const [rate, colour] of [[d.r1 / d.n1, FOREST.stage1], [d.r / d.n, FOREST.final]]) {
+        row.appendChild(svg("line", { x1: x(rate), x2: x(rate), y1: y - 7, y2: y + 7, stroke: colour, "stroke-width": 2 }));
+      }
+      const decision = c.decision.kind === null ? Released.shown({ value: null, rule: c.decision.rule }) : c.decision.kind.replace(/_/g, " ").toLowerCase();
+      row.appendChild(svg("text", { x: columns.decision, y: y + 4, ...(c.decision.kind === null ? { fill: "#a4161a", "font-style": "italic" } : {}) }, decision));
+      row.appendChild(svg("text", { x: columns.status, y: y + 4 }, c.cohort.status.toLowerCase()));
+      drawing.appendChild(row);
+    });
+    return drawing;
   }
 
   async function forest(target) {
@@ -271,52 +334,10 @@
     );
     if (!data) return;
     const rows = data.cohortMonitoring.filter((c) => c.clinicalBenefit);
-    const labels = rows.map((c) => c.cohort.code);
-    const xs = rows.map((_, i) => i);
-    const estimate = rows.map((c) => value(c.clinicalBenefit.estimate));
-    const lower = rows.map((c) => value(c.clinicalBenefit.lower95));
-    const upper = rows.map((c) => value(c.clinicalBenefit.upper95));
-    const whiskers = (u) => {
-      const ctx = u.ctx;
-      ctx.save();
-      ctx.lineWidth = 1.5 * devicePixelRatio;
-      rows.forEach((c, i) => {
-        const x = u.valToPos(i, "x", true);
-        if (lower[i] !== null && upper[i] !== null) {
-          ctx.strokeStyle = COLOURS[0];
-          ctx.beginPath();
-          ctx.moveTo(x, u.valToPos(lower[i], "y", true));
-          ctx.lineTo(x, u.valToPos(upper[i], "y", true));
-          ctx.stroke();
-        }
-        // The two-stage boundaries: stage 1 needs more than r1 of n1, the end more than r of n.
-        const d = c.cohort.design;
-        for (const [rate, colour] of [[d.r1 / d.n1, "#e9c46a"], [d.r / d.n, "#e76f51"]]) {
-          ctx.strokeStyle = colour;
-          const y = u.valToPos(rate, "y", true);
-          ctx.beginPath();
-          ctx.moveTo(x - 6 * devicePixelRatio, y);
-          ctx.lineTo(x + 6 * devicePixelRatio, y);
-          ctx.stroke();
-        }
-      });
-      ctx.restore();
-    };
-    const chart = new uPlot(
-      {
-        width: width(target),
-        height: 300,
-        scales: { x: { time: false, range: [-0.6, rows.length - 0.4] }, y: { range: [0, 1] } },
-        axes: [categoryAxis(labels), { label: "clinical benefit (95% CI)" }],
-        series: [
-          { label: "cohort" },
-          { label: "benefit rate", stroke: COLOURS[0], paths: () => null, points: { show: true, size: 8, fill: COLOURS[0] } },
-        ],
-        hooks: { draw: [whiskers, withheldMarks(estimate.map((e) => e === null))] },
-      },
-      [xs, estimate],
-      target.plot,
-    );
+    const drawing = forestPlot(rows, Math.max(720, target.plot.clientWidth || 720));
+    const scroll = element("div", { class: "forest-wrap" });
+    scroll.appendChild(drawing);
+    target.plot.replaceChildren(scroll);
     target.show(
       ["cohort", "status", "decision", "status agrees", "benefits", "evaluable", "rate", "95% lower", "95% upper", "boundaries r1/n1, r/n"],
       rows.map((c) => [
@@ -331,7 +352,14 @@
         cell(c.clinicalBenefit.upper95, 2),
         c.cohort.design.r1 + "/" + c.cohort.design.n1 + ", " + c.cohort.design.r + "/" + c.cohort.design.n,
       ]),
-      chart,
+      {
+        canvas: () => rasterise(drawing),
+        legend: [
+          { label: "benefit rate, exact 95% CI", colour: FOREST.estimate },
+          { label: "stage-1 boundary r1/n1", colour: FOREST.stage1 },
+          { label: "final boundary r/n", colour: FOREST.final },
+        ],
+      },
     );
   }
 
@@ -385,8 +413,32 @@
     target.show(
       ["group", "patients", ...months.map((m) => "at risk " + m + " mo")],
       curves.map((c) => [c.treatmentGroup || endpoint, cell(c.patients), ...c.atRisk.map((a) => cell(a.patients))]),
-      chart,
+      uplotFigure(chart),
     );
+  }
+
+  // Marks each withheld value of a line series with a hollow ring on the axis in its
+  // series' colour (the line runs on past it rather than breaking); the plot's
+  // `data-withheld-marks` says how many were drawn.
+  function withheldRings(target, columns) {
+    return (u) => {
+      const ctx = u.ctx;
+      let drawn = 0;
+      ctx.save();
+      ctx.lineWidth = 2 * devicePixelRatio;
+      columns.forEach((values, k) => {
+        ctx.strokeStyle = COLOURS[k];
+        values.forEach((v, i) => {
+          if (v !== null) return;
+          ctx.beginPath();
+          ctx.arc(u.valToPos(i, "x", true), u.valToPos(0, "y", true) - (4 + 5 * k) * devicePixelRatio, 4 * devicePixelRatio, 0, 2 * Math.PI);
+          ctx.stroke();
+          drawn += 1;
+        });
+      });
+      ctx.restore();
+      target.plot.dataset.withheldMarks = String(drawn);
+    };
   }
 
   async function monthly(target) {
@@ -398,19 +450,27 @@
     const months = data.monthlyActivity;
     const xs = months.map((_, i) => i);
     const fields = [["referrals", "referrals"], ["enrolments", "enrolments"], ["treatmentStarts", "treatment starts"]];
+    const columns = fields.map(([f]) => months.map((m) => value(m[f])));
     const chart = new uPlot(
       {
         width: width(target),
         height: 280,
-        scales: { x: { time: false } },
-        axes: [{ values: (u, splits) => splits.map((i) => months[i] ? months[i].period : "") }, {}],
-        series: [{ label: months.length ? months[0].interval.toLowerCase() : "month" }, ...fields.map(([f, label], i) => ({ label, stroke: COLOURS[i], width: 2, spanGaps: false }))],
+        scales: { x: { time: false }, y: { range: (u, min, max) => [0, Math.max(1, max) * 1.1] } },
+        axes: [{ values: (u, splits) => splits.map((i) => (months[i] ? months[i].period : "")) }, {}],
+        series: [
+          { label: months.length ? months[0].interval.toLowerCase() : "month" },
+          ...fields.map(([, label], i) => ({ label, stroke: COLOURS[i], width: 2, spanGaps: true })),
+        ],
+        hooks: { draw: [withheldRings(target, columns)] },
       },
-      [xs, ...fields.map(([f]) => months.map((m) => value(m[f])))],
+      [xs, ...columns],
       target.plot,
     );
     const period = months.length ? months[0].interval.toLowerCase() : "month";
-    target.show([period, ...fields.map(([, l]) => l)], months.map((m) => [m.period, ...fields.map(([f]) => cell(m[f]))]), chart);
+    target.show([period, ...fields.map(([, l]) => l)], months.map((m) => [m.period, ...fields.map(([f]) => cell(m[f]))]), uplotFigure(chart));
+    if (columns.some((c) => c.includes(null))) {
+      target.note("A ring on the axis marks a withheld " + period + " (its rule is in the table); the line runs on past it.");
+    }
   }
 
   async function adverseEvents(target) {
@@ -436,30 +496,21 @@
     target.show(
       ["organ class", "treated", "any grade", "grade ≥ 3"],
       rows.map((r) => [r.category || "any organ class", cell(r.treated), cell(r.anyGrade.numerator), cell(r.grade3Plus.numerator)]),
-      chart,
+      uplotFigure(chart),
     );
   }
 
-  // Redraws when new data lands: the data-version subscription over WebSocket
-  // (graphql-transport-ws), authenticated when the connection opens.
+  // Redraws when new data lands: the data-version subscription over WebSocket.
   let drawnVersion = null;
   let live = null;
-  function listen() {
-    if (live) live.close();
-    const socket = new WebSocket(location.origin.replace(/^http/, "ws") + "/graphql/ws", "graphql-transport-ws");
-    live = socket;
-    socket.onopen = () => socket.send(JSON.stringify({ type: "connection_init", payload: { Authorization: "Bearer " + Session.token() } }));
-    socket.onmessage = (event) => {
-      const message = JSON.parse(event.data);
-      if (message.type === "connection_ack") {
-        socket.send(JSON.stringify({ id: "versions", type: "subscribe", payload: { query: "subscription { dataVersions { version } }" } }));
-      } else if (message.type === "ping") {
-        socket.send(JSON.stringify({ type: "pong" }));
-      } else if (message.type === "next" && message.payload.data) {
-        const version = message.payload.data.dataVersions.version;
-        if (drawnVersion !== null && version !== drawnVersion) draw();
-      }
-    };
+  async function listen() {
+    if (live) live.return();
+    const subscription = Session.subscribe("subscription { dataVersions { version } }");
+    live = subscription;
+    for await (const result of subscription) {
+      const version = result.data && result.data.dataVersions.version;
+      if (version && drawnVersion !== null && version !== drawnVersion) draw();
+    }
   }
 
   async function draw() {
@@ -472,7 +523,7 @@
     }
     const panels = [
       [panel("funnel", "Screening funnel"), funnel],
-      [panel("forest", "Clinical benefit per cohort, with two-stage boundaries"), forest],
+      [panel("forest", "Clinical benefit per cohort, with two-stage boundaries", true), forest],
       [panel("pfs", "Progression-free survival"), (t) => survival(t, "PFS", false)],
       [panel("os", "Overall survival by treatment group"), (t) => survival(t, "OS", true)],
       [panel("monthly", "Referrals, enrolments and treatment starts per month, quarter or year"), monthly],

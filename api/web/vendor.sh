@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Fetches the browser libraries the service serves from its own binary (GraphiQL and
-# React for the playground, uPlot for the dashboards), at pinned versions, from the npm
+# Fetches the browser libraries the service serves from its own binary (GraphiQL, its
+# Explorer plugin and React for the playground, uPlot for the dashboards), at pinned
+# versions, from the npm
 # registry; checks each package against its published integrity hash and keeps its
 # licence beside it. Run it to change a version, then commit `vendor/`.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# package@version  integrity (npm view <package>@<version> dist.integrity)  files to keep
+# package@version|files to keep (each package is checked against the integrity hash the
+# registry publishes for it: npm view <package>@<version> dist.integrity). A package
+# whose tarball holds no LICENSE file keeps its package.json, which names the licence.
 PACKAGES=(
   "graphiql@3.8.3|graphiql.min.js graphiql.min.css LICENSE"
+  "@graphiql/plugin-explorer@3.2.5|dist/index.umd.js dist/style.css package.json"
   "react@18.3.1|umd/react.production.min.js LICENSE"
   "react-dom@18.3.1|umd/react-dom.production.min.js LICENSE"
   "uplot@1.6.32|dist/uPlot.iife.min.js dist/uPlot.min.css LICENSE"
@@ -22,6 +26,7 @@ for entry in "${PACKAGES[@]}"; do
   spec="${entry%%|*}"
   files="${entry#*|}"
   name="${spec%@*}"
+  name="${name#@graphiql/}"
   expected="$(npm view "$spec" dist.integrity)"
   tarball="$(cd "$work" && npm pack "$spec" --silent)"
   actual="sha512-$(openssl dgst -sha512 -binary "$work/$tarball" | base64 -w0)"

@@ -19,6 +19,7 @@ mod connections;
 mod differencing;
 mod disclosure;
 mod enrolment_measures;
+mod exports;
 mod fuzz;
 mod import;
 mod live;
