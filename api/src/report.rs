@@ -200,10 +200,17 @@ fn number(released: &Value, digits: Option<usize>) -> String {
     }
 }
 
-/// A proportion as `r/n = estimate (lower–upper)`, each part released on its own.
+/// A proportion as `r/n = estimate (lower–upper)`, each part released on its own; a
+/// withheld estimate as one "withheld", with the rule of the first part withheld (its
+/// counts' own where they are).
 fn proportion(p: &Value) -> String {
     if p.is_null() {
         return "<span class=\"withheld\">not available</span>".to_owned();
+    }
+    if p["estimate"]["value"].is_null() {
+        let parts = [&p["numerator"], &p["denominator"], &p["estimate"]];
+        let cause = parts.into_iter().find(|part| part["value"].is_null()).unwrap_or(&p["estimate"]);
+        return number(cause, None);
     }
     format!(
         "{}/{} = {} (95% CI {}–{})",

@@ -269,7 +269,7 @@
   // r of n), the decision and the cohort's status. Rows stay 20 px whatever their
   // number, so 300 cohorts scroll rather than shrink.
   function forestPlot(rows, width) {
-    const columns = { code: 8, n: 180, rn: 230, plot: 300, decision: width - 230, status: width - 110 };
+    const columns = { code: 8, n: 160, rn: 225, plot: 300, decision: width - 230, status: width - 110 };
     const plotWidth = columns.decision - columns.plot - 24;
     const x = (rate) => columns.plot + rate * plotWidth;
     const height = FOREST.head + rows.length * FOREST.row + FOREST.foot;
@@ -302,7 +302,9 @@
       const name = svg("text", { x: columns.code, y: y + 4 }, c.cohort.code);
       name.appendChild(svg("title", {}, c.cohort.name));
       row.appendChild(name);
-      row.appendChild(svg("text", { x: columns.n, y: y + 4 }, Released.shown(benefit.denominator)));
+      // A withheld n is written short here; its rule is in the table below.
+      const n = value(benefit.denominator);
+      row.appendChild(svg("text", { x: columns.n, y: y + 4, ...(n === null ? { fill: "#a4161a", "font-style": "italic" } : {}) }, n === null ? WITHHELD : String(n)));
       const rn = value(benefit.numerator) !== null && value(benefit.denominator) !== null ? value(benefit.numerator) + "/" + value(benefit.denominator) : "";
       row.appendChild(svg("text", { x: columns.rn, y: y + 4 }, rn));
       const [estimate, lower, upper] = [value(benefit.estimate), value(benefit.lower95), value(benefit.upper95)];

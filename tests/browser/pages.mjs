@@ -148,6 +148,9 @@ try {
     const cells = csv.slice(4).map((l) => l.slice(1, -1).split('","'));
     const emptyWithRule = cells.filter((c) => c[value] === "" && c[rule] !== "").length;
     check(value >= 0 && rule >= 0 && emptyWithRule === withheldCells.length, "each withheld cell is an empty value with its rule in the CSV (" + emptyWithRule + ")");
+    const [parquet] = await Promise.all([page.waitForEvent("download"), page.click(".results-parquet")]);
+    const bytes = readFileSync(await parquet.path());
+    check(bytes.subarray(0, 4).toString() === "PAR1" && bytes.includes("audit_record"), "the table downloads as Parquet with its provenance");
     // The request a program sends: curl, run from here, gives the same answer.
     await openPlugin(page, "Code and link");
     await page.waitForSelector(".exporter-code");
