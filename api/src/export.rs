@@ -142,16 +142,16 @@ fn is_released(value: &Value) -> bool {
         .is_some_and(|o| o.contains_key("value") && (o.contains_key("precision") || o.contains_key("rule")))
 }
 
-/// Whether `value` is a group's keys: `[{ dimension, code, label? }]`.
-fn is_keys(value: &Value) -> bool {
-    value.as_array().is_some_and(|keys| {
-        !keys.is_empty()
-            && keys.iter().all(|k| k.as_object().is_some_and(|o| o.contains_key("dimension") && o.contains_key("code")))
-    })
+/// Whether `value`, the field `name`, is a group's keys: `keys: [{ dimension?, code, label? }]`.
+fn is_keys(name: &str, value: &Value) -> bool {
+    name == "keys"
+        && value.as_array().is_some_and(|keys| {
+            !keys.is_empty() && keys.iter().all(|k| k.as_object().is_some_and(|o| o.contains_key("code")))
+        })
 }
 
 fn is_row_list(value: &Value) -> bool {
-    value.as_array().is_some_and(|items| items.iter().any(Value::is_object)) && !is_keys(value)
+    value.as_array().is_some_and(|items| items.iter().any(Value::is_object))
 }
 
 /// A row's columns in order of first appearance.
@@ -170,9 +170,14 @@ fn flatten<'a>(object: &'a Map<String, Value>, prefix: &str, row: &mut Row, nest
         let name = format!("{prefix}{key}");
         if is_released(value) {
             set(row, name, Cell::Released(value.as_object().cloned().unwrap_or_default()));
-        } else if is_keys(value) {
-            for key in value.as_array().into_iter().flatten() {
-                let dimension = key["dimension"].as_str().unwrap_or_default().to_lowercase();
+        } else if is_keys(key, value) {
+            // A column per dimension, named by it when the question asks for it.
+            for (i, key) in value.as_array().into_iter().flatten().enumerate() {
+                let dimension = match (key["dimension"].as_str(), i) {
+                    (Some(dimension), _) => dimension.to_lowercase(),
+                    (None, 0) => "key".to_owned(),
+                    (None, i) => format!("key {}", i + 1),
+                };
                 set(row, dimension.clone(), Cell::Plain(key["code"].clone()));
                 if let Some(label) = key.get("label").filter(|l| **l != key["code"]) {
                     set(row, format!("{dimension} label"), Cell::Plain(label.clone()));
@@ -443,6 +448,17 @@ mod tests {
             groups.rows[1],
             [json!("HN"), Value::Null, json!("M"), Value::Null, json!("SUPPRESSED"), json!("SMALL_CELL"), Value::Null]
         );
+    }
+
+    #[test]
+    fn keys_asked_without_their_dimension_are_still_columns() {
+        let data = json!({ "patientCounts": { "groups": [
+            { "keys": [{ "code": "C1" }, { "code": "F" }], "patients": released(json!(9), Value::Null) },
+        ] } });
+        let groups = &tables(&data)[0];
+        assert_eq!(groups.path, "patientCounts.groups");
+        assert_eq!(groups.columns[..3], ["key".to_owned(), "key 2".to_owned(), "patients".to_owned()]);
+        assert_eq!(groups.rows[0][..3], [json!("C1"), json!("F"), json!(9)]);
     }
 
     #[test]

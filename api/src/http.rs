@@ -18,6 +18,7 @@ use crate::graphql::LiveSchema;
 use crate::pipeline::admit::Method;
 use crate::pipeline::reply::Refusal;
 use crate::pipeline::{self, Service};
+use crate::report;
 use crate::socket::Sockets;
 use crate::state::AppState;
 use crate::web::Pages;
@@ -155,6 +156,35 @@ pub async fn export_answer(
             tracing::error!(%cause, "cannot write an export file");
             Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response()
         }
+    }
+}
+
+/// `GET /reports/cohorts.html`: the cohort report (see [`crate::report`]) for the
+/// caller's token, its questions answered by the pipeline.
+#[handler]
+pub async fn report_html(service: Data<&Arc<Service>>, headers: &HeaderMap) -> Response {
+    let answered = pipeline::serve(&service, headers, report::questions(), Method::Post).await;
+    match report::Answers::read(answered).await {
+        Ok(answers) => report::page(&answers),
+        Err(response) => response,
+    }
+}
+
+/// `GET /reports/cohorts.pdf`: the same report printed to PDF (refused before anything is
+/// asked when this service prints no PDF).
+#[handler]
+pub async fn report_pdf(
+    service: Data<&Arc<Service>>,
+    printer: Data<&report::Printer>,
+    headers: &HeaderMap,
+) -> Response {
+    if let Err(refusal) = printer.ready() {
+        return refusal;
+    }
+    let answered = pipeline::serve(&service, headers, report::questions(), Method::Post).await;
+    match report::Answers::read(answered).await {
+        Ok(answers) => printer.pdf(&answers).await,
+        Err(response) => response,
     }
 }
 

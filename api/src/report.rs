@@ -12,21 +12,20 @@
 //! `GET /reports/cohorts.html` is a standalone page with a print stylesheet (one cohort
 //! per printed page); `GET /reports/cohorts.pdf` is that page printed by headless
 //! Chromium (`--chromium`), and `/reports` shows it in the browser with the token in
-//! memory, like the other pages.
+//! memory, like the other pages. The routes' handlers are HTTP glue
+//! (`crate::http::report_html`, `report_pdf`): they send [`questions`] through the
+//! pipeline and give its response to [`Answers::read`].
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::sync::Arc;
 
-use poem::http::{header, HeaderMap, HeaderValue, StatusCode};
-use poem::web::{Data, Json};
-use poem::{handler, Body, IntoResponse, Response};
+use poem::http::{header, HeaderValue, StatusCode};
+use poem::web::Json;
+use poem::{Body, IntoResponse, Response};
 use serde_json::{json, Value};
 
 use crate::error::Code;
-use crate::pipeline::admit::Method;
 use crate::pipeline::reply::Refusal;
-use crate::pipeline::{self, Service};
 
 /// Where the report's PDF is printed, when this service may print it.
 #[derive(Debug, Clone)]
@@ -37,17 +36,6 @@ pub struct Printer {
 
 /// Debian's Chromium, used when none is configured.
 const DEBIAN_CHROMIUM: &str = "/usr/bin/chromium";
-
-impl Printer {
-    /// Prints with `chromium`, or with Debian's when none is given and it is installed.
-    pub fn configured(chromium: Option<&std::path::Path>) -> Printer {
-        let chromium = match chromium {
-            Some(path) => Some(path.to_owned()),
-            None => Some(PathBuf::from(DEBIAN_CHROMIUM)).filter(|p| p.exists()),
-        };
-        Printer { chromium }
-    }
-}
 
 /// The report's questions, one operation each, so a part the token may not see leaves
 /// the others answered.
@@ -105,12 +93,52 @@ const SURVIVAL_OS: &str = "{ survival(endpoint: OS, groupBy: COHORT) { group { c
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /// The answers to the report's questions, by name: each `data`, or the first error.
-struct Answers {
+pub struct Answers {
     parts: Vec<(&'static str, Result<Value, String>)>,
     provenance: crate::export::Provenance,
 }
 
+/// The report's questions as the body of one batched GraphQL request, for the
+/// pipeline to answer with the caller's token (`crate::http::report_html`).
+pub fn questions() -> Body {
+    let batch: Vec<Value> = QUESTIONS.iter().map(|(_, query)| json!({ "query": query })).collect();
+    Body::from_vec(Value::Array(batch).to_string().into_bytes())
+}
+
 impl Answers {
+    /// The pipeline's `response` to [`questions`]; a refused request comes back as it is.
+    pub async fn read(response: Response) -> Result<Answers, Response> {
+        if response.status() != StatusCode::OK {
+            return Err(response);
+        }
+        let internal = || Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response();
+        let bytes = response.into_body().into_vec().await.map_err(|_| internal())?;
+        let answers: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| internal())?;
+        if answers.len() != QUESTIONS.len() {
+            return Err(internal());
+        }
+        let provenance =
+            answers.iter().map(crate::export::Provenance::of).find(|p| p.audit_record.is_some()).unwrap_or_default();
+        let parts = QUESTIONS
+            .iter()
+            .zip(answers)
+            .map(|((name, _), answer)| {
+                let data = &answer["data"];
+                let result = match answer["errors"].as_array().and_then(|e| e.first()) {
+                    Some(error)
+                        if data.is_null() || data.as_object().is_some_and(|o| o.values().all(Value::is_null)) =>
+                    {
+                        let code = error["extensions"]["code"].as_str().unwrap_or("ERROR");
+                        Err(format!("{} ({code})", error["message"].as_str().unwrap_or_default()))
+                    }
+                    _ => Ok(data.clone()),
+                };
+                (*name, result)
+            })
+            .collect();
+        Ok(Answers { parts, provenance })
+    }
+
     fn part(&self, name: &str) -> Result<&Value, &str> {
         match self.parts.iter().find(|(n, _)| *n == name) {
             Some((_, Ok(data))) => Ok(data),
@@ -118,41 +146,6 @@ impl Answers {
             None => Err("not asked"),
         }
     }
-}
-
-/// Asks the report's questions as the caller; a refused request comes back as the
-/// pipeline's response.
-async fn ask(service: &Service, headers: &HeaderMap) -> Result<Answers, Response> {
-    let batch: Vec<Value> = QUESTIONS.iter().map(|(_, query)| json!({ "query": query })).collect();
-    let body = Body::from_vec(Value::Array(batch).to_string().into_bytes());
-    let response = pipeline::serve(service, headers, body, Method::Post).await;
-    if response.status() != StatusCode::OK {
-        return Err(response);
-    }
-    let internal = || Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response();
-    let bytes = response.into_body().into_vec().await.map_err(|_| internal())?;
-    let answers: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| internal())?;
-    if answers.len() != QUESTIONS.len() {
-        return Err(internal());
-    }
-    let provenance =
-        answers.iter().map(crate::export::Provenance::of).find(|p| p.audit_record.is_some()).unwrap_or_default();
-    let parts = QUESTIONS
-        .iter()
-        .zip(answers)
-        .map(|((name, _), answer)| {
-            let data = &answer["data"];
-            let result = match answer["errors"].as_array().and_then(|e| e.first()) {
-                Some(error) if data.is_null() || data.as_object().is_some_and(|o| o.values().all(Value::is_null)) => {
-                    let code = error["extensions"]["code"].as_str().unwrap_or("ERROR");
-                    Err(format!("{} ({code})", error["message"].as_str().unwrap_or_default()))
-                }
-                _ => Ok(data.clone()),
-            };
-            (*name, result)
-        })
-        .collect();
-    Ok(Answers { parts, provenance })
 }
 
 /// Text made safe for HTML.
@@ -529,23 +522,15 @@ fn render(answers: &Answers) -> String {
     )
 }
 
-/// `GET /reports/cohorts.html`: the report for the caller's token.
-#[handler]
-pub async fn cohorts_html(service: Data<&Arc<Service>>, headers: &HeaderMap) -> Response {
-    match ask(&service, headers).await {
-        Err(response) => response,
-        Ok(answers) => {
-            let mut response = Response::builder()
-                .content_type("text/html; charset=utf-8")
-                .header(header::CACHE_CONTROL, "no-store")
-                .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-                .body(render(&answers));
-            response
-                .headers_mut()
-                .insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
-            response
-        }
-    }
+/// The report of `answers` as an HTML page.
+pub fn page(answers: &Answers) -> Response {
+    let mut response = Response::builder()
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
+        .body(render(answers));
+    response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    response
 }
 
 /// How long Chromium may take to print the report.
@@ -587,27 +572,42 @@ async fn print(chromium: PathBuf, html: String) -> anyhow::Result<Vec<u8>> {
     .await?
 }
 
-/// `GET /reports/cohorts.pdf`: the report for the caller's token, printed to PDF.
-#[handler]
-pub async fn cohorts_pdf(service: Data<&Arc<Service>>, printer: Data<&Printer>, headers: &HeaderMap) -> Response {
-    let Some(chromium) = printer.chromium.clone() else {
-        let message = "this service prints no PDF (start it with --chromium); open /reports and print from the browser";
-        return Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, message).response();
-    };
-    let answers = match ask(&service, headers).await {
-        Err(response) => return response,
-        Ok(answers) => answers,
-    };
-    match print(chromium, render(&answers)).await {
-        Ok(bytes) => Response::builder()
-            .content_type("application/pdf")
-            .header(header::CONTENT_DISPOSITION, "attachment; filename=\"cohort-report.pdf\"")
-            .header(header::CACHE_CONTROL, "no-store")
-            .body(bytes),
-        Err(cause) => {
-            tracing::error!(%cause, "cannot print the cohort report");
-            let error = json!({ "errors": [{ "message": "the report could not be printed", "extensions": { "code": Code::Unavailable.as_str() } }] });
-            (StatusCode::SERVICE_UNAVAILABLE, Json(error)).into_response()
+impl Printer {
+    /// Prints with `chromium`, or with Debian's when none is given and it is installed.
+    pub fn configured(chromium: Option<&std::path::Path>) -> Printer {
+        let chromium = match chromium {
+            Some(path) => Some(path.to_owned()),
+            None => Some(PathBuf::from(DEBIAN_CHROMIUM)).filter(|p| p.exists()),
+        };
+        Printer { chromium }
+    }
+
+    /// Whether this service prints the report, and if not, the refusal saying so.
+    pub fn ready(&self) -> Result<&PathBuf, Response> {
+        self.chromium.as_ref().ok_or_else(|| {
+            let message =
+                "this service prints no PDF (start it with --chromium); open /reports and print from the browser";
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, message).response()
+        })
+    }
+
+    /// The report of `answers` printed to PDF.
+    pub async fn pdf(&self, answers: &Answers) -> Response {
+        let chromium = match self.ready() {
+            Ok(chromium) => chromium.clone(),
+            Err(refusal) => return refusal,
+        };
+        match print(chromium, render(answers)).await {
+            Ok(bytes) => Response::builder()
+                .content_type("application/pdf")
+                .header(header::CONTENT_DISPOSITION, "attachment; filename=\"cohort-report.pdf\"")
+                .header(header::CACHE_CONTROL, "no-store")
+                .body(bytes),
+            Err(cause) => {
+                tracing::error!(%cause, "cannot print the cohort report");
+                let error = json!({ "errors": [{ "message": "the report could not be printed", "extensions": { "code": Code::Unavailable.as_str() } }] });
+                (StatusCode::SERVICE_UNAVAILABLE, Json(error)).into_response()
+            }
         }
     }
 }

@@ -9,8 +9,9 @@
 window.Results = (function () {
   const { isNumber, cell, isCell, element, value, margin } = Released;
 
-  function isKeys(v) {
-    return Array.isArray(v) && v.length > 0 && v.every((k) => k && typeof k === "object" && "dimension" in k && "code" in k);
+  // A group's keys: the list `keys` of { dimension?, code, label? }.
+  function isKeys(name, v) {
+    return name === "keys" && Array.isArray(v) && v.length > 0 && v.every((k) => k && typeof k === "object" && "code" in k);
   }
 
   function isObject(v) {
@@ -18,7 +19,7 @@ window.Results = (function () {
   }
 
   function isRowList(v) {
-    return Array.isArray(v) && v.some(isObject) && !isKeys(v);
+    return Array.isArray(v) && v.some(isObject);
   }
 
   // The columns of `object` (plain values and released numbers; nested objects with
@@ -28,12 +29,13 @@ window.Results = (function () {
     for (const [key, v] of Object.entries(object)) {
       const name = prefix + key;
       if (isNumber(v)) columns[name] = cell(v);
-      else if (isKeys(v)) {
-        for (const k of v) {
-          const dimension = String(k.dimension).toLowerCase();
+      else if (isKeys(key, v)) {
+        // A column per dimension (named by it when the question asks for it).
+        v.forEach((k, i) => {
+          const dimension = k.dimension ? String(k.dimension).toLowerCase() : "key" + (i ? " " + (i + 1) : "");
           columns[dimension] = k.code;
           if (k.label !== undefined && k.label !== k.code) columns[dimension + " label"] = k.label;
-        }
+        });
       } else if (isRowList(v)) nested.push([name, v]);
       else if (Array.isArray(v)) columns[name] = v.join(" ");
       else if (isObject(v)) flatten(v, name + ".", columns, nested);
