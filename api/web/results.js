@@ -106,7 +106,11 @@ window.Results = (function () {
       const y = top + i * row;
       const n = numbers[i];
       const name = labelOf(r);
-      drawing.appendChild(svg("text", { x: labelWidth, y: y + 12, "text-anchor": "end" }, name.length > 40 ? name.slice(0, 39) + "…" : name));
+      // Cut to what the label column holds (about 6.5 px a character); the table has it whole.
+      const most = Math.max(4, Math.floor(labelWidth / 6.5));
+      const shownName = svg("text", { x: labelWidth, y: y + 12, "text-anchor": "end" }, name.length > most ? name.slice(0, most - 1) + "…" : name);
+      shownName.appendChild(svg("title", {}, name));
+      drawing.appendChild(shownName);
       const v = value(n);
       if (v === null || Number.isNaN(v)) {
         withheld += 1;
@@ -166,10 +170,11 @@ window.Results = (function () {
       .filter(([i]) => table.rows.some((r) => (isCell(r[i]) ? r[i].released.value !== undefined : typeof r[i] === "number")));
     const labels = [[-1, "all identifying columns"], ...table.header.map((h, i) => [i, h]).filter(([i]) => !measures.some(([m]) => m === i))];
     const measure = measures.some(([m]) => m === state.measure) ? state.measure : measures.length ? measures[0][0] : null;
-    const label = labels.some(([l]) => l === state.label) ? state.label : -1;
+    // By default the first identifying column labels the bars (a group's first key, say).
+    const label = labels.some(([l]) => l === state.label) ? state.label : labels.length > 1 ? labels[1][0] : -1;
     const again = (change) => render(root, answer, request, title, Object.assign(state, change));
     const controls = element("div", { class: "results-controls" });
-    controls.appendChild(select("Table", found.map((t, i) => [i, t.path + " (" + t.rows.length + ")"]), chosen, (t) => again({ table: t, measure: null, label: -1 })));
+    controls.appendChild(select("Table", found.map((t, i) => [i, t.path + " (" + t.rows.length + ")"]), chosen, (t) => again({ table: t, measure: null, label: null })));
     if (measure !== null) {
       controls.appendChild(select("Bars", measures, measure, (m) => again({ measure: m })));
       controls.appendChild(select("Labels", labels, label, (l) => again({ label: l })));
