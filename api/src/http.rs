@@ -179,7 +179,7 @@ pub async fn report_pdf(
     headers: &HeaderMap,
 ) -> Response {
     if let Err(refusal) = printer.ready() {
-        return refusal;
+        return refusal.response();
     }
     let answered = pipeline::serve(&service, headers, report::questions(), Method::Post).await;
     match report::Answers::read(answered).await {

@@ -583,11 +583,11 @@ impl Printer {
     }
 
     /// Whether this service prints the report, and if not, the refusal saying so.
-    pub fn ready(&self) -> Result<&PathBuf, Response> {
+    pub fn ready(&self) -> Result<&PathBuf, Refusal> {
         self.chromium.as_ref().ok_or_else(|| {
             let message =
                 "this service prints no PDF (start it with --chromium); open /reports and print from the browser";
-            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, message).response()
+            Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, message)
         })
     }
 
@@ -595,7 +595,7 @@ impl Printer {
     pub async fn pdf(&self, answers: &Answers) -> Response {
         let chromium = match self.ready() {
             Ok(chromium) => chromium.clone(),
-            Err(refusal) => return refusal,
+            Err(refusal) => return refusal.response(),
         };
         match print(chromium, render(answers)).await {
             Ok(bytes) => Response::builder()

@@ -6,7 +6,7 @@
 "use strict";
 (function () {
   const COLOURS = ["#2c7da0", "#e76f51", "#2a9d8f", "#8d5a97", "#e9c46a", "#264653"];
-  const { WITHHELD, cell, value, element, download } = Released;
+  const { WITHHELD, SVG, cell, value, element, svg, download } = Released;
 
   // A released fact that is not a number (a decision): withheld with `rule` when null.
   function fact(v, rule) {
@@ -227,15 +227,6 @@
         "A company's rows start at enrolment: it sees the patients of its own cohorts, so every step before enrolment counts those same patients.",
       );
     }
-  }
-
-  const SVG = "http://www.w3.org/2000/svg";
-
-  function svg(tag, attributes, content) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, val] of Object.entries(attributes || {})) node.setAttribute(key, val);
-    if (content !== undefined) node.textContent = content;
-    return node;
   }
 
   // An SVG drawing as a canvas (for its PNG), at the screen's pixel ratio.

@@ -100,7 +100,8 @@ window.Exporter = (function () {
     }
   }
 
-  // The exporter as a GraphiQL plugin, for the active tab's question.
+  // The exporter as a GraphiQL plugin (its icon as an SVG path), for the active tab's
+  // question.
   function plugin() {
     const { useEditorContext } = GraphiQL.React;
     function Content() {
@@ -137,13 +138,7 @@ window.Exporter = (function () {
         h("p", { role: "status", className: "exporter-status" }, copied),
       );
     }
-    const icon = () =>
-      React.createElement(
-        "svg",
-        { viewBox: "0 0 24 24", width: 20, height: 20, fill: "none", stroke: "currentColor", strokeWidth: 1.5 },
-        React.createElement("path", { d: "M8 7l-5 5 5 5M16 7l5 5-5 5M14 4l-4 16" }),
-      );
-    return { title: "Code and link", icon, content: Content };
+    return { title: "Code and link", iconPath: "M8 7l-5 5 5 5M16 7l5 5-5 5M14 4l-4 16", content: Content };
   }
 
   return { code, link, opened, variablesOf, plugin };

@@ -135,7 +135,17 @@ subscription DataVersions {
   // A question opened from a shared link comes first, in a tab of its own.
   const shared = Exporter.opened();
   const tabs = shared ? [{ query: shared.query, variables: shared.variables }, ...EXAMPLES] : EXAMPLES;
-  const plugins = [GraphiQLPluginExplorer.explorerPlugin({ showAttribution: false }), Results.plugin(), Exporter.plugin()];
+  // Our plugins give their icon as an SVG path, drawn here in GraphiQL's line style.
+  function withIcon({ iconPath, ...plugin }) {
+    const icon = () =>
+      React.createElement(
+        "svg",
+        { viewBox: "0 0 24 24", width: 20, height: 20, fill: "none", stroke: "currentColor", strokeWidth: 1.5 },
+        React.createElement("path", { d: iconPath }),
+      );
+    return { ...plugin, icon };
+  }
+  const plugins = [GraphiQLPluginExplorer.explorerPlugin({ showAttribution: false }), withIcon(Results.plugin()), withIcon(Exporter.plugin())];
 
   const root = ReactDOM.createRoot(document.getElementById("graphiql"));
   Session.bind(function (viewer) {

@@ -93,6 +93,16 @@ window.Released = (function () {
     return node;
   }
 
+  const SVG = "http://www.w3.org/2000/svg";
+
+  // An SVG element.
+  function svg(tag, attributes, content) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [key, val] of Object.entries(attributes || {})) node.setAttribute(key, val);
+    if (content !== undefined) node.textContent = content;
+    return node;
+  }
+
   // An HTML table of `header` and `rows`; withheld cells carry the class `withheld`.
   function table(header, rows) {
     const html = element("table");
@@ -119,5 +129,5 @@ window.Released = (function () {
     download(name, URL.createObjectURL(new Blob([content], { type })));
   }
 
-  return { WITHHELD, isNumber, shown, value, margin, cell, isCell, text, tidyCsv, provenanceLine, element, table, download, downloadText };
+  return { WITHHELD, SVG, isNumber, shown, value, margin, cell, isCell, text, tidyCsv, provenanceLine, element, svg, table, download, downloadText };
 })();

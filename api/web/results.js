@@ -7,7 +7,7 @@
 // its 95% margin — and a table downloads as a tidy CSV under its provenance header.
 "use strict";
 window.Results = (function () {
-  const { isNumber, cell, isCell, element, value, margin } = Released;
+  const { SVG, isNumber, cell, isCell, element, svg, value, margin } = Released;
 
   // A group's keys: the list `keys` of { dimension?, code, label? }.
   function isKeys(name, v) {
@@ -80,13 +80,6 @@ window.Results = (function () {
     });
   }
 
-  const SVG = "http://www.w3.org/2000/svg";
-  function svg(tag, attributes, content) {
-    const node = document.createElementNS(SVG, tag);
-    for (const [key, val] of Object.entries(attributes || {})) node.setAttribute(key, val);
-    if (content !== undefined) node.textContent = content;
-    return node;
-  }
 
   // Horizontal bars of `measure` per row, labelled by `label`; a withheld value written
   // as withheld, a margin drawn as a whisker.
@@ -214,7 +207,8 @@ window.Results = (function () {
     root.appendChild(wrap);
   }
 
-  // The view as a GraphiQL plugin: it shows the active tab's latest answer.
+  // The view as a GraphiQL plugin (its icon as an SVG path): it shows the active tab's
+  // latest answer.
   function plugin() {
     const { useEditorContext } = GraphiQL.React;
     function Content() {
@@ -236,13 +230,7 @@ window.Results = (function () {
       }, [response, title]);
       return React.createElement("div", { className: "results", ref: root });
     }
-    const icon = () =>
-      React.createElement(
-        "svg",
-        { viewBox: "0 0 24 24", width: 20, height: 20, fill: "none", stroke: "currentColor", strokeWidth: 1.5 },
-        React.createElement("path", { d: "M4 20V10M10 20V4M16 20v-7M2 20h20" }),
-      );
-    return { title: "Results: table and chart", icon, content: Content };
+    return { title: "Results: table and chart", iconPath: "M4 20V10M10 20V4M16 20v-7M2 20h20", content: Content };
   }
 
   return { tables, plugin };

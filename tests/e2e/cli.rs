@@ -2,21 +2,13 @@
 //! closes early, columns that hold long names, and `serve` refusing without leaving a
 //! database behind.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 use crate::helpers::{Backend, TestApp};
 
-/// The `consortium` binary built beside this test binary.
-fn consortium() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let binary = exe.parent()?.parent()?.join("consortium");
-    binary.exists().then_some(binary)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn partner_list_into_a_closed_pipe_ends_quietly_and_keeps_its_columns() {
-    let Some(binary) = consortium() else {
+    let Some(binary) = crate::helpers::consortium_binary() else {
         return crate::helpers::missing("the consortium binary (build the workspace)");
     };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");
@@ -65,7 +57,7 @@ async fn partner_list_into_a_closed_pipe_ends_quietly_and_keeps_its_columns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_without_a_database_refuses_and_leaves_nothing_behind() {
-    let Some(binary) = consortium() else {
+    let Some(binary) = crate::helpers::consortium_binary() else {
         return crate::helpers::missing("the consortium binary (build the workspace)");
     };
     let dir = tempfile::tempdir().expect("an empty directory");

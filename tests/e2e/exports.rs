@@ -5,7 +5,7 @@
 //! (its text read back with `pdftotext`).
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use serde_json::{json, Value};
@@ -118,16 +118,9 @@ on_both_backends! {
     }
 }
 
-/// The `consortium` binary built beside this test binary.
-fn consortium() -> Option<PathBuf> {
-    let exe = std::env::current_exe().ok()?;
-    let binary = exe.parent()?.parent()?.join("consortium");
-    binary.exists().then_some(binary)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn export_answers_writes_every_table_of_a_question() {
-    let Some(binary) = consortium() else {
+    let Some(binary) = crate::helpers::consortium_binary() else {
         return missing("the consortium binary (build the workspace)");
     };
     let app = TestApp::spawn(Backend::Sqlite).await.expect("app");

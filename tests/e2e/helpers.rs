@@ -393,3 +393,11 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The `consortium` binary built beside the test binary (`None` before the workspace
+/// is built).
+pub fn consortium_binary() -> Option<std::path::PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let binary = exe.parent()?.parent()?.join("consortium");
+    binary.exists().then_some(binary)
+}
