@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: the release binary serving the demo consortium (100,000 patients
 # by default) on SQLite and on PostgreSQL, driven by wrk at 1, 4, 20 and 64 connections.
-# Four targets, all in the same run, so their rates compare:
-#   count     the region x enrolment-month grouped count, as a company (API token)
+# Five targets, all in the same run, so their rates compare:
+#   new       a new question each time: the region x enrolment-month grouped count over
+#             an enrolment date range that differs in every request (never answered before)
+#   count     the same grouped count over everyone, asked again and again (its released
+#             answer replayed)
 #   version   { dataVersion { version } }, as the same company
 #   refused   a well-formed but unknown token (refused, and on record)
 #   healthz   GET /healthz (the HTTP stack alone)
-# Prints a Markdown table: req/s, p50 and p99 (ms), and each rate as a share of the same
-# backend's /healthz rate at the same connection count.
+# The GraphQL targets run as a company (API token). Prints a Markdown table: req/s, p50
+# and p99 (ms), each rate as a share of the same backend's /healthz rate at the same
+# connection count, the server's CPU time per request (user + system, from
+# /proc/<pid>/stat), and failures: responses that are not 200 or carry GraphQL errors
+# (for refused, the 401s are what is asked for and are not counted).
 #
 #   api/benches/http_load.sh
 #
@@ -25,28 +31,73 @@ duration="${BENCH_DURATION:-10s}"
 pg_admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 backends="${BENCH_BACKENDS:-sqlite postgres}"
 port=18077
-count_body='{"query":"{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }"}'
+query='{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }'
+count_body="{\"query\":\"$query\"}"
 
 scratch=bench_http_load
 # shellcheck source=api/benches/demo_server.sh
 source api/benches/demo_server.sh
 
+# Every request POSTs BENCH_BODY; with BENCH_NEW set, each one a new question (its
+# enrolment date range unique to the thread and the request). Responses that are not 200
+# or hold GraphQL errors are counted and reported when the run ends.
 cat >"$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = os.getenv("BENCH_AUTHORIZATION")
 wrk.body = os.getenv("BENCH_BODY")
+local new = os.getenv("BENCH_NEW") == "1"
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+function init(args)
+  failures = 0
+  asked = 0
+end
+-- 2019-01-01 plus `days`, as a date.
+local function date(days)
+  return os.date("!%Y-%m-%d", 1546300800 + days * 86400)
+end
+function request()
+  if not new then return wrk.request() end
+  asked = asked + 1
+  local n = id * 1000000 + asked
+  local from = n % 1500
+  local to = from + 30 + math.floor(n / 1500) % 2000
+  local body = string.format('{"query":"{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH], filter: { enrolledBetween: { from: \\"%s\\", to: \\"%s\\" } }) { total { value } groups { keys { code } patients { value } } } }"}', date(from), date(to))
+  return wrk.format(nil, nil, nil, body)
+end
+function response(status, headers, body)
+  if status ~= 200 or string.find(body, '"errors"', 1, true) then
+    failures = failures + 1
+  end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("failures")
+  end
+  io.write(string.format("Failures: %d\n", total))
+end
 LUA
 
-# "<req/s> <p50 ms> <p99 ms> <non-2xx>" from wrk's report.
+# The server's CPU time so far (user + system), in milliseconds.
+cpu_ms() {
+  awk -v tick="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / tick }' "/proc/$server/stat"
+}
+
+# "<req/s> <p50 ms> <p99 ms> <requests> <failures>" from wrk's report.
 parse() {
   awk '
     function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
     $1 == "50%" { p50 = ms($2) }
     $1 == "99%" { p99 = ms($2) }
+    /requests in/ { total = $1 }
     /^Requests\/sec:/ { rate = $2 }
-    /Non-2xx or 3xx responses:/ { bad = $NF }
-    END { printf "%.0f %.2f %.2f %d\n", rate, p50, p99, bad }'
+    /^Failures:/ { bad = $2 }
+    END { printf "%.0f %.2f %.2f %d %d\n", rate, p50, p99, total, bad }'
 }
 
 # One cell: target, connection count -> the parsed numbers.
@@ -55,17 +106,18 @@ load() {
   local url="http://127.0.0.1:$port"
   case "$target" in
     healthz) wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url/healthz" ;;
-    count | version | refused)
-      local body="$count_body" auth="Bearer $token"
+    new | count | version | refused)
+      local body="$count_body" auth="Bearer $token" new=0
+      [ "$target" = new ] && new=1
       [ "$target" = version ] && body='{"query":"{ dataVersion { version } }"}'
       [ "$target" = refused ] && auth="Bearer cat_AAAAAAAA.unknown-token-for-the-benchmark-0000000000000"
-      BENCH_AUTHORIZATION="$auth" BENCH_BODY="$body" \
+      BENCH_AUTHORIZATION="$auth" BENCH_BODY="$body" BENCH_NEW="$new" \
         wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$work/post.lua" "$url/graphql" ;;
   esac | parse
 }
 
-echo "| backend | connections | target | req/s | p50 ms | p99 ms | share of /healthz |"
-echo "|---|---|---|---|---|---|---|"
+echo "| backend | connections | target | req/s | p50 ms | p99 ms | share of /healthz | CPU ms/req | failures |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for backend in $backends; do
   start_demo "$backend"
   grep -i "patients" "$work/demo-$backend.out" | head -n 2 | sed "s/^/$backend: /" >&2 || true
@@ -75,16 +127,17 @@ for backend in $backends; do
     -d "$count_body" \
     "http://127.0.0.1:$port/graphql" >/dev/null
   for conns in $connections; do
-    read -r h_rate h_p50 h_p99 _ < <(load healthz "$conns")
-    for target in count version refused; do
-      read -r rate p50 p99 bad < <(load "$target" "$conns")
-      if [ "$target" != refused ] && [ "$bad" -gt 0 ]; then
-        echo "$backend $target: $bad responses were not 2xx" >&2
-      fi
+    for target in healthz new count version refused; do
+      before="$(cpu_ms)"
+      read -r rate p50 p99 total bad < <(load "$target" "$conns")
+      cpu="$(awk -v a="$before" -v b="$(cpu_ms)" -v n="$total" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / n : 0) }')"
+      [ "$target" = healthz ] && h_rate="$rate"
+      [ "$target" = refused ] || [ "$target" = healthz ] || [ "$bad" -eq 0 ] || echo "$backend $target: $bad failures" >&2
+      [ "$target" = refused ] && bad="-"
+      [ "$target" = healthz ] && bad="${bad:-0}"
       share="$(awk -v r="$rate" -v h="$h_rate" 'BEGIN { printf "%.1f%%", (h > 0 ? 100 * r / h : 0) }')"
-      echo "| $backend | $conns | $target | $rate | $p50 | $p99 | $share |"
+      echo "| $backend | $conns | $target | $rate | $p50 | $p99 | $share | $cpu | $bad |"
     done
-    echo "| $backend | $conns | healthz | $h_rate | $h_p50 | $h_p99 | 100% |"
   done
   stop_demo
 done
