@@ -1,9 +1,11 @@
 //! Patient counts grouped by any combination of dimensions, over any funnel
 //! population, with filters.
 
+use std::collections::BTreeMap;
+
 use polars::prelude::*;
 
-use crate::cells::{patients, sets, PatientSet};
+use crate::cells::PatientSet;
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
 use crate::selection::predicate;
@@ -39,14 +41,31 @@ pub fn count_patients(
     filter: &Filter,
 ) -> Result<CountTable, AnalyticsError> {
     let dimensions = distinct_dimensions(group_by)?;
-    let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter));
-    let (out, keys) = aggregate_by(selected, &dimensions, vec![patients("patients")])?;
-    let mut groups: Vec<CountGroup> =
-        keys.into_iter().zip(sets(&out, "patients")?).map(|(keys, patients)| CountGroup { keys, patients }).collect();
-    groups.retain(|g| !g.patients.is_empty());
-    groups.sort_by(|a, b| a.keys.cmp(&b.keys));
-    let total = groups.iter().fold(PatientSet::empty(), |all, g| all.union(&g.patients));
+    // Polars selects the rows (one per patient) and their keys; the groups are gathered
+    // here in one pass, in key order, rather than as polars list aggregates (which cost
+    // a parallel group-by and a list per group for every question).
+    let mut columns = vec![col("patient_id")];
+    columns.extend(dimensions.iter().map(|d| col(d.column())));
+    let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter)).select(columns).collect()?;
+    let ids = values(selected.column("patient_id")?.i32()?);
+    let keys = dimensions
+        .iter()
+        .map(|d| Ok(values(selected.column(d.column())?.i32()?)))
+        .collect::<PolarsResult<Vec<Vec<Option<i32>>>>>()?;
+    let mut grouped: BTreeMap<GroupKeys, Vec<u32>> = BTreeMap::new();
+    for (row, id) in ids.iter().enumerate() {
+        let Some(id) = id.and_then(|id| u32::try_from(id).ok()) else { continue };
+        grouped.entry(keys.iter().map(|column| column[row]).collect()).or_default().push(id);
+    }
+    let groups: Vec<CountGroup> =
+        grouped.into_iter().map(|(keys, ids)| CountGroup { keys, patients: PatientSet::new(ids) }).collect();
+    let total = PatientSet::new(groups.iter().flat_map(|g| g.patients.ids().iter().copied()).collect());
     Ok(CountTable { dimensions, groups, total })
+}
+
+/// A column's values in row order.
+fn values(column: &Int32Chunked) -> Vec<Option<i32>> {
+    column.downcast_iter().flat_map(|chunk| chunk.iter().map(|v| v.copied())).collect()
 }
 
 /// The grouping dimensions in the order given, refusing a dimension named twice (its
