@@ -114,12 +114,17 @@ async fn export_answers(args: &ExportArgs) -> anyhow::Result<()> {
         let code = error["extensions"]["code"].as_str().unwrap_or("ERROR");
         eprintln!("{code}: {}", error["message"].as_str().unwrap_or_default());
     }
-    if answer["data"].is_null() {
-        anyhow::bail!("the question was not answered ({status})");
+    if answer["data"].is_null() || answer["errors"].as_array().is_some_and(|e| !e.is_empty()) {
+        anyhow::bail!("the question was not answered in full ({status}): no file written");
     }
     let provenance = Provenance::of(&answer);
     let tables = crate::export::tables(&answer["data"]);
-    let title = args.query.file_stem().map_or_else(|| "answer".to_owned(), |s| s.to_string_lossy().into_owned());
+    // File names from the question's name and the answer's paths, kept to letters, digits,
+    // `_`, `-` and `.` (never a path of their own).
+    let safe = |name: &str| -> String {
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || "_-.".contains(c) { c } else { '_' }).collect()
+    };
+    let title = args.query.file_stem().map_or_else(|| "answer".to_owned(), |s| safe(&s.to_string_lossy()));
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
     let write = |name: String, bytes: Vec<u8>, rows: usize| -> anyhow::Result<()> {
         let path = args.out.join(name);
@@ -138,7 +143,7 @@ async fn export_answers(args: &ExportArgs) -> anyhow::Result<()> {
                     FileFormat::Csv => crate::export::csv(&title, &provenance, table),
                     _ => crate::export::parquet(&provenance, table)?,
                 };
-                write(format!("{title}.{}.{}", table.path, format.extension()), bytes, table.rows.len())?;
+                write(format!("{title}.{}.{}", safe(&table.path), format.extension()), bytes, table.rows.len())?;
             }
         }
     }

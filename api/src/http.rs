@@ -91,8 +91,8 @@ pub struct ExportRequest {
 /// `POST /graphql/export?format=csv|parquet|xlsx[&table=path]`: a question (the body as
 /// for `POST /graphql`) answered through the same pipeline — the same release step and
 /// audit record — and its answer sent as a file (see [`crate::export`]): one table as
-/// CSV or Parquet, or every table as a workbook. An answer with errors and no data is
-/// sent as it is, with 422.
+/// CSV or Parquet, or every table as a workbook. An answer with errors is sent as it is,
+/// with 422: a file never leaves out a part silently.
 #[handler]
 pub async fn export_answer(
     service: Data<&Arc<Service>>,
@@ -117,7 +117,8 @@ pub async fn export_answer(
     if answer.is_array() {
         return refuse("export one operation at a time, not a batch".to_owned());
     }
-    if answer["data"].is_null() {
+    // A file holds a whole answer: one with errors (a part not answered) is sent as it is.
+    if answer["data"].is_null() || answer["errors"].as_array().is_some_and(|e| !e.is_empty()) {
         return (StatusCode::UNPROCESSABLE_ENTITY, Json(answer)).into_response();
     }
     let provenance = export::Provenance::of(&answer);

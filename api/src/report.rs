@@ -27,11 +27,14 @@ use serde_json::{json, Value};
 use crate::error::Code;
 use crate::pipeline::reply::Refusal;
 
-/// Where the report's PDF is printed, when this service may print it.
+/// Where the report's PDF is printed, when this service may print it: one report at a
+/// time (a Chromium each), others refused while it prints.
 #[derive(Debug, Clone)]
 pub struct Printer {
     /// Chromium (or Chrome), run headless to print the report's page.
     pub chromium: Option<PathBuf>,
+    /// The one print that may run.
+    printing: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 /// Debian's Chromium, used when none is configured.
@@ -113,7 +116,11 @@ impl Answers {
         }
         let internal = || Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, Code::Internal, "internal error").response();
         let bytes = response.into_body().into_vec().await.map_err(|_| internal())?;
-        let answers: Vec<Value> = serde_json::from_slice(&bytes).map_err(|_| internal())?;
+        let answers: Vec<Value> = match serde_json::from_slice::<Value>(&bytes).map_err(|_| internal())? {
+            Value::Array(answers) => answers,
+            // The whole batch refused in one answer (a privacy budget spent, say): as it is.
+            refused => return Err((StatusCode::UNPROCESSABLE_ENTITY, Json(refused)).into_response()),
+        };
         if answers.len() != QUESTIONS.len() {
             return Err(internal());
         }
@@ -183,10 +190,10 @@ fn number(released: &Value, digits: Option<usize>) -> String {
         value => {
             let shown = match (digits, value.as_f64()) {
                 (Some(d), Some(v)) => format!("{v:.d$}"),
-                _ => text(value),
+                _ => escape(&text(value)),
             };
             match released["margin95"].as_f64() {
-                Some(m) if m > 0.0 => format!("{shown} ±{}", text(&released["margin95"])),
+                Some(m) if m > 0.0 => format!("{shown} ±{m}"),
                 _ => shown,
             }
         }
@@ -266,8 +273,10 @@ fn curves_svg(curves: &[(&str, &Value)]) -> String {
         let colour = CURVE_COLOURS.iter().find(|(n, _)| n == name).map_or("#1d2733", |(_, c)| c);
         let mut path = format!("M{} {}", x(0.0), y(1.0));
         let mut last = 1.0;
+        // The curve ends at its first withheld step: no level the release step did not
+        // publish is drawn.
         for step in curve["steps"].as_array().into_iter().flatten() {
-            let (Some(m), Some(s)) = (months(step), step["survival"]["value"].as_f64()) else { continue };
+            let (Some(m), Some(s)) = (months(step), step["survival"]["value"].as_f64()) else { break };
             let _ = write!(path, " H{:.1} V{:.1}", x(m), y(s));
             last = s;
         }
@@ -518,7 +527,7 @@ fn render(answers: &Answers) -> String {
         }
     }
     format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Cohort report</title><style>{STYLE}</style></head><body><main class=\"report\">{body}</main></body></html>"
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\"><title>Cohort report</title><style>{STYLE}</style></head><body><main class=\"report\">{body}</main></body></html>"
     )
 }
 
@@ -540,15 +549,23 @@ const PRINT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 /// is a child process, stopped when it runs past [`PRINT_TIMEOUT`]).
 async fn print(chromium: PathBuf, html: String) -> anyhow::Result<Vec<u8>> {
     tokio::task::spawn_blocking(move || {
+        use std::os::unix::process::CommandExt;
         let dir = tempfile::tempdir()?;
         let page = dir.path().join("report.html");
         let pdf = dir.path().join("report.pdf");
         std::fs::write(&page, html)?;
+        let address =
+            url::Url::from_file_path(&page).map_err(|()| anyhow::anyhow!("the page's path is not absolute"))?;
+        // Chromium gets none of the service's environment (its database address, say), and
+        // its own process group, so a stop reaches the processes it starts.
         let mut child = std::process::Command::new(&chromium)
             .args(["--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer"])
             .arg(format!("--user-data-dir={}", dir.path().join("profile").display()))
             .arg(format!("--print-to-pdf={}", pdf.display()))
-            .arg(format!("file://{}", page.display()))
+            .arg(address.as_str())
+            .env_clear()
+            .env("HOME", dir.path())
+            .process_group(0)
             .stdout(std::process::Stdio::null())
             .stderr(std::fs::File::create(dir.path().join("stderr"))?)
             .spawn()?;
@@ -558,7 +575,10 @@ async fn print(chromium: PathBuf, html: String) -> anyhow::Result<Vec<u8>> {
                 break status;
             }
             if started.elapsed() > PRINT_TIMEOUT {
+                // The whole group: Chromium and the processes it started.
+                let _ = std::process::Command::new("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
                 let _ = child.kill();
+                let _ = child.wait();
                 anyhow::bail!("chromium ran past {} s", PRINT_TIMEOUT.as_secs());
             }
             std::thread::sleep(std::time::Duration::from_millis(50));
@@ -579,7 +599,7 @@ impl Printer {
             Some(path) => Some(path.to_owned()),
             None => Some(PathBuf::from(DEBIAN_CHROMIUM)).filter(|p| p.exists()),
         };
-        Printer { chromium }
+        Printer { chromium, printing: std::sync::Arc::new(tokio::sync::Semaphore::new(1)) }
     }
 
     /// Whether this service prints the report, and if not, the refusal saying so.
@@ -591,11 +611,15 @@ impl Printer {
         })
     }
 
-    /// The report of `answers` printed to PDF.
+    /// The report of `answers` printed to PDF (refused while another prints).
     pub async fn pdf(&self, answers: &Answers) -> Response {
         let chromium = match self.ready() {
             Ok(chromium) => chromium.clone(),
             Err(refusal) => return refusal.response(),
+        };
+        let Ok(_printing) = self.printing.try_acquire() else {
+            let message = "another report is being printed; ask again in a few seconds";
+            return Refusal::new(StatusCode::SERVICE_UNAVAILABLE, Code::Unavailable, message).response();
         };
         match print(chromium, render(answers)).await {
             Ok(bytes) => Response::builder()

@@ -42,7 +42,7 @@ window.Exporter = (function () {
       "  --data-binary " + shellWord(JSON.stringify(b)),
     Python: (url, b) =>
       "import json, os, urllib.request\n\n" +
-      "body = " + JSON.stringify(b, null, 4) + "\n" +
+      "body = json.loads(" + JSON.stringify(JSON.stringify(b)) + ")\n" +
       "request = urllib.request.Request(\n" +
       "    " + JSON.stringify(url) + ",\n" +
       "    data=json.dumps(body).encode(),\n" +

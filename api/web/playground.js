@@ -100,6 +100,8 @@ subscription DataVersions {
   // Whether the next request is sent as a dry run (set by the toolbar's price button).
   let pricing = false;
   function fetcher(params, options) {
+    const extensions = pricing ? { dryRun: true } : undefined;
+    pricing = false;
     let document = options && options.documentAST;
     try {
       document = document || GraphiQL.GraphQL.parse(params.query);
@@ -109,8 +111,6 @@ subscription DataVersions {
     if (operationOf(document, params.operationName) === "subscription") {
       return Session.subscribe(params.query, params.variables, params.operationName);
     }
-    const extensions = pricing ? { dryRun: true } : undefined;
-    pricing = false;
     return Session.graphql(params.query, params.variables, params.operationName, extensions);
   }
 

@@ -67,9 +67,9 @@ window.Session = (function () {
         push(message.payload);
       } else if (message.type === "error") {
         push({ errors: message.payload });
-        socket.close();
+        socket.close(1000);
       } else if (message.type === "complete") {
-        socket.close();
+        socket.close(1000);
       }
     };
     socket.onclose = (event) => {
