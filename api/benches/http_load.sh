@@ -33,71 +33,15 @@ backends="${BENCH_BACKENDS:-sqlite postgres}"
 port=18077
 query='{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH]) { total { value } groups { keys { code } patients { value } } } }'
 count_body="{\"query\":\"$query\"}"
+new_query='{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH], filter: { enrolledBetween: { from: \"FROM\", to: \"UNTIL\" } }) { total { value } groups { keys { code } patients { value } } } }'
 
 scratch=bench_http_load
 # shellcheck source=api/benches/demo_server.sh
 source api/benches/demo_server.sh
 
-# Every request POSTs BENCH_BODY; with BENCH_NEW set, each one a new question (its
-# enrolment date range unique to the thread and the request). Responses that are not 200
-# or hold GraphQL errors are counted and reported when the run ends.
-cat >"$work/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.headers["Authorization"] = os.getenv("BENCH_AUTHORIZATION")
-wrk.body = os.getenv("BENCH_BODY")
-local new = os.getenv("BENCH_NEW") == "1"
-local threads = {}
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
-function init(args)
-  failures = 0
-  asked = 0
-end
--- 2019-01-01 plus `days`, as a date.
-local function date(days)
-  return os.date("!%Y-%m-%d", 1546300800 + days * 86400)
-end
-function request()
-  if not new then return wrk.request() end
-  asked = asked + 1
-  local n = id * 1000000 + asked
-  local from = n % 1500
-  local to = from + 30 + math.floor(n / 1500) % 2000
-  local body = string.format('{"query":"{ patientCounts(groupBy: [REGION, ENROLMENT_MONTH], filter: { enrolledBetween: { from: \\"%s\\", to: \\"%s\\" } }) { total { value } groups { keys { code } patients { value } } } }"}', date(from), date(to))
-  return wrk.format(nil, nil, nil, body)
-end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    failures = failures + 1
-  end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + thread:get("failures")
-  end
-  io.write(string.format("Failures: %d\n", total))
-end
-LUA
-
 # The server's CPU time so far (user + system), in milliseconds.
 cpu_ms() {
   awk -v tick="$(getconf CLK_TCK)" '{ printf "%d\n", ($14 + $15) * 1000 / tick }' "/proc/$server/stat"
-}
-
-# "<req/s> <p50 ms> <p99 ms> <requests> <failures>" from wrk's report.
-parse() {
-  awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    /requests in/ { total = $1 }
-    /^Requests\/sec:/ { rate = $2 }
-    /^Failures:/ { bad = $2 }
-    END { printf "%.0f %.2f %.2f %d %d\n", rate, p50, p99, total, bad }'
 }
 
 # One cell: target, connection count -> the parsed numbers.
@@ -107,12 +51,12 @@ load() {
   case "$target" in
     healthz) wrk -t"$threads" -c"$conns" -d"$duration" --latency "$url/healthz" ;;
     new | count | version | refused)
-      local body="$count_body" auth="Bearer $token" new=0
-      [ "$target" = new ] && new=1
-      [ "$target" = version ] && body='{"query":"{ dataVersion { version } }"}'
+      local question="$query" auth="Bearer $token"
+      [ "$target" = new ] && question="$new_query"
+      [ "$target" = version ] && question='{ dataVersion { version } }'
       [ "$target" = refused ] && auth="Bearer cat_AAAAAAAA.unknown-token-for-the-benchmark-0000000000000"
-      BENCH_AUTHORIZATION="$auth" BENCH_BODY="$body" BENCH_NEW="$new" \
-        wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$work/post.lua" "$url/graphql" ;;
+      BENCH_AUTHORIZATION="$auth" BENCH_QUERY="$question" \
+        wrk -t"$threads" -c"$conns" -d"$duration" --latency -s "$work/new.lua" "$url" ;;
   esac | parse
 }
 
@@ -129,7 +73,7 @@ for backend in $backends; do
   for conns in $connections; do
     for target in healthz new count version refused; do
       before="$(cpu_ms)"
-      read -r rate p50 p99 total bad < <(load "$target" "$conns")
+      read -r total rate p50 p99 bad < <(load "$target" "$conns")
       cpu="$(awk -v a="$before" -v b="$(cpu_ms)" -v n="$total" 'BEGIN { printf "%.3f", (n > 0 ? (b - a) / n : 0) }')"
       [ "$target" = healthz ] && h_rate="$rate"
       [ "$target" = refused ] || [ "$target" = healthz ] || [ "$bad" -eq 0 ] || echo "$backend $target: $bad failures" >&2

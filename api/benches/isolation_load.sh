@@ -25,58 +25,6 @@ scratch=bench_isolation
 # shellcheck source=api/benches/demo_server.sh
 source api/benches/demo_server.sh
 
-# A new question per request: the date window's first day moves by one each time
-# (per thread, from a start of its own), so no two requests ask the same thing.
-# BENCH_QUERY holds the operation with FROM where the date goes.
-cat >"$work/new.lua" <<'LUA'
--- Globals, so that each thread's own values are seen (wrk runs a Lua state per thread).
-counter = 0
-offset = 0
-failed = 0
-local template = os.getenv("BENCH_QUERY")
-local threads = {}
-function setup(thread)
-  thread:set("offset", math.random(0, 100000))
-  table.insert(threads, thread)
-end
-function request()
-  counter = counter + 1
-  local day = (offset + counter) % 3000
-  local y, d = 2018 + math.floor(day / 300), day % 300
-  local from = string.format("%04d-%02d-%02d", y, 1 + math.floor(d / 28), 1 + d % 28)
-  local body = '{"query":"' .. template:gsub("FROM", from) .. '"}'
-  return wrk.format("POST", "/graphql", {
-    ["Content-Type"] = "application/json",
-    ["Authorization"] = os.getenv("BENCH_AUTHORIZATION"),
-  }, body)
-end
-function response(status, headers, body)
-  if status ~= 200 or string.find(body, '"errors"', 1, true) then
-    failed = failed + 1
-  end
-end
-function done(summary, latency, requests)
-  local total = 0
-  for _, thread in ipairs(threads) do
-    total = total + (thread:get("failed") or 0)
-  end
-  io.write(string.format("failed %d\n", total))
-end
-LUA
-
-# "<requests> <req/s> <p50 ms> <p99 ms> <failed>" from wrk's report.
-parse() {
-  awk '
-    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
-    $1 == "50%" { p50 = ms($2) }
-    $1 == "99%" { p99 = ms($2) }
-    / requests in / { n = $1 }
-    /^Requests\/sec:/ { rate = $2 }
-    /Non-2xx or 3xx responses:/ { bad += $NF }
-    /^failed / { bad += $2 }
-    END { printf "%d %.0f %.2f %.2f %d\n", n, rate, p50, p99, bad }' "$1"
-}
-
 heavy='{ patientCounts(population: TREATED, groupBy: [SITE, ENROLMENT_MONTH, SEX], filter: { enrolledBetween: { from: \"FROM\" } }) { total { value } groups { keys { code } patients { value } } } responses(groupBy: [COHORT], filter: { enrolledBetween: { from: \"FROM\" } }) { groups { clinicalBenefit { estimate { value } } } } survival(endpoint: OS, groupBy: COHORT, filter: { enrolledBetween: { from: \"FROM\" } }) { median { months { value } } } }'
 light='{ patientCounts(filter: { enrolledBetween: { from: \"FROM\" } }) { total { value } } }'
 
