@@ -40,9 +40,10 @@ pub struct Printer {
 /// Debian's Chromium, used when none is configured.
 const DEBIAN_CHROMIUM: &str = "/usr/bin/chromium";
 
-/// The report's questions, one operation each, so a part the token may not see leaves
-/// the others answered.
-const QUESTIONS: [(&str, &str); 5] = [
+/// The report's questions, one operation per scope they need (`response:read`,
+/// `outcome:read`, `safety:read`), so a part the token may not see leaves the others
+/// answered.
+const QUESTIONS: [(&str, &str); 3] = [
     (
         "monitoring",
         "{ viewer { partner { code name kind } }
@@ -55,14 +56,8 @@ const QUESTIONS: [(&str, &str); 5] = [
              stage2 { evaluable { value precision rule } benefits { value precision rule } }
              expansion { evaluable { value precision rule } benefits { value precision rule } }
              clinicalBenefit { ...proportion }
-           } }
-         fragment proportion on Proportion {
-           numerator { value precision rule } denominator { value precision rule }
-           estimate { value precision rule } lower95 { value precision rule } upper95 { value precision rule } }",
-    ),
-    (
-        "responses",
-        "{ responses(groupBy: [COHORT]) { groups {
+           }
+           responses(groupBy: [COHORT]) { groups {
              keys { code } treated { value precision rule } evaluable { value precision rule }
              objectiveResponse { ...proportion }
              bestResponse { response patients { value precision rule margin95 } } } } }
@@ -70,8 +65,15 @@ const QUESTIONS: [(&str, &str); 5] = [
            numerator { value precision rule } denominator { value precision rule }
            estimate { value precision rule } lower95 { value precision rule } upper95 { value precision rule } }",
     ),
-    ("pfs", SURVIVAL_PFS),
-    ("os", SURVIVAL_OS),
+    (
+        "survival",
+        "{ pfs: survival(endpoint: PFS, groupBy: COHORT) { ...curve } os: survival(endpoint: OS, groupBy: COHORT) { ...curve } }
+         fragment curve on SurvivalCurve {
+           group { code } patients { value precision rule } events { value precision rule }
+           steps { months { value } survival { value } lower95 { value } upper95 { value } }
+           median { months { value precision rule } lower95 { value } upper95 { value } }
+           atRisk { months patients { value precision rule } } }",
+    ),
     (
         "safety",
         "{ adverseEvents(category: ORGAN_CLASS, split: COHORT) {
@@ -81,16 +83,6 @@ const QUESTIONS: [(&str, &str); 5] = [
              serious { numerator { value precision rule margin95 } } } }",
     ),
 ];
-
-const SURVIVAL_PFS: &str = "{ survival(endpoint: PFS, groupBy: COHORT) { group { code } patients { value precision rule } events { value precision rule }
-    steps { months { value } survival { value } lower95 { value } upper95 { value } }
-    median { months { value precision rule } lower95 { value } upper95 { value } }
-    atRisk { months patients { value precision rule } } } }";
-
-const SURVIVAL_OS: &str = "{ survival(endpoint: OS, groupBy: COHORT) { group { code } patients { value precision rule } events { value precision rule }
-    steps { months { value } survival { value } lower95 { value } upper95 { value } }
-    median { months { value precision rule } lower95 { value } upper95 { value } }
-    atRisk { months patients { value precision rule } } } }";
 
 /// Only inline styles and pictures: the report fetches nothing.
 const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
@@ -308,17 +300,13 @@ fn at_risk_table(curves: &[(&str, &Value)]) -> String {
 
 fn survival_section(answers: &Answers, cohort: &str) -> String {
     let mut html = String::from("<h3>Survival</h3>");
-    let mut curves = Vec::new();
-    for (name, part) in [("PFS", "pfs"), ("OS", "os")] {
-        match answers.part(part) {
-            Err(message) => html.push_str(&unavailable(&format!("{name}: {message}"))),
-            Ok(_) => {
-                if let Some(curve) = rows_of(answers.part(part), "survival", "group", cohort).first() {
-                    curves.push((name, *curve));
-                }
-            }
-        }
+    if let Err(message) = answers.part("survival") {
+        return html + &unavailable(message);
     }
+    let curves: Vec<(&str, &Value)> = [("PFS", "pfs"), ("OS", "os")]
+        .into_iter()
+        .filter_map(|(name, list)| rows_of(answers.part("survival"), list, "group", cohort).first().map(|c| (name, *c)))
+        .collect();
     if curves.is_empty() {
         return html;
     }
@@ -345,7 +333,7 @@ fn survival_section(answers: &Answers, cohort: &str) -> String {
 fn responses_section(answers: &Answers, cohort: &str) -> String {
     let mut html = String::from("<h3>Response</h3>");
     let group =
-        match answers.part("responses") {
+        match answers.part("monitoring") {
             Err(message) => return html + &unavailable(message),
             Ok(data) => data["responses"]["groups"].as_array().into_iter().flatten().find(|g| {
                 g["keys"].as_array().and_then(|k| k.first()).and_then(|k| k["code"].as_str()) == Some(cohort)
