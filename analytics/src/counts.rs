@@ -8,7 +8,7 @@ use polars::prelude::*;
 use crate::cells::PatientSet;
 use crate::dimension::{Dimension, Filter, Population};
 use crate::error::AnalyticsError;
-use crate::selection::predicate;
+use crate::selection::kept_rows;
 use crate::snapshot::Snapshot;
 
 /// One group of a grouped count.
@@ -41,31 +41,32 @@ pub fn count_patients(
     filter: &Filter,
 ) -> Result<CountTable, AnalyticsError> {
     let dimensions = distinct_dimensions(group_by)?;
-    // Polars selects the rows (one per patient) and their keys; the groups are gathered
-    // here in one pass, in key order, rather than as polars list aggregates (which cost
-    // a parallel group-by and a list per group for every question).
-    let mut columns = vec![col("patient_id")];
-    columns.extend(dimensions.iter().map(|d| col(d.column())));
-    let selected = snapshot.patients.clone().lazy().filter(predicate(population, filter)).select(columns).collect()?;
-    let ids = values(selected.column("patient_id")?.i32()?);
-    let keys = dimensions
-        .iter()
-        .map(|d| Ok(values(selected.column(d.column())?.i32()?)))
-        .collect::<PolarsResult<Vec<Vec<Option<i32>>>>>()?;
+    // The rows and their keys are read straight from the columns and the groups gathered
+    // in one pass, in key order: no query plan, no parallel group-by and no list per
+    // group for every question.
+    let patients = &snapshot.patients;
+    let kept = kept_rows(patients, population, filter)?;
+    let key_columns =
+        dimensions.iter().map(|d| patients.column(d.column())?.i32()).collect::<PolarsResult<Vec<_>>>()?;
+    let mut key_values: Vec<_> = key_columns.iter().map(|column| column.iter()).collect();
+    let mut keys: GroupKeys = vec![None; dimensions.len()];
     let mut grouped: BTreeMap<GroupKeys, Vec<u32>> = BTreeMap::new();
-    for (row, id) in ids.iter().enumerate() {
-        let Some(id) = id.and_then(|id| u32::try_from(id).ok()) else { continue };
-        grouped.entry(keys.iter().map(|column| column[row]).collect()).or_default().push(id);
+    for (id, kept) in patients.column("patient_id")?.i32()?.iter().zip(kept) {
+        for (key, values) in keys.iter_mut().zip(key_values.iter_mut()) {
+            *key = values.next().flatten();
+        }
+        let Some(id) = id.filter(|_| kept).and_then(|id| u32::try_from(id).ok()) else { continue };
+        match grouped.get_mut(keys.as_slice()) {
+            Some(ids) => ids.push(id),
+            None => {
+                grouped.insert(keys.clone(), vec![id]);
+            }
+        }
     }
     let groups: Vec<CountGroup> =
         grouped.into_iter().map(|(keys, ids)| CountGroup { keys, patients: PatientSet::new(ids) }).collect();
     let total = PatientSet::new(groups.iter().flat_map(|g| g.patients.ids().iter().copied()).collect());
     Ok(CountTable { dimensions, groups, total })
-}
-
-/// A column's values in row order.
-fn values(column: &Int32Chunked) -> Vec<Option<i32>> {
-    column.downcast_iter().flat_map(|chunk| chunk.iter().map(|v| v.copied())).collect()
 }
 
 /// The grouping dimensions in the order given, refusing a dimension named twice (its

@@ -19,6 +19,7 @@ use sea_orm::DatabaseConnection;
 
 use crate::config::ServeArgs;
 use crate::error::ApiError;
+use crate::graphql::document::Documents;
 use crate::metrics::Metrics;
 use crate::pipeline::admit::persisted::PersistedQueries;
 use crate::pipeline::decide::ledger::Ledgers;
@@ -47,6 +48,8 @@ pub struct AppState {
     pub record_keys: consortium_disclosure::RecordKeys,
     /// Queries known by their hash (automatic persisted queries).
     pub persisted: PersistedQueries,
+    /// Query texts parsed before.
+    pub documents: Documents,
     /// The tokens' rate-limit budgets.
     pub limiter: RateLimiter,
     /// The operators' metrics.
@@ -93,6 +96,7 @@ impl AppState {
             privacy: Privacy::new(db.clone(), args.privacy_window_secs),
             record_keys: crate::pipeline::decide::record_keys::load(&db).await?,
             persisted: PersistedQueries::default(),
+            documents: Documents::default(),
             limiter: RateLimiter::new(db.clone(), args.rate_limit_points, args.rate_limit_window_secs),
             db,
             versions: tokio::sync::watch::Sender::new((snapshot.version, snapshot.built_at)),

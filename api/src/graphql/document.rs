@@ -2,7 +2,8 @@
 //! its document, parsed; which operation it runs and what kind that is; the hash of its
 //! canonical text (the audit record's `queryHash`, the allow-lists' and the answer
 //! cache's key); and the one spelling the parser does not accept that the
-//! specification allows.
+//! specification allows. A query text parsed before is not parsed again
+//! ([`Documents`]): a question asked again costs a lookup, not a parse.
 //!
 //! **The operation.** A document with one operation runs it; with several, the request
 //! names one in `operationName`. A name the document does not hold, or several
@@ -16,6 +17,7 @@
 //! string literals as the character itself, which means the same, before parsing.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::{
@@ -27,13 +29,47 @@ use async_graphql::Name;
 use crate::auth::secret::sha256_hex;
 use crate::error::ApiError;
 
+/// A query text's document and the hash of its canonical text.
+#[derive(Debug)]
+struct Parsed {
+    document: ExecutableDocument,
+    hash: String,
+}
+
+/// Bytes of query text whose documents are kept (a document weighs its text's length).
+const DOCUMENTS_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Documents parsed before, by their query text (the least recently used go first).
+#[derive(Debug, Clone)]
+pub struct Documents(moka::sync::Cache<String, Arc<Parsed>>);
+
+impl Default for Documents {
+    fn default() -> Self {
+        let weigh = |query: &String, _: &Arc<Parsed>| u32::try_from(query.len()).unwrap_or(u32::MAX);
+        Self(moka::sync::Cache::builder().weigher(weigh).max_capacity(DOCUMENTS_BYTES).build())
+    }
+}
+
+impl Documents {
+    /// The document of `query` (none when it does not parse).
+    fn parse(&self, query: &str) -> Option<Arc<Parsed>> {
+        if let Some(parsed) = self.0.get(query) {
+            return Some(parsed);
+        }
+        let document = parse_query(query).ok()?;
+        let parsed = Arc::new(Parsed { hash: hash_of(&document), document });
+        self.0.insert(query.to_owned(), Arc::clone(&parsed));
+        Some(parsed)
+    }
+}
+
 /// One operation of a request, read once: its query (surrogate pairs decoded), the
 /// document parsed from it (none when it does not parse: it meets that error when it
 /// runs), the hash of its canonical text, and what it does.
 #[derive(Debug)]
 pub struct Operation {
     request: async_graphql::Request,
-    document: Option<ExecutableDocument>,
+    document: Option<Arc<Parsed>>,
     /// Hash of the canonical query (see [`hash_of`]).
     pub hash: String,
     /// What the operation does; none when its query does not parse.
@@ -41,19 +77,20 @@ pub struct Operation {
 }
 
 impl Operation {
-    /// Reads `request` (its persisted query resolved already).
+    /// Reads `request` (its persisted query resolved already), its document parsed or
+    /// found in `documents`.
     ///
     /// # Errors
     ///
     /// `OPERATION_RESOLUTION_FAILURE` when the request does not say which of its
     /// document's operations to run, or names one the document does not hold.
-    pub fn read(mut request: async_graphql::Request) -> Result<Operation, ApiError> {
+    pub fn read(mut request: async_graphql::Request, documents: &Documents) -> Result<Operation, ApiError> {
         if let Cow::Owned(decoded) = with_surrogate_pairs_decoded(&request.query) {
             request.query = decoded;
         }
-        let document = parse_query(&request.query).ok();
+        let document = documents.parse(&request.query);
         let (hash, kind) = match &document {
-            Some(document) => (hash_of(document), Some(chosen(document, request.operation_name.as_deref())?)),
+            Some(parsed) => (parsed.hash.clone(), Some(chosen(&parsed.document, request.operation_name.as_deref())?)),
             None => (query_hash(&request.query), None),
         };
         Ok(Operation { request, document, hash, kind })
@@ -85,8 +122,8 @@ impl Operation {
             async_graphql::Request::new(self.request.query.clone()).variables(self.request.variables.clone());
         request.operation_name = self.request.operation_name.clone();
         request.extensions = self.request.extensions.clone();
-        if let Some(document) = &self.document {
-            request.set_parsed_query(document.clone());
+        if let Some(parsed) = &self.document {
+            request.set_parsed_query(parsed.document.clone());
         }
         request
     }
@@ -94,8 +131,8 @@ impl Operation {
     /// The request with its files, to execute once (a write).
     pub fn into_request(self) -> async_graphql::Request {
         let mut request = self.request;
-        if let Some(document) = self.document {
-            request.set_parsed_query(document);
+        if let Some(parsed) = self.document {
+            request.set_parsed_query(parsed.document.clone());
         }
         request
     }

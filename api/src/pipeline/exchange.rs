@@ -110,6 +110,9 @@ impl<'s> Exchange<'s> {
 /// The audit record of a request arriving now, answered from `data_version`, to be
 /// filled in as the request goes.
 pub fn record_of(data_version: i64) -> audit_record::Model {
+    // The hashes of no query and no variables, until the request's are read.
+    static NOTHING_YET: std::sync::LazyLock<(String, String)> =
+        std::sync::LazyLock::new(|| (query_hash(""), variables_hash(&Value::Null)));
     audit_record::Model {
         id: 0,
         prev_hash: String::new(),
@@ -118,8 +121,8 @@ pub fn record_of(data_version: i64) -> audit_record::Model {
         partner_code: None,
         token_id: None,
         operation: None,
-        query_hash: query_hash(""),
-        variables_hash: variables_hash(&Value::Null),
+        query_hash: NOTHING_YET.0.clone(),
+        variables_hash: NOTHING_YET.1.clone(),
         data_version,
         outcome: String::new(),
         duration_ms: 0,

@@ -87,7 +87,7 @@ pub async fn admit(
     let dry_run = requests.iter().any(|r| r.extensions.get("dryRun") == Some(&async_graphql::Value::Boolean(true)));
     let operations = requests
         .into_iter()
-        .map(Operation::read)
+        .map(|request| Operation::read(request, &exchange.service.state.documents))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|error| Refusal::of(StatusCode::BAD_REQUEST, &error))?;
     on_record(exchange, &operations);

@@ -4,8 +4,8 @@
 //!
 //! Requests hand their record to [`Recorder::append`] and wait. One writer task per
 //! process takes every record waiting at that moment (up to [`MAX_GROUP`]), reads the
-//! chain's head, hashes the records in order on top of it, inserts them (one statement
-//! on PostgreSQL; row by row on SQLite, which has no round trips to save) and commits;
+//! chain's head, hashes the records in order on top of it, inserts them in one statement
+//! and commits;
 //! then each waiting request learns its record's place and is answered. While a group
 //! is being written the next one gathers, so the more requests arrive at once, the
 //! fewer flushes each costs.
@@ -186,7 +186,6 @@ async fn write_group(db: DatabaseConnection, records: Vec<Pending>) -> Result<Ve
 /// One attempt at a group: the head, the ledger check, the hashes, the rows, the commit.
 async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<Option<audit_record::Model>>, DbErr> {
     let transaction = db.begin().await?;
-    let backend = transaction.get_database_backend();
     lock_chain(&transaction).await?;
     // Answers whose credentials were checked before access last changed wait for a
     // new check; everything else is written.
@@ -214,7 +213,7 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
     for chunk in cells.chunks(LEDGER_ROWS_PER_STATEMENT) {
         released_cell::Entity::insert_many(chunk.to_vec()).exec(&transaction).await?;
     }
-    let mut prev_hash = head_hash(&transaction).await?;
+    let (head_id, mut prev_hash) = head(&transaction).await?;
     let mut rows = Vec::with_capacity(records.len());
     for record in &records {
         let mut row = record.clone().into_active_model();
@@ -224,17 +223,17 @@ async fn try_group(db: &DatabaseConnection, pending: &[Pending]) -> Result<Vec<O
         row.prev_hash = Set(std::mem::replace(&mut prev_hash, own));
         rows.push(row);
     }
-    let stored = if backend == DatabaseBackend::Postgres {
-        // One statement for the group; rows come back in the order inserted.
+    // One statement for the group (on SQLite too: each statement is a hop to its worker
+    // thread and back); the rows come back ordered as inserted, by their ids.
+    let mut stored = if transaction.get_database_backend() == DatabaseBackend::Postgres {
         audit_record::Entity::insert_many(rows).exec_with_returning_many(&transaction).await?
     } else {
-        // SQLite (in process: no round trips to save) inserts row by row.
-        let mut stored = Vec::with_capacity(rows.len());
-        for row in rows {
-            stored.push(row.insert(&transaction).await?);
-        }
-        stored
+        // sea-orm reads no RETURNING from SQLite: the group's rows, read back after the head.
+        audit_record::Entity::insert_many(rows).exec(&transaction).await?;
+        let after = audit_record::Column::Id.gt(head_id);
+        audit_record::Entity::find().filter(after).all(&transaction).await?
     };
+    stored.sort_by_key(|row| row.id);
     if stored.len() != records.len() || stored.windows(2).any(|w| w[0].hash != w[1].prev_hash) {
         // Dropping the transaction rolls the group back.
         return Err(DbErr::Custom(format!("{} records written, {} returned in order", records.len(), stored.len())));
@@ -253,10 +252,10 @@ async fn lock_chain(transaction: &DatabaseTransaction) -> Result<(), DbErr> {
     Ok(())
 }
 
-/// The hash of the chain's last record (the genesis hash for an empty chain).
-async fn head_hash(transaction: &DatabaseTransaction) -> Result<String, DbErr> {
+/// The id and hash of the chain's last record (0 and the genesis hash for an empty chain).
+async fn head(transaction: &DatabaseTransaction) -> Result<(i32, String), DbErr> {
     let head = audit_record::Entity::find().order_by_desc(audit_record::Column::Id).one(transaction).await?;
-    Ok(head.map_or_else(|| GENESIS.to_owned(), |h| h.hash))
+    Ok(head.map_or_else(|| (0, GENESIS.to_owned()), |h| (h.id, h.hash)))
 }
 
 /// Appends `record` at the head of the chain inside a write's own `transaction`, so the
@@ -268,7 +267,7 @@ pub async fn append_within(
     record: audit_record::Model,
 ) -> Result<audit_record::Model, DbErr> {
     lock_chain(transaction).await?;
-    let prev_hash = head_hash(transaction).await?;
+    let (_, prev_hash) = head(transaction).await?;
     let mut row = record.clone().into_active_model();
     row.id = NotSet;
     row.hash = Set(hash(&record, &prev_hash));
