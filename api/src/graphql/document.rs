@@ -36,8 +36,9 @@ struct Parsed {
     hash: String,
 }
 
-/// Bytes of query text whose documents are kept (a document weighs its text's length).
-const DOCUMENTS_BYTES: u64 = 8 * 1024 * 1024;
+/// Bytes of query text whose documents are kept (a document weighs its text's length;
+/// the parsed document takes some tens of times as much memory as its text).
+const DOCUMENTS_BYTES: u64 = 1024 * 1024;
 
 /// Documents parsed before, by their query text (the least recently used go first).
 #[derive(Debug, Clone)]
