@@ -96,18 +96,9 @@ mod tests {
             },
             Filter { referred: Some(range(Some(10), Some(5))), ..Filter::default() },
         ];
-        let populations = [
-            Population::Referred,
-            Population::Profiled,
-            Population::Actionable,
-            Population::Matched,
-            Population::Enrolled,
-            Population::Treated,
-            Population::Evaluable,
-        ];
         let mut some_kept = false;
         for filter in &filters {
-            for population in populations {
+            for population in Population::FUNNEL {
                 let kept = kept_rows(&snapshot.patients, population, filter).expect("columns");
                 assert_eq!(kept, by_polars(&snapshot.patients, population, filter), "{population:?} {filter:?}");
                 some_kept |= kept.iter().any(|k| *k);

@@ -40,11 +40,16 @@ start_demo() {
   exit 1
 }
 
+# Stops process $1 (none when empty) and waits for it to end.
+stop_process() {
+  if [ -n "$1" ]; then
+    kill "$1" 2>/dev/null && wait "$1" 2>/dev/null || true
+  fi
+}
+
 # Stops the server, if one runs.
 stop_demo() {
-  if [ -n "$server" ]; then
-    kill "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
-  fi
+  stop_process "$server"
   server=""
 }
 

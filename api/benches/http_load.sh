@@ -77,9 +77,7 @@ SQL
 }
 
 stop_postgraphile() {
-  if [ -n "$pgl" ]; then
-    kill "$pgl" 2>/dev/null && wait "$pgl" 2>/dev/null || true
-  fi
+  stop_process "$pgl"
   pgl=""
 }
 trap 'stop_postgraphile; cleanup' EXIT
