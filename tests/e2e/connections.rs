@@ -145,7 +145,8 @@ async fn a_websocket_without_connection_init_is_closed_4408() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_repeated_subscription_id_is_closed_4409_with_a_reason_that_fits_a_frame() {
-    let app = impatient(|_| {}).await;
+    // Time enough for `connection_init` (its record) on a machine busy with other tests.
+    let app = impatient(|args| args.ws_init_timeout_secs = 10).await;
     let token = app.registry_token().await;
     let mut socket = open(&app).await;
     init(&mut socket, &token).await;
