@@ -300,12 +300,13 @@ fn at_risk_table(curves: &[(&str, &Value)]) -> String {
 
 fn survival_section(answers: &Answers, cohort: &str) -> String {
     let mut html = String::from("<h3>Survival</h3>");
-    if let Err(message) = answers.part("survival") {
-        return html + &unavailable(message);
-    }
+    let survival = match answers.part("survival") {
+        Ok(data) => data,
+        Err(message) => return html + &unavailable(message),
+    };
     let curves: Vec<(&str, &Value)> = [("PFS", "pfs"), ("OS", "os")]
         .into_iter()
-        .filter_map(|(name, list)| rows_of(answers.part("survival"), list, "group", cohort).first().map(|c| (name, *c)))
+        .filter_map(|(name, list)| rows_of(Ok(survival), list, "group", cohort).first().map(|c| (name, *c)))
         .collect();
     if curves.is_empty() {
         return html;

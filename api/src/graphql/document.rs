@@ -92,7 +92,8 @@ impl Operation {
         let document = documents.parse(&request.query);
         let (hash, kind) = match &document {
             Some(parsed) => (parsed.hash.clone(), Some(chosen(&parsed.document, request.operation_name.as_deref())?)),
-            None => (query_hash(&request.query), None),
+            // It did not parse just now: not parsed a second time for its hash.
+            None => (unparsed_hash(&request.query), None),
         };
         Ok(Operation { request, document, hash, kind })
     }
@@ -261,8 +262,13 @@ pub fn query_hash(query: &str) -> String {
     let decoded = with_surrogate_pairs_decoded(query);
     match parse_query(decoded.as_ref()) {
         Ok(document) => hash_of(&document),
-        Err(_) => sha256_hex(query.split_whitespace().collect::<Vec<_>>().join(" ").as_bytes()),
+        Err(_) => unparsed_hash(query),
     }
+}
+
+/// Hash of a query that does not parse: its text with runs of whitespace as one space.
+fn unparsed_hash(query: &str) -> String {
+    sha256_hex(query.split_whitespace().collect::<Vec<_>>().join(" ").as_bytes())
 }
 
 /// Hash of variables as canonical JSON (object keys sorted).
